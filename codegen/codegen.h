@@ -1,0 +1,43 @@
+/* codegen.h — from a plan to a BPF ELF object, through the LLVM C API.
+ *
+ * One object holds three programs that share every map:
+ *   hq_xdp     SEC("xdp")      XDP ingress, returns XDP_PASS
+ *   hq_tc_in   SEC("tc")       TC/tcx ingress, returns TC_ACT_UNSPEC (tcx: next)
+ *   hq_tc_out  SEC("tc")       TC/tcx egress,  returns TC_ACT_UNSPEC
+ * The runtime autoloads only the ones it attaches (offline uses hq_xdp).
+ *
+ * Maps (BTF-defined, in ".maps"):
+ *   hq_meta      ARRAY[1] of struct hq_meta
+ *   hq_stats     PERCPU_ARRAY[HQ_STAT_N + n_queries] of u64
+ *   hq_events    RINGBUF (present when any query logs, or -w)
+ *   hq_qN_groups PERCPU_HASH  key: group key, value: aggregates (plan.h)
+ *   hq_qN_dK     HASH         distinct sets
+ */
+#ifndef HQ_CODEGEN_H
+#define HQ_CODEGEN_H
+
+#include <stddef.h>
+
+#include "plan.h"
+
+enum hq_emit { HQ_EMIT_OBJ, HQ_EMIT_ASM, HQ_EMIT_IR };
+
+struct hq_object {
+	void *data; /* ELF bytes (OBJ) or text (ASM, IR), malloc'd */
+	size_t size;
+};
+
+#define HQ_PROG_XDP "hq_xdp"
+#define HQ_PROG_TC_IN "hq_tc_in"
+#define HQ_PROG_TC_OUT "hq_tc_out"
+
+/* Compile the plan. Unsupported constructs are errors with the query span
+ * ("... is not supported yet"). */
+int codegen_compile(const struct hq_plan *plan, enum hq_emit what, struct hq_object *out,
+		    struct hq_diag *d);
+void codegen_object_free(struct hq_object *o);
+
+/* "LLVM 19.1.7" */
+const char *codegen_llvm_version(void);
+
+#endif
