@@ -56,6 +56,10 @@ struct hq_field {
 	unsigned nbits;
 	unsigned size; /* bytes the value occupies in records (STR: max length) */
 	unsigned mul;  /* value is multiplied by mul (1 = raw); e.g. ip.hdr_len = ihl*4 */
+	char *fmt;     /* display hint for text output: NULL, "hex", "tcpflags" */
+	struct hq_field *when_field; /* field exists only if when_field is one of when_values */
+	uint64_t *when_values;
+	int n_when_values;
 
 	char *key;		      /* HQ_FS_WALKER / HQ_FS_META: what to produce */
 	struct hq_field **alts;	      /* HQ_FS_FIRST: candidates in order */
