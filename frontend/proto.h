@@ -1,6 +1,6 @@
 /* proto.h — the protocol model: layers and fields, read from stdlib/proto.
  *
- * Protocol knowledge lives in data files (stdlib/proto/*.hdr, format in
+ * Protocol knowledge lives in data files (the .hdr files of stdlib/proto, format in
  * docs/PROTO-FORMAT.md). This module loads them into a registry that the
  * semantic analysis (name resolution, types) and the code generator (how to
  * find a layer and extract a field) both read. Nothing here knows about a
@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "diag.h"
 
@@ -125,7 +126,8 @@ struct hq_proto {
 };
 
 /* Load every *.hdr file in dir (sorted by name). Errors (with file:line:col)
- * go to d. Returns NULL on error. */
+ * go to d. Returns NULL on error. dir may also be the stdlib root (what
+ * proto_stdlib_dir returns): its `proto` subdirectory is then used. */
 struct hq_proto *proto_load_dir(const char *dir, struct hq_diag *d);
 /* Load from one in-memory text (tests). */
 struct hq_proto *proto_load_text(const char *name, const char *text, struct hq_diag *d);
@@ -140,6 +142,11 @@ struct hq_field *proto_layer_field(const struct hq_layer *l, const char *short_n
 
 /* True if `anc` is `l` or lies on some parent chain of `l`. */
 bool proto_layer_under(const struct hq_layer *l, const struct hq_layer *anc);
+
+/* `hdrq --list-fields [LAYER]`: per layer, every field with its full name,
+ * type, Wireshark name(s) and meaning, in aligned columns. layer NULL = all
+ * layers; an unknown layer prints nothing (check proto_layer first). */
+void proto_list_fields(const struct hq_proto *p, const char *layer, FILE *f);
 
 /* Locate the stdlib directory: $HDRQ_STDLIB, then the build tree, then the
  * install prefix. Returns a static string or NULL. */
