@@ -8,6 +8,7 @@
 #define HQ_AST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "diag.h"
@@ -148,7 +149,17 @@ void ast_script_add_query(struct hq_script *s, struct hq_query *q);
 void ast_script_add_let(struct hq_script *s, struct hq_let *let);
 
 void ast_expr_free(struct hq_expr *e);
+void ast_query_free(struct hq_query *q);
+void ast_let_free(struct hq_let *let);
 void ast_script_free(struct hq_script *s);
+
+/* Deep copy (spans and resolved members included). */
+struct hq_expr *ast_expr_copy(const struct hq_expr *e);
+
+/* Allocation helpers of the frontend: zeroed memory / copies; abort on
+ * out-of-memory. */
+void *ast_alloc(size_t n);
+char *ast_strdup(const char *s);
 
 /* Deterministic S-expression dump, used by tests and `--emit ast`:
  * (query tcp (where (. flags.rst)) (group (keys dst_port) (aggs (count))))
