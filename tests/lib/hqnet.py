@@ -1,0 +1,291 @@
+"""hqnet.py — shared helpers for hdrq's live and differential tests.
+
+NetnsPair is the Python twin of tests/lib/netns.sh: two namespaces joined by
+a veth pair,
+
+    namespace  A (hqt<pid>a)        B (hqt<pid>b)
+    interface  hqa0                 hqb0
+    IPv4       192.0.2.1/24         192.0.2.2/24
+    IPv6       2001:db8::1/64       2001:db8::2/64
+
+always deleted on exit (context manager + atexit + SIGTERM/SIGINT handlers),
+and stale ones from killed runs (PID gone) reaped on start. Only these
+documentation prefixes and 198.51.100.0/24 are ever used, and traffic stays
+between the two namespaces.
+
+Also: running hdrq, waiting until it has attached, checking that nothing is
+left attached, parsing its JSON lines.
+"""
+
+import atexit
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+IP4_A, IP4_B = "192.0.2.1", "192.0.2.2"
+IP6_A, IP6_B = "2001:db8::1", "2001:db8::2"
+IF_A, IF_B = "hqa0", "hqb0"
+
+# Exit code that ctest maps to "skipped" (SKIP_RETURN_CODE in CMakeLists).
+SKIP = 77
+
+PYTHON = "/usr/bin/python3"  # Debian's, where python3-scapy lives
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def require_root():
+    if os.geteuid() != 0:
+        print("SKIP: live tests need root (network namespaces, BPF)")
+        sys.exit(SKIP)
+
+
+def hdrq_bin():
+    b = os.environ.get("HDRQ")
+    if not b or not os.access(b, os.X_OK):
+        print(f"FAIL: $HDRQ is not an executable: {b!r}")
+        sys.exit(1)
+    return b
+
+
+def sh(cmd, check=True, **kw):
+    """Run a command (list), return CompletedProcess with text output."""
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} -> {r.returncode}: {r.stderr.strip()}")
+    return r
+
+
+_live_pairs = []
+
+
+def _cleanup_all():
+    for p in list(_live_pairs):
+        p.down()
+
+
+def _on_signal(sig, frame):
+    _cleanup_all()
+    sys.exit(128 + sig)
+
+
+atexit.register(_cleanup_all)
+for _s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(_s, _on_signal)
+
+
+def reap_stale():
+    r = sh(["ip", "netns", "list"], check=False)
+    for line in r.stdout.splitlines():
+        name = line.split()[0] if line.split() else ""
+        m = re.fullmatch(r"hqt(\d+)[ab]", name)
+        if m and not os.path.exists(f"/proc/{m.group(1)}"):
+            sh(["ip", "netns", "del", name], check=False)
+
+
+class NetnsPair:
+    def __init__(self, tag=""):
+        self.pid = os.getpid()
+        # tag lets one process hold several pairs; it must stay digits-free
+        # at the end so reap_stale's pattern (hqt<pid>[ab]) only matches ours
+        self.a = f"hqt{self.pid}a"
+        self.b = f"hqt{self.pid}b"
+        self.up_done = False
+
+    def __enter__(self):
+        self.up()
+        return self
+
+    def __exit__(self, *exc):
+        self.down()
+
+    def up(self):
+        reap_stale()
+        self.down()
+        if subprocess.run(["mountpoint", "-q", "/sys/fs/bpf"]).returncode != 0:
+            sh(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check=False)
+        _live_pairs.append(self)
+        for ns in (self.a, self.b):
+            sh(["ip", "netns", "add", ns])
+            sh(["ip", "netns", "exec", ns, "sysctl", "-qw",
+                "net.ipv6.conf.default.accept_dad=0",
+                "net.ipv6.conf.all.accept_dad=0",
+                "net.ipv6.conf.default.router_solicitations=0"])
+            sh(["ip", "-n", ns, "link", "set", "lo", "up"])
+        sh(["ip", "-n", self.a, "link", "add", IF_A, "type", "veth", "peer", "name", IF_B,
+            "netns", self.b])
+        sh(["ip", "-n", self.a, "addr", "add", f"{IP4_A}/24", "dev", IF_A])
+        sh(["ip", "-n", self.b, "addr", "add", f"{IP4_B}/24", "dev", IF_B])
+        sh(["ip", "-n", self.a, "addr", "add", f"{IP6_A}/64", "dev", IF_A, "nodad"])
+        sh(["ip", "-n", self.b, "addr", "add", f"{IP6_B}/64", "dev", IF_B, "nodad"])
+        sh(["ip", "-n", self.a, "link", "set", IF_A, "up"])
+        sh(["ip", "-n", self.b, "link", "set", IF_B, "up"])
+        self.mac_a = self.read(self.a, f"/sys/class/net/{IF_A}/address")
+        self.mac_b = self.read(self.b, f"/sys/class/net/{IF_B}/address")
+        self.ifindex_a = int(self.read(self.a, f"/sys/class/net/{IF_A}/ifindex"))
+        self.ifindex_b = int(self.read(self.b, f"/sys/class/net/{IF_B}/ifindex"))
+        # static neighbours: no ARP/ND noise in front of the first packet
+        sh(["ip", "-n", self.a, "neigh", "replace", IP4_B, "lladdr", self.mac_b, "dev", IF_A,
+            "nud", "permanent"])
+        sh(["ip", "-n", self.b, "neigh", "replace", IP4_A, "lladdr", self.mac_a, "dev", IF_B,
+            "nud", "permanent"])
+        sh(["ip", "-n", self.a, "neigh", "replace", IP6_B, "lladdr", self.mac_b, "dev", IF_A,
+            "nud", "permanent"])
+        sh(["ip", "-n", self.b, "neigh", "replace", IP6_A, "lladdr", self.mac_a, "dev", IF_B,
+            "nud", "permanent"])
+        for _ in range(100):
+            if "state UP" in sh(["ip", "-n", self.b, "link", "show", IF_B]).stdout:
+                break
+            time.sleep(0.05)
+        self.up_done = True
+
+    def down(self):
+        for ns in (self.a, self.b):
+            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+        if self in _live_pairs:
+            _live_pairs.remove(self)
+
+    @staticmethod
+    def read(ns, path):
+        return sh(["ip", "netns", "exec", ns, "cat", path]).stdout.strip()
+
+    def ns(self, which):
+        return {"A": self.a, "B": self.b}[which]
+
+    def iface(self, which):
+        return {"A": IF_A, "B": IF_B}[which]
+
+    def ifindex(self, which):
+        return {"A": self.ifindex_a, "B": self.ifindex_b}[which]
+
+    def vars(self):
+        """Names a test case may use in its strings ({IF_B}) and scapy code."""
+        return dict(NS_A=self.a, NS_B=self.b, IF_A=IF_A, IF_B=IF_B, MAC_A=self.mac_a,
+                    MAC_B=self.mac_b, IP4_A=IP4_A, IP4_B=IP4_B, IP6_A=IP6_A, IP6_B=IP6_B,
+                    IFINDEX_A=self.ifindex_a, IFINDEX_B=self.ifindex_b)
+
+    def exec(self, which, cmd, **kw):
+        return sh(["ip", "netns", "exec", self.ns(which)] + cmd, **kw)
+
+    def popen(self, which, cmd, **kw):
+        return subprocess.Popen(["ip", "netns", "exec", self.ns(which)] + cmd, **kw)
+
+    # --- what is attached ------------------------------------------------
+    def attachments(self, which):
+        """Every BPF attachment on the interface, as text lines (empty: none).
+
+        Looks at all three mechanisms: XDP (ip link), tc clsact filters, and
+        BPF links whose ifindex is the interface (XDP links, tcx links)."""
+        ns, ifc, idx = self.ns(which), self.iface(which), self.ifindex(which)
+        found = []
+        r = sh(["ip", "-n", ns, "-d", "-j", "link", "show", "dev", ifc], check=False)
+        try:
+            for l in json.loads(r.stdout or "[]"):
+                if "xdp" in l:
+                    found.append(f"xdp: {json.dumps(l['xdp'])}")
+        except ValueError:
+            pass
+        for d in ("ingress", "egress"):
+            r = sh(["ip", "netns", "exec", ns, "tc", "filter", "show", "dev", ifc, d],
+                   check=False)
+            for line in r.stdout.splitlines():
+                if "bpf" in line:
+                    found.append(f"tc {d}: {line.strip()}")
+        r = sh(["bpftool", "-j", "link", "show"], check=False)
+        hq_ids = {p.get("id") for p in hq_progs()}
+        try:
+            for l in json.loads(r.stdout or "[]"):
+                if l.get("ifindex") == idx and l.get("prog_id") in hq_ids:
+                    found.append(f"link: {json.dumps(l)}")
+        except ValueError:
+            pass
+        r = sh(["ip", "netns", "exec", ns, "bpftool", "net", "show", "dev", ifc], check=False)
+        for line in r.stdout.splitlines():
+            if re.search(r"\bid \d+", line) and line.strip() not in " ".join(found):
+                found.append(f"bpftool net: {line.strip()}")
+        return found
+
+
+def hq_progs():
+    """hdrq's programs loaded anywhere (name hq_*): list of dicts from bpftool."""
+    r = sh(["bpftool", "-j", "prog", "show"], check=False)
+    try:
+        return [p for p in json.loads(r.stdout or "[]") if str(p.get("name", "")).startswith("hq_")]
+    except ValueError:
+        return []
+
+
+def hq_progs_of(pid):
+    return [p for p in hq_progs()
+            if any(x.get("pid") == pid for x in p.get("pids", []))]
+
+
+def wait_attached(pair, which, proc, timeout=20.0):
+    """Wait until hdrq (proc) has attached on the interface. Returns the
+    attachments seen ([] if only its loaded programs could be seen — then we
+    wait a grace period, since a tcx link may be invisible to this bpftool)."""
+    t0 = time.time()
+    seen_prog = None
+    while time.time() - t0 < timeout:
+        if proc.poll() is not None:
+            return None
+        a = pair.attachments(which)
+        if a:
+            time.sleep(0.2)
+            return a
+        if seen_prog is None and hq_progs_of_tree(proc.pid):
+            seen_prog = time.time()
+        if seen_prog and time.time() - seen_prog > 1.0:
+            return []
+        time.sleep(0.1)
+    return None
+
+
+def hq_progs_of_tree(pid):
+    """hq_* programs held by pid or one of its children (ip netns exec execs,
+    so usually the pid itself)."""
+    pids = {pid}
+    try:
+        for c in open(f"/proc/{pid}/task/{pid}/children").read().split():
+            pids.add(int(c))
+    except OSError:
+        pass
+    return [p for p in hq_progs() if any(x.get("pid") in pids for x in p.get("pids", []))]
+
+
+def parse_json_lines(text):
+    """Every line of hdrq's stdout that is a JSON object; other lines are
+    returned separately (they are a formatter bug in -o json mode)."""
+    objs, junk = [], []
+    for line in text.splitlines():
+        s = line.strip()
+        if not s:
+            continue
+        try:
+            o = json.loads(s)
+        except ValueError:
+            junk.append(line)
+            continue
+        if isinstance(o, dict):
+            objs.append(o)
+        else:
+            junk.append(line)
+    return objs, junk
+
+
+def flatten(o, prefix=""):
+    """{"tcp": {"dst_port": 80}} -> {"tcp.dst_port": 80}; flat dicts unchanged."""
+    out = {}
+    for k, v in o.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and not k.endswith(")"):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out

@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""kill9.py — a killed hdrq leaves nothing attached (SPEC §5, issue 2).
+
+For each hook (XDP ingress, TC ingress via --hook tc, TC egress via
+`on IFACE egress`): start hdrq on the veth in namespace B, wait until its
+program is attached, `kill -9` it, then check within a few seconds that
+  - `ip link show` has no XDP program on the interface,
+  - `tc filter show` has no BPF filter in ingress/egress,
+  - `bpftool net show dev` lists nothing,
+  - no BPF link holds one of hdrq's programs on that ifindex, and
+  - every program hdrq had loaded (ids seen before the kill) is gone.
+Also a clean stop (SIGINT, SIGTERM) detaches and exits 0.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import hqnet  # noqa: E402
+
+QUERY = "tcp where flags.rst group by dst_port"
+
+SCENARIOS = [
+    # name, args, query, signal, expected exit (None: killed)
+    ("xdp-kill9", ["-i", hqnet.IF_B], QUERY, signal.SIGKILL, None),
+    ("tc-ingress-kill9", ["-i", hqnet.IF_B, "--hook", "tc"], QUERY, signal.SIGKILL, None),
+    ("tc-egress-kill9", [], f"on {hqnet.IF_B} egress " + QUERY, signal.SIGKILL, None),
+    ("xdp-sigint", ["-i", hqnet.IF_B], QUERY, signal.SIGINT, 0),
+    ("tc-egress-sigterm", [], f"on {hqnet.IF_B} egress " + QUERY, signal.SIGTERM, 0),
+]
+
+
+def main():
+    hqnet.require_root()
+    hdrq = hqnet.hdrq_bin()
+    fails = []
+    with hqnet.NetnsPair() as pair:
+        for name, args, query, sig, want_exit in SCENARIOS:
+            cmd = [hdrq, "-o", "json", "-d", "60"] + args + [query]
+            print(f"== {name}: ip netns exec {pair.b} {' '.join(cmd)}")
+            proc = pair.popen("B", cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+            att = hqnet.wait_attached(pair, "B", proc)
+            if att is None:
+                out, err = proc.communicate(timeout=10) if proc.poll() is not None else ("", "")
+                fails.append(f"{name}: hdrq never attached (exit {proc.poll()}): {err.strip()[-300:]}")
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                continue
+            progs = hqnet.hq_progs_of_tree(proc.pid)
+            ids = sorted(p["id"] for p in progs)
+            print(f"   attached: {att or '(not visible to this bpftool)'}; programs {ids}")
+            if not ids:
+                fails.append(f"{name}: no hq_* program held by hdrq (pid {proc.pid})")
+            os.kill(proc.pid, sig)
+            try:
+                out, err = proc.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+                fails.append(f"{name}: hdrq ignored {sig.name} for 15 s")
+            if want_exit is not None and proc.returncode != want_exit:
+                fails.append(f"{name}: exit {proc.returncode} after {sig.name}, expected "
+                             f"{want_exit}; stderr: {err.strip()[-300:]}")
+            # links and programs are released when the last fd closes; the
+            # kernel frees them asynchronously, so poll for up to 5 s
+            left, alive = None, None
+            for _ in range(50):
+                left = pair.attachments("B")
+                alive = [i for i in ids if hqnet.sh(["bpftool", "prog", "show", "id", str(i)],
+                                                    check=False).returncode == 0]
+                if not left and not alive:
+                    break
+                time.sleep(0.1)
+            if left:
+                fails.append(f"{name}: still attached after {sig.name}: {left}")
+            if alive:
+                fails.append(f"{name}: programs {alive} still loaded after {sig.name}")
+            if not left and not alive:
+                print(f"   {sig.name}: exit {proc.returncode}, nothing left attached or loaded")
+    if fails:
+        print("FAIL kill9:")
+        for f in fails:
+            print("  - " + f)
+        return 1
+    print("PASS kill9")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
