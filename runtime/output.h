@@ -40,8 +40,11 @@ struct hq_loss {
 struct hq_output;
 
 struct hq_output_ops {
-	/* A log record: hdr, then presence words and slots as in plan.h. ts is
-	 * wall-clock time in ns since the epoch (already converted). */
+	/* A log record: hdr, then presence words and slots as in plan.h. rec is
+	 * the record's first byte (hdr == rec): presence words start at
+	 * rec + sizeof(struct hq_rec_hdr) and slot offsets count from rec, as
+	 * plan.c lays them out. ts is wall-clock time in ns since the epoch
+	 * (already converted). */
 	void (*log_record)(struct hq_output *o, const struct hq_qplan *qp,
 			   const struct hq_rec_hdr *hdr, const uint8_t *rec, uint64_t ts);
 	/* The groups of one query for one interval (or the whole run), already
