@@ -1,0 +1,105 @@
+/* live.c — the live run loop: poll the ring buffer with a short timeout,
+ * end `every` intervals on time, watch -c / -d / limits / signals / a
+ * closed stdout, then detach and print the final results. */
+#include <poll.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "live.h"
+#include "reader_ring.h"
+#include "reader_stats.h"
+#include "results.h"
+#include "sys.h"
+
+#define LIVE_POLL_MS       100
+#define LIVE_POLL_COUNT_MS 20 /* -c on counters: stop closer to N */
+
+/* The run clock: CLOCK_MONOTONIC moved to the epoch, as records are. */
+static uint64_t live_now(const struct hq_run *r)
+{
+	return sys_mono_ns() + (uint64_t)r->wall_off;
+}
+
+static bool live_counts_counters(const struct hq_run *r)
+{
+	if (!r->opt->count)
+		return false;
+	for (int q = 0; q < r->plan->n_qplans; q++)
+		if (r->plan->qplans[q].q->action != HQ_ACT_LOG)
+			return true;
+	return false;
+}
+
+static int live_timeout_ms(const struct hq_run *r, uint64_t now, uint64_t end)
+{
+	uint64_t next = results_next_deadline(r);
+	if (end < next)
+		next = end;
+	int cap = live_counts_counters(r) ? LIVE_POLL_COUNT_MS : LIVE_POLL_MS;
+	if (next <= now)
+		return 0;
+	uint64_t ms = (next - now + 999999) / 1000000;
+	return ms < (uint64_t)cap ? (int)ms : cap;
+}
+
+static void live_banner(const struct hq_run *r, const struct hq_hooks *h)
+{
+	if (!isatty(STDERR_FILENO))
+		return;
+	char buf[512];
+	hook_describe(h, buf, sizeof(buf));
+	fprintf(stderr, "hdrq: watching %s; Ctrl-C to stop\n", buf);
+}
+
+static bool live_should_stop(struct hq_run *r, volatile sig_atomic_t *signalled)
+{
+	if (*signalled || r->stop)
+		return true;
+	if (ferror(r->out->out)) {
+		r->epipe = true;
+		return true;
+	}
+	if (ring_limits_reached(r))
+		return true;
+	return live_counts_counters(r) && run_matched(r) >= r->opt->count;
+}
+
+static int live_loop(struct hq_run *r, volatile sig_atomic_t *signalled)
+{
+	uint64_t now = live_now(r);
+	uint64_t end = r->opt->duration ? now + (uint64_t)(r->opt->duration * 1e9) : UINT64_MAX;
+	if (results_start(r, now))
+		return -1;
+	while (!live_should_stop(r, signalled) && now < end) {
+		int ms = live_timeout_ms(r, now, end);
+		int rc = r->rb ? ring_poll(r, ms) : (poll(NULL, 0, ms), 0);
+		if (rc)
+			return -1;
+		now = live_now(r);
+		if (results_tick(r, now))
+			return -1;
+	}
+	return 0;
+}
+
+int live_run(struct hq_run *r, struct hq_hooks *h, volatile sig_atomic_t *signalled)
+{
+	r->wall_off = sys_mono_to_wall_offset();
+	setvbuf(r->out->out, NULL, _IOLBF, 0); /* records show up in pipes at once */
+	if (hook_attach_all(h, r->ld, r->d))
+		return -1;
+	if (r->d->n && !diag_has_errors(r->d)) { /* warnings (e.g. an XDP program in place) */
+		diag_print(r->d, stderr, isatty(STDERR_FILENO));
+		diag_init(r->d);
+	}
+	live_banner(r, h);
+	int rc = live_loop(r, signalled);
+	hook_detach_all(h);
+	if (!rc)
+		rc = ring_drain(r);
+	if (!rc && !r->epipe)
+		rc = results_final(r, live_now(r));
+	if (ferror(r->out->out))
+		r->epipe = true;
+	return rc;
+}

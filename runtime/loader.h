@@ -1,0 +1,53 @@
+/* loader.h — from the codegen's ELF bytes to loaded programs and map fds.
+ *
+ * Opens the object in memory (object name "hdrq"), autoloads only the
+ * programs the run attaches, loads them through the verifier with the log
+ * captured, and looks up every map the plan describes, checking that the
+ * kernel's key/value sizes match plan.h's layouts.
+ */
+#ifndef HQ_LOADER_H
+#define HQ_LOADER_H
+
+#include <stdio.h>
+
+#include "../codegen/codegen.h"
+
+/* Which programs to load. */
+enum {
+	HQ_LOAD_XDP = 1 << 0,
+	HQ_LOAD_TC_IN = 1 << 1,
+	HQ_LOAD_TC_OUT = 1 << 2,
+};
+
+struct bpf_object;
+
+struct hq_loaded {
+	struct bpf_object *obj;
+	int prog_xdp, prog_tc_in, prog_tc_out; /* fds, -1 when not loaded */
+	int meta_fd, stats_fd, events_fd;      /* events_fd -1 when no ring buffer */
+	int *group_fds;                        /* per qplan, -1 when not grouping */
+	int **distinct_fds;                    /* per qplan: n_distinct fds */
+	unsigned stats_entries;                /* HQ_STAT_N + n_queries */
+};
+
+/* Route libbpf's messages: everything to stderr with HDRQ_DEBUG set,
+ * otherwise only remembered (the first warning becomes a note on errors). */
+void loader_setup_libbpf_print(void);
+
+/* Load. On a verifier rejection the error says so and *vlog_tail (if not
+ * NULL) receives the last lines of the verifier log (malloc'd), for the
+ * driver to print after the diagnostics. */
+int loader_load(const struct hq_object *elf, const struct hq_plan *plan, unsigned progs,
+                struct hq_loaded **out, char **vlog_tail, struct hq_diag *d);
+
+/* Offline: set hq_meta, then run hq_xdp once over `size` bytes of data
+ * (BPF_PROG_TEST_RUN). Returns 0 or -errno. */
+int loader_test_run(const struct hq_loaded *ld, const struct hq_meta *meta, const void *data,
+                    uint32_t size);
+
+/* --check: one line per loaded program with its instruction counts. */
+int loader_report(const struct hq_loaded *ld, FILE *f, struct hq_diag *d);
+
+void loader_free(struct hq_loaded *ld, const struct hq_plan *plan);
+
+#endif

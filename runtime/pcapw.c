@@ -1,0 +1,112 @@
+/* pcapw.c — writes matching packets to a pcap file (-w) through libpcap. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include "pcapw.h"
+
+#define PCAPW_RECENT 16
+
+/* What identifies one packet across the records of several queries: the
+ * program stamps every record of one run with the same values. */
+struct pkt_id {
+	uint64_t ts_ns, num;
+	uint32_t ifindex, wire_len, dir;
+};
+
+struct hq_pcapw {
+	pcap_t *dead;
+	pcap_dumper_t *dump;
+	char *path;
+	uint64_t written;
+	struct pkt_id recent[PCAPW_RECENT];
+	unsigned next;
+};
+
+struct hq_pcapw *pcapw_open(const char *path, unsigned snaplen, struct hq_diag *d)
+{
+	struct hq_pcapw *w = calloc(1, sizeof(*w));
+	if (!w) {
+		diag_errorf(d, "out of memory");
+		return NULL;
+	}
+	w->path = strdup(path);
+	w->dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, (int)snaplen,
+	                                               PCAP_TSTAMP_PRECISION_NANO);
+	if (w->dead)
+		w->dump = pcap_dump_open(w->dead, path);
+	if (!w->dump) {
+		diag_errorf(d, "cannot write %s: %s", path,
+		            w->dead ? pcap_geterr(w->dead) : "out of memory");
+		if (w->dead)
+			pcap_close(w->dead);
+		free(w->path);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void pcapw_write(struct hq_pcapw *w, uint64_t ts_ns, const uint8_t *data, uint32_t caplen,
+                 uint32_t len)
+{
+	struct pcap_pkthdr h;
+	memset(&h, 0, sizeof(h));
+	h.ts.tv_sec = (time_t)(ts_ns / 1000000000u);
+	h.ts.tv_usec = (suseconds_t)(ts_ns % 1000000000u); /* nanosecond file */
+	h.caplen = caplen;
+	h.len = len < caplen ? caplen : len;
+	pcap_dump((u_char *)w->dump, &h, data);
+	w->written++;
+}
+
+static bool seen_recently(struct hq_pcapw *w, const struct pkt_id *id)
+{
+	for (unsigned i = 0; i < PCAPW_RECENT; i++)
+		if (!memcmp(&w->recent[i], id, sizeof(*id)))
+			return true;
+	w->recent[w->next++ % PCAPW_RECENT] = *id;
+	return false;
+}
+
+void pcapw_record(struct hq_pcapw *w, const struct hq_rec_hdr *h, const uint8_t *pkt,
+                  uint64_t ts_ns)
+{
+	struct pkt_id id;
+	memset(&id, 0, sizeof(id));
+	id.ts_ns = h->ts_ns;
+	id.num = h->num;
+	id.ifindex = h->ifindex;
+	id.wire_len = h->wire_len;
+	id.dir = h->dir;
+	if (!h->cap_len || seen_recently(w, &id))
+		return;
+	pcapw_write(w, ts_ns, pkt, h->cap_len, h->wire_len);
+}
+
+uint64_t pcapw_count(const struct hq_pcapw *w)
+{
+	return w->written;
+}
+
+int pcapw_flush(struct hq_pcapw *w, struct hq_diag *d)
+{
+	if (pcap_dump_flush(w->dump) == 0 && !ferror(pcap_dump_file(w->dump)))
+		return 0;
+	return diag_errorf(d, "cannot write %s: %s", w->path, strerror(errno ? errno : EIO));
+}
+
+int pcapw_close(struct hq_pcapw *w, struct hq_diag *d)
+{
+	if (!w)
+		return 0;
+	int rc = pcapw_flush(w, d);
+	pcap_dump_close(w->dump);
+	pcap_close(w->dead);
+	free(w->path);
+	free(w);
+	return rc;
+}

@@ -1,0 +1,37 @@
+/* sys.h — small system helpers for the runtime: clocks, whole-file reads,
+ * network interfaces. No BPF here. */
+#ifndef HQ_SYS_H
+#define HQ_SYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../frontend/diag.h"
+
+/* Nanoseconds on CLOCK_MONOTONIC (the clock of bpf_ktime_get_ns) and
+ * CLOCK_REALTIME. */
+uint64_t sys_mono_ns(void);
+uint64_t sys_wall_ns(void);
+/* wall - monotonic, measured at one instant: add it to a kernel timestamp
+ * to get epoch ns. */
+int64_t sys_mono_to_wall_offset(void);
+
+/* Read a whole file into a NUL-terminated malloc'd buffer. Errors (with the
+ * file name and strerror) go to d. */
+char *sys_read_file(const char *path, struct hq_diag *d);
+bool sys_file_exists(const char *path);
+
+/* An interface to attach to. */
+struct hq_iface {
+	char name[32];
+	int ifindex;
+};
+
+/* ifindex of name, or an error "no such interface 'eth9'" in d (-1). */
+int sys_ifindex(const char *name, struct hq_diag *d);
+/* Every interface that is up, except loopbacks. Returns the count (0 is
+ * possible) or -1 with an error in d; *out is malloc'd. */
+int sys_up_ifaces(struct hq_iface **out, struct hq_diag *d);
+
+#endif
