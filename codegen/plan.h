@@ -83,8 +83,8 @@ struct hq_agg_slot {
  * then each aggregate:
  *   COUNT    u64
  *   SUM      u64
- *   AVG      u64 sum, u64 count
- *   MIN/MAX  u64 (valid only where that CPU's `updates` > 0)
+ *   AVG      u64 sum, u64 count (packets whose argument was present)
+ *   MIN/MAX  u64 value, u64 count (value valid only where count > 0)
  *   HIST     n_buckets x u64
  *   LHIST    n_buckets x u64 (bucket 0: < lmin; last: >= lmax)
  *   DISTINCT u64 new values first seen by this CPU (sum = exact distinct) */

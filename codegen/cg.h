@@ -1,0 +1,166 @@
+/* cg.h — internal state of the code generator, shared by codegen/cg_*.c.
+ *
+ * One struct cg lives for one compilation. Per BPF function (hook) the
+ * members under "per function" are reset; layer parse state lives in
+ * allocas that mem2reg turns into SSA values.
+ */
+#ifndef HQ_CG_H
+#define HQ_CG_H
+
+#include <llvm-c/Core.h>
+#include <llvm-c/DebugInfo.h>
+
+#include "codegen.h"
+#include "plan.h"
+
+enum cg_hook { CG_HOOK_XDP, CG_HOOK_TC_IN, CG_HOOK_TC_OUT, CG_HOOK_N };
+
+/* A value during expression evaluation.
+ *   UINT/BOOL: a = i64
+ *   IP4:       a = i32 in memory (network) byte order
+ *   MAC:       a = i64 holding the 6 bytes in memory order
+ *   IP6:       a, b = i64 halves in memory order
+ *   INET:      a = i32 family (4/6), b, c = i64 halves (IPv4 in b's low bytes)
+ *   STR:       ptr = bytes (NUL-padded, `size` long), in scratch memory */
+struct cg_val {
+	enum hq_type type;
+	LLVMValueRef present; /* i1 */
+	LLVMValueRef a, b, c;
+	LLVMValueRef ptr;
+	unsigned size;
+};
+
+/* Parse state of one layer: allocas, valid in the current function. */
+struct cg_layer {
+	bool needed;
+	bool parsed;	      /* code emitted in this function */
+	LLVMValueRef ok;      /* i1 alloca: header present */
+	LLVMValueRef start;   /* ptr alloca: first byte of the header */
+	LLVMValueRef next;    /* ptr alloca: where child layers start */
+	LLVMValueRef kids_ok; /* i1 alloca: next_if holds */
+};
+
+/* A value a walker produced (walker fields), or a metadata value. */
+struct cg_slotvar {
+	const struct hq_layer *layer;
+	const char *key;
+	LLVMValueRef present; /* i1 alloca */
+	LLVMValueRef val;     /* i64 alloca (scalars) */
+	LLVMValueRef str;     /* ptr to scratch bytes (STR) */
+	unsigned size;
+};
+
+#define CG_MAX_VARS 128
+
+struct cg {
+	const struct hq_plan *plan;
+	const struct hq_proto *proto;
+	struct hq_diag *d;
+
+	LLVMContextRef ctx;
+	LLVMModuleRef mod;
+	LLVMBuilderRef b;
+	LLVMTypeRef i1, i8, i16, i32, i64, ptr, voidt;
+
+	LLVMDIBuilderRef di;
+	LLVMMetadataRef di_cu, di_file, di_int, di_u32;
+
+	/* maps (globals in .maps) */
+	LLVMValueRef map_meta, map_stats, map_events, map_scratch;
+	LLVMValueRef *map_groups;    /* per query, or NULL */
+	LLVMValueRef **map_distinct; /* per query, per distinct aggregate */
+	unsigned scratch_size;
+	unsigned scratch_key_off, scratch_dkey_off, scratch_zero_off, scratch_str_off;
+	unsigned scratch_walk_off; /* 8 x u64 of walker loop state (volatile) */
+
+	/* per function */
+	enum cg_hook hook;
+	LLVMValueRef fn, ctx_arg;
+	LLVMValueRef data, data_end; /* ptr */
+	LLVMValueRef scratch;	     /* ptr: this CPU's scratch value */
+	LLVMValueRef meta;	     /* ptr: hq_meta value */
+	LLVMValueRef pkt_num;	     /* i64 */
+	LLVMValueRef ts_ns, wire_len, ifindex; /* i64 */
+	LLVMBasicBlockRef exit_bb;
+	struct cg_layer *layers; /* indexed by hq_layer.index */
+	struct cg_slotvar vars[CG_MAX_VARS];
+	int n_vars;
+	unsigned str_used; /* bytes of the scratch string area handed out */
+	bool error;
+};
+
+/* cg_module.c: context, types, helpers */
+int cg_init(struct cg *cg, const struct hq_plan *plan, struct hq_diag *d);
+void cg_fini(struct cg *cg);
+int cg_finish(struct cg *cg, enum hq_emit what, struct hq_object *out);
+LLVMValueRef cg_helper(struct cg *cg, int id, LLVMTypeRef ret, LLVMValueRef *args, int n);
+LLVMValueRef cg_const64(struct cg *cg, uint64_t v);
+LLVMValueRef cg_const32(struct cg *cg, uint32_t v);
+LLVMValueRef cg_gep(struct cg *cg, LLVMValueRef p, LLVMValueRef off);
+LLVMValueRef cg_gepc(struct cg *cg, LLVMValueRef p, unsigned off);
+LLVMValueRef cg_alloca(struct cg *cg, LLVMTypeRef t, const char *name);
+LLVMValueRef cg_opaque(struct cg *cg, LLVMValueRef v);
+LLVMBasicBlockRef cg_block(struct cg *cg, const char *name);
+void cg_memset0(struct cg *cg, LLVMValueRef p, unsigned n);
+void cg_memcpy(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, unsigned n);
+int cg_unsupported(struct cg *cg, const struct hq_query *q, struct hq_span span,
+		   const char *what);
+
+/* cg_btf.c: debug info (-> BTF) and maps */
+void cg_di_init(struct cg *cg);
+void cg_di_function(struct cg *cg, LLVMValueRef fn, const char *name, enum cg_hook hook);
+LLVMValueRef cg_map(struct cg *cg, const char *name, int type, unsigned key_size,
+		    unsigned value_size, unsigned max_entries);
+void cg_license(struct cg *cg);
+
+/* cg_pkt.c: bounded packet access */
+LLVMValueRef cg_in_bounds(struct cg *cg, LLVMValueRef p, unsigned n);
+LLVMValueRef cg_load_be(struct cg *cg, LLVMValueRef p, unsigned nbytes);
+LLVMValueRef cg_load_raw(struct cg *cg, LLVMValueRef p, LLVMTypeRef t);
+
+/* cg_parse.c: layers */
+void cg_layers_mark(struct cg *cg);
+void cg_parse_layers(struct cg *cg);
+LLVMValueRef cg_layer_ok(struct cg *cg, const struct hq_layer *l);
+struct cg_slotvar *cg_var(struct cg *cg, const struct hq_layer *l, const char *key);
+struct cg_slotvar *cg_var_new(struct cg *cg, const struct hq_layer *l, const char *key,
+			      unsigned str_size);
+void cg_var_set(struct cg *cg, struct cg_slotvar *v, LLVMValueRef present, LLVMValueRef val);
+
+/* cg_walk.c: walkers named in stdlib (vlan, ip6_ext, tcp_opts, dns, http, l4len) */
+struct cg_walker {
+	const char *name;
+	/* Called in a block where the layer's fixed header is known to be in
+	 * the packet (ok is true). May clear ok, must store next and set the
+	 * walker keys' vars. */
+	void (*parse)(struct cg *cg, const struct hq_layer *l, struct cg_layer *st);
+	/* values the walker keeps for later layers that no field exposes */
+	const char *const *internal_keys;
+};
+const struct cg_walker *cg_walker_find(const char *name);
+
+/* cg_field.c: reading a field of the current packet */
+struct cg_val cg_field(struct cg *cg, const struct hq_field *f);
+
+/* cg_expr.c: expressions */
+struct cg_val cg_expr(struct cg *cg, const struct hq_query *q, const struct hq_expr *e);
+LLVMValueRef cg_truth(struct cg *cg, struct cg_val v); /* i1 */
+
+/* cg_action.c: per-query actions */
+void cg_query(struct cg *cg, const struct hq_qplan *qp);
+void cg_store_slot(struct cg *cg, LLVMValueRef base, LLVMValueRef present_words,
+		   const struct hq_slot *s, struct cg_val v);
+void cg_stat_inc(struct cg *cg, unsigned idx);
+void cg_store_value(struct cg *cg, LLVMValueRef p, const struct hq_slot *s, struct cg_val v);
+void cg_add64(struct cg *cg, LLVMValueRef p, LLVMValueRef v);
+LLVMValueRef cg_map_update(struct cg *cg, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
+			   uint64_t flags);
+
+/* cg_agg.c: one aggregate of a group value */
+void cg_agg_update(struct cg *cg, const struct hq_qplan *qp, const struct hq_agg_slot *a,
+		   LLVMValueRef val, LLVMValueRef key);
+
+/* cg_prog.c: the three hook functions */
+void cg_programs(struct cg *cg);
+
+#endif

@@ -1,0 +1,243 @@
+/* cg_field.c — the value of one protocol field in the current packet.
+ *
+ * A field is present only if its layer was recognised, its `when`
+ * condition holds and all of its bytes lie inside the packet; otherwise its
+ * presence bit is 0 and its value 0 (never garbage).
+ */
+#include <string.h>
+
+#include "cg.h"
+
+/* Temporaries that carry a value out of a conditional block. */
+struct cg_tmp {
+	LLVMValueRef present, a, b;
+};
+
+static struct cg_tmp cg_tmp_new(struct cg *cg)
+{
+	struct cg_tmp t = {
+		.present = cg_alloca(cg, cg->i1, "fp"),
+		.a = cg_alloca(cg, cg->i64, "fa"),
+		.b = cg_alloca(cg, cg->i64, "fb"),
+	};
+	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 0, 0), t.present);
+	LLVMBuildStore(cg->b, cg_const64(cg, 0), t.a);
+	LLVMBuildStore(cg->b, cg_const64(cg, 0), t.b);
+	return t;
+}
+
+static unsigned cg_field_nbytes(const struct hq_field *f)
+{
+	if (f->type == HQ_T_UINT || f->type == HQ_T_BOOL)
+		return (f->bit + f->nbits + 7) / 8;
+	return plan_type_size(f->type, f->size);
+}
+
+static LLVMValueRef cg_uint_bits(struct cg *cg, const struct hq_field *f, LLVMValueRef p)
+{
+	unsigned nbytes = cg_field_nbytes(f);
+	LLVMValueRef raw = cg_load_be(cg, p, nbytes);
+	unsigned shift = nbytes * 8 - f->bit - f->nbits;
+	if (shift)
+		raw = LLVMBuildLShr(cg->b, raw, cg_const64(cg, shift), "");
+	if (f->nbits < 64)
+		raw = LLVMBuildAnd(cg->b, raw, cg_const64(cg, (1ull << f->nbits) - 1), "");
+	if (f->mul > 1)
+		raw = LLVMBuildMul(cg->b, raw, cg_const64(cg, f->mul), "");
+	return raw;
+}
+
+static void cg_fixed_load(struct cg *cg, const struct hq_field *f, LLVMValueRef p,
+			  struct cg_tmp *t)
+{
+	LLVMValueRef a, b = cg_const64(cg, 0);
+	switch (f->type) {
+	case HQ_T_IP4:
+		a = LLVMBuildZExt(cg->b, cg_load_raw(cg, p, cg->i32), cg->i64, "");
+		break;
+	case HQ_T_IP6:
+		a = cg_load_raw(cg, p, cg->i64);
+		b = cg_load_raw(cg, cg_gepc(cg, p, 8), cg->i64);
+		break;
+	case HQ_T_MAC: {
+		LLVMValueRef lo = LLVMBuildZExt(cg->b, cg_load_raw(cg, p, cg->i32), cg->i64, "");
+		LLVMValueRef hi = LLVMBuildZExt(cg->b, cg_load_raw(cg, cg_gepc(cg, p, 4), cg->i16),
+						cg->i64, "");
+		a = LLVMBuildOr(cg->b, lo, LLVMBuildShl(cg->b, hi, cg_const64(cg, 32), ""), "");
+		break;
+	}
+	default:
+		a = cg_uint_bits(cg, f, p);
+		break;
+	}
+	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 1, 0), t->present);
+	LLVMBuildStore(cg->b, a, t->a);
+	LLVMBuildStore(cg->b, b, t->b);
+}
+
+static struct cg_val cg_tmp_val(struct cg *cg, const struct hq_field *f, struct cg_tmp *t)
+{
+	struct cg_val v = {.type = f->type};
+	v.present = LLVMBuildLoad2(cg->b, cg->i1, t->present, "");
+	v.a = LLVMBuildLoad2(cg->b, cg->i64, t->a, "");
+	v.b = LLVMBuildLoad2(cg->b, cg->i64, t->b, "");
+	if (f->type == HQ_T_IP4)
+		v.a = LLVMBuildTrunc(cg->b, v.a, cg->i32, "");
+	return v;
+}
+
+static struct cg_val cg_field_fixed(struct cg *cg, const struct hq_field *f, LLVMValueRef pre)
+{
+	struct cg_layer *st = &cg->layers[f->layer->index];
+	struct cg_tmp t = cg_tmp_new(cg);
+	if (st->parsed) {
+		LLVMBasicBlockRef chk = cg_block(cg, "fchk"), load = cg_block(cg, "fload"),
+				  done = cg_block(cg, "fdone");
+		LLVMBuildCondBr(cg->b, pre, chk, done);
+		LLVMPositionBuilderAtEnd(cg->b, chk);
+		LLVMValueRef start = LLVMBuildLoad2(cg->b, cg->ptr, st->start, "");
+		LLVMValueRef p = cg_gepc(cg, start, f->off);
+		LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, cg_field_nbytes(f)), load, done);
+		LLVMPositionBuilderAtEnd(cg->b, load);
+		cg_fixed_load(cg, f, p, &t);
+		LLVMBuildBr(cg->b, done);
+		LLVMPositionBuilderAtEnd(cg->b, done);
+	}
+	return cg_tmp_val(cg, f, &t);
+}
+
+/* header length beyond the fixed part (IPv4/TCP options) */
+static struct cg_val cg_field_hdr(struct cg *cg, const struct hq_field *f, LLVMValueRef pre)
+{
+	const struct hq_layer *l = f->layer;
+	struct cg_val v = {.type = f->type, .present = pre, .a = cg_const64(cg, 0)};
+	if (!l->hlen)
+		return v;
+	struct cg_val h = cg_field(cg, l->hlen);
+	LLVMValueRef len = LLVMBuildMul(cg->b, h.a, cg_const64(cg, l->hlen_mul), "");
+	LLVMValueRef extra = LLVMBuildSub(cg->b, len, cg_const64(cg, l->size), "");
+	LLVMValueRef ok = LLVMBuildICmp(cg->b, LLVMIntUGE, len, cg_const64(cg, l->size), "");
+	extra = LLVMBuildSelect(cg->b, ok, extra, cg_const64(cg, 0), "");
+	v.present = LLVMBuildAnd(cg->b, pre, h.present, "");
+	if (!strcmp(f->key, "hdr.opt_present"))
+		extra = LLVMBuildZExt(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, extra,
+							   cg_const64(cg, 0), ""),
+				      cg->i64, "");
+	v.a = extra;
+	return v;
+}
+
+static struct cg_val cg_field_walker(struct cg *cg, const struct hq_field *f, LLVMValueRef pre)
+{
+	if (!strncmp(f->key, "hdr.", 4))
+		return cg_field_hdr(cg, f, pre);
+	struct cg_val v = {.type = f->type, .present = LLVMConstInt(cg->i1, 0, 0)};
+	v.a = cg_const64(cg, 0);
+	struct cg_slotvar *sv = cg_var(cg, f->layer, f->key);
+	if (!sv)
+		return v;
+	v.present = LLVMBuildAnd(cg->b, pre, LLVMBuildLoad2(cg->b, cg->i1, sv->present, ""), "");
+	v.a = LLVMBuildLoad2(cg->b, cg->i64, sv->val, "");
+	if (f->type == HQ_T_IP4)
+		v.a = LLVMBuildTrunc(cg->b, v.a, cg->i32, "");
+	if (f->type == HQ_T_STR) {
+		v.ptr = sv->str;
+		v.size = sv->size;
+	}
+	return v;
+}
+
+static struct cg_val cg_field_meta(struct cg *cg, const struct hq_field *f)
+{
+	struct cg_val v = {.type = f->type, .present = LLVMConstInt(cg->i1, 1, 0)};
+	const char *k = f->key;
+	if (!strcmp(k, "num"))
+		v.a = cg->pkt_num ? cg->pkt_num : cg_const64(cg, 0);
+	else if (!strcmp(k, "len"))
+		v.a = cg->wire_len;
+	else if (!strcmp(k, "ifindex"))
+		v.a = cg->ifindex;
+	else if (!strcmp(k, "ts"))
+		v.a = cg->ts_ns;
+	else if (!strcmp(k, "dir"))
+		v.a = cg_const64(cg, cg->hook == CG_HOOK_TC_OUT ? HQ_DIR_EGRESS : HQ_DIR_INGRESS);
+	else {
+		v.a = cg_const64(cg, 0);
+		v.present = LLVMConstInt(cg->i1, 0, 0);
+	}
+	if (!strcmp(k, "num") && !cg->pkt_num)
+		v.present = LLVMConstInt(cg->i1, 0, 0);
+	return v;
+}
+
+/* INET from an IP4 or IP6 value */
+static struct cg_val cg_to_inet(struct cg *cg, struct cg_val v)
+{
+	struct cg_val r = {.type = HQ_T_INET, .present = v.present};
+	if (v.type == HQ_T_INET)
+		return v;
+	if (v.type == HQ_T_IP4) {
+		r.a = cg_const32(cg, 4);
+		r.b = LLVMBuildZExt(cg->b, v.a, cg->i64, "");
+		r.c = cg_const64(cg, 0);
+	} else {
+		r.a = cg_const32(cg, 6);
+		r.b = v.a;
+		r.c = v.b;
+	}
+	return r;
+}
+
+static LLVMValueRef cg_pick(struct cg *cg, LLVMValueRef c, LLVMValueRef x, LLVMValueRef y)
+{
+	if (!x)
+		return y;
+	if (!y)
+		return x;
+	return LLVMBuildSelect(cg->b, c, x, y, "");
+}
+
+/* the first present alternative (inet.src = ip.src or ip6.src) */
+static struct cg_val cg_field_first(struct cg *cg, const struct hq_field *f)
+{
+	struct cg_val r = {.type = f->type, .present = LLVMConstInt(cg->i1, 0, 0)};
+	for (int i = f->n_alts - 1; i >= 0; i--) {
+		struct cg_val v = cg_field(cg, f->alts[i]);
+		if (f->type == HQ_T_INET)
+			v = cg_to_inet(cg, v);
+		LLVMValueRef c = v.present;
+		r.a = cg_pick(cg, c, v.a, r.a);
+		r.b = cg_pick(cg, c, v.b, r.b);
+		r.c = cg_pick(cg, c, v.c, r.c);
+		r.ptr = cg_pick(cg, c, v.ptr, r.ptr);
+		r.size = v.size > r.size ? v.size : r.size;
+		r.present = LLVMBuildOr(cg->b, r.present, v.present, "");
+	}
+	return r;
+}
+
+static LLVMValueRef cg_when(struct cg *cg, const struct hq_field *f)
+{
+	struct cg_val w = cg_field(cg, f->when_field);
+	LLVMValueRef any = LLVMConstInt(cg->i1, 0, 0);
+	for (int i = 0; i < f->n_when_values; i++)
+		any = LLVMBuildOr(cg->b, any,
+				  LLVMBuildICmp(cg->b, LLVMIntEQ, w.a,
+						cg_const64(cg, f->when_values[i]), ""),
+				  "");
+	return LLVMBuildAnd(cg->b, w.present, any, "");
+}
+
+struct cg_val cg_field(struct cg *cg, const struct hq_field *f)
+{
+	if (f->src == HQ_FS_META)
+		return cg_field_meta(cg, f);
+	if (f->src == HQ_FS_FIRST)
+		return cg_field_first(cg, f);
+	LLVMValueRef pre = cg_layer_ok(cg, f->layer);
+	if (f->when_field)
+		pre = LLVMBuildAnd(cg->b, pre, cg_when(cg, f), "");
+	if (f->src == HQ_FS_WALKER)
+		return cg_field_walker(cg, f, pre);
+	return cg_field_fixed(cg, f, pre);
+}

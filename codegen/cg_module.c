@@ -1,0 +1,236 @@
+/* cg_module.c — the LLVM module of one compilation: context, common types,
+ * small IR helpers, and the final optimise + emit through LLVM's BPF target
+ * (ELF object in memory, BPF assembly, or textual IR).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+#include "cg.h"
+
+#define CG_TRIPLE "bpfel"
+#define CG_CPU "v3"
+
+int cg_init(struct cg *cg, const struct hq_plan *plan, struct hq_diag *d)
+{
+	memset(cg, 0, sizeof(*cg));
+	cg->plan = plan;
+	cg->proto = plan->proto;
+	cg->d = d;
+	cg->ctx = LLVMContextCreate();
+	cg->mod = LLVMModuleCreateWithNameInContext("hdrq", cg->ctx);
+	cg->b = LLVMCreateBuilderInContext(cg->ctx);
+	cg->i1 = LLVMInt1TypeInContext(cg->ctx);
+	cg->i8 = LLVMInt8TypeInContext(cg->ctx);
+	cg->i16 = LLVMInt16TypeInContext(cg->ctx);
+	cg->i32 = LLVMInt32TypeInContext(cg->ctx);
+	cg->i64 = LLVMInt64TypeInContext(cg->ctx);
+	cg->ptr = LLVMPointerTypeInContext(cg->ctx, 0);
+	cg->voidt = LLVMVoidTypeInContext(cg->ctx);
+	LLVMSetTarget(cg->mod, CG_TRIPLE);
+	cg->layers = calloc(plan->proto->n_layers + 1, sizeof(*cg->layers));
+	cg_di_init(cg);
+	return 0;
+}
+
+void cg_fini(struct cg *cg)
+{
+	if (cg->di)
+		LLVMDisposeDIBuilder(cg->di);
+	if (cg->b)
+		LLVMDisposeBuilder(cg->b);
+	if (cg->mod)
+		LLVMDisposeModule(cg->mod);
+	if (cg->ctx)
+		LLVMContextDispose(cg->ctx);
+	free(cg->layers);
+	free(cg->map_groups);
+	if (cg->map_distinct)
+		for (int i = 0; i < cg->plan->n_qplans; i++)
+			free(cg->map_distinct[i]);
+	free(cg->map_distinct);
+}
+
+LLVMValueRef cg_const64(struct cg *cg, uint64_t v)
+{
+	return LLVMConstInt(cg->i64, v, 0);
+}
+
+LLVMValueRef cg_const32(struct cg *cg, uint32_t v)
+{
+	return LLVMConstInt(cg->i32, v, 0);
+}
+
+/* Call a BPF helper by number, the way clang does: through a constant
+ * function pointer. */
+LLVMValueRef cg_helper(struct cg *cg, int id, LLVMTypeRef ret, LLVMValueRef *args, int n)
+{
+	LLVMTypeRef params[8];
+	for (int i = 0; i < n; i++)
+		params[i] = LLVMTypeOf(args[i]);
+	LLVMTypeRef fty = LLVMFunctionType(ret, params, n, 0);
+	LLVMValueRef fp = LLVMConstIntToPtr(cg_const64(cg, id), cg->ptr);
+	return LLVMBuildCall2(cg->b, fty, fp, args, n, "");
+}
+
+LLVMValueRef cg_gep(struct cg *cg, LLVMValueRef p, LLVMValueRef off)
+{
+	return LLVMBuildGEP2(cg->b, cg->i8, p, &off, 1, "");
+}
+
+LLVMValueRef cg_gepc(struct cg *cg, LLVMValueRef p, unsigned off)
+{
+	if (!off)
+		return p;
+	return cg_gep(cg, p, cg_const64(cg, off));
+}
+
+/* Allocas go in the entry block so that mem2reg promotes them. */
+LLVMValueRef cg_alloca(struct cg *cg, LLVMTypeRef t, const char *name)
+{
+	LLVMBasicBlockRef cur = LLVMGetInsertBlock(cg->b);
+	LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(cg->fn);
+	LLVMValueRef first = LLVMGetFirstInstruction(entry);
+	if (first)
+		LLVMPositionBuilderBefore(cg->b, first);
+	else
+		LLVMPositionBuilderAtEnd(cg->b, entry);
+	LLVMValueRef a = LLVMBuildAlloca(cg->b, t, name);
+	LLVMPositionBuilderAtEnd(cg->b, cur);
+	return a;
+}
+
+/* A value the optimiser may not reason about: keeps explicit bounds checks
+ * that the verifier needs but LLVM could prove redundant. */
+LLVMValueRef cg_opaque(struct cg *cg, LLVMValueRef v)
+{
+	LLVMTypeRef t = LLVMTypeOf(v);
+	LLVMTypeRef fty = LLVMFunctionType(t, &t, 1, 0);
+	LLVMValueRef asmv = LLVMGetInlineAsm(fty, "", 0, "=r,0", 4, 1, 0, LLVMInlineAsmDialectATT, 0);
+	return LLVMBuildCall2(cg->b, fty, asmv, &v, 1, "");
+}
+
+LLVMBasicBlockRef cg_block(struct cg *cg, const char *name)
+{
+	return LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, name);
+}
+
+void cg_memset0(struct cg *cg, LLVMValueRef p, unsigned n)
+{
+	LLVMBuildMemSet(cg->b, p, LLVMConstInt(cg->i8, 0, 0), cg_const64(cg, n), 1);
+}
+
+void cg_memcpy(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, unsigned n)
+{
+	LLVMBuildMemCpy(cg->b, dst, 1, src, 1, cg_const64(cg, n));
+}
+
+int cg_unsupported(struct cg *cg, const struct hq_query *q, struct hq_span span, const char *what)
+{
+	cg->error = true;
+	return diag_error(cg->d, q ? q->src : NULL, span, "%s is not supported yet", what);
+}
+
+static LLVMTargetMachineRef cg_target_machine(struct cg *cg)
+{
+	static int inited;
+	if (!inited) {
+		LLVMInitializeBPFTargetInfo();
+		LLVMInitializeBPFTarget();
+		LLVMInitializeBPFTargetMC();
+		LLVMInitializeBPFAsmPrinter();
+		inited = 1;
+	}
+	LLVMTargetRef t;
+	char *err = NULL;
+	if (LLVMGetTargetFromTriple(CG_TRIPLE, &t, &err)) {
+		diag_errorf(cg->d, "LLVM has no BPF target: %s", err);
+		LLVMDisposeMessage(err);
+		return NULL;
+	}
+	return LLVMCreateTargetMachine(t, CG_TRIPLE, CG_CPU, "", LLVMCodeGenLevelAggressive,
+				       LLVMRelocStatic, LLVMCodeModelDefault);
+}
+
+static int cg_verify(struct cg *cg)
+{
+	char *msg = NULL;
+	if (LLVMVerifyModule(cg->mod, LLVMReturnStatusAction, &msg)) {
+		diag_errorf(cg->d, "internal compiler error: invalid LLVM IR: %.400s", msg);
+		LLVMDisposeMessage(msg);
+		return -1;
+	}
+	LLVMDisposeMessage(msg);
+	return 0;
+}
+
+static int cg_optimise(struct cg *cg, LLVMTargetMachineRef tm)
+{
+	LLVMPassBuilderOptionsRef o = LLVMCreatePassBuilderOptions();
+	LLVMErrorRef e = LLVMRunPasses(cg->mod, "default<O2>", tm, o);
+	LLVMDisposePassBuilderOptions(o);
+	if (e) {
+		char *m = LLVMGetErrorMessage(e);
+		diag_errorf(cg->d, "internal compiler error: LLVM passes: %s", m);
+		LLVMDisposeErrorMessage(m);
+		return -1;
+	}
+	return 0;
+}
+
+static int cg_emit_text(struct cg *cg, struct hq_object *out)
+{
+	char *s = LLVMPrintModuleToString(cg->mod);
+	out->size = strlen(s);
+	out->data = malloc(out->size + 1);
+	memcpy(out->data, s, out->size + 1);
+	LLVMDisposeMessage(s);
+	return 0;
+}
+
+static int cg_emit_machine(struct cg *cg, LLVMTargetMachineRef tm, LLVMCodeGenFileType ft,
+			   struct hq_object *out)
+{
+	LLVMMemoryBufferRef buf;
+	char *err = NULL;
+	if (LLVMTargetMachineEmitToMemoryBuffer(tm, cg->mod, ft, &err, &buf)) {
+		diag_errorf(cg->d, "internal compiler error: BPF backend: %s", err);
+		LLVMDisposeMessage(err);
+		return -1;
+	}
+	out->size = LLVMGetBufferSize(buf);
+	out->data = malloc(out->size + 1);
+	memcpy(out->data, LLVMGetBufferStart(buf), out->size);
+	((char *)out->data)[out->size] = 0;
+	LLVMDisposeMemoryBuffer(buf);
+	return 0;
+}
+
+int cg_finish(struct cg *cg, enum hq_emit what, struct hq_object *out)
+{
+	LLVMDIBuilderFinalize(cg->di);
+	if (cg_verify(cg))
+		return -1;
+	LLVMTargetMachineRef tm = cg_target_machine(cg);
+	if (!tm)
+		return -1;
+	char *layout = LLVMCopyStringRepOfTargetData(LLVMCreateTargetDataLayout(tm));
+	LLVMSetDataLayout(cg->mod, layout);
+	LLVMDisposeMessage(layout);
+	int err = cg_optimise(cg, tm);
+	if (!err) {
+		if (what == HQ_EMIT_IR)
+			err = cg_emit_text(cg, out);
+		else
+			err = cg_emit_machine(cg, tm,
+					      what == HQ_EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile,
+					      out);
+	}
+	LLVMDisposeTargetMachine(tm);
+	return err;
+}

@@ -1,0 +1,274 @@
+/* cg_parse.c — header parsing generated from the protocol registry.
+ *
+ * Which layers to parse is decided once per compilation (cg_layers_mark):
+ * the layers the queries mention and every layer they may sit on. Each
+ * parsed layer then follows the same recipe, in registry (topological)
+ * order — the header-cursor idiom of xdp-tools, with the protocol facts
+ * taken from stdlib:
+ *
+ *   ok    = some parent is ok, lets children through, and its selector
+ *           field has one of the link's values
+ *   ok   &= start + size <= data_end          (fixed header in the packet)
+ *   ok   &= every `valid` condition
+ *   next  = start + hlen (bounded by hlen_max), or the walker decides
+ *   kids  = ok and every `next_if` condition
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cg.h"
+
+static void cg_mark_expr(struct cg *cg, const struct hq_expr *e);
+
+static void cg_mark_layer(struct cg *cg, const struct hq_layer *l)
+{
+	if (!l || cg->layers[l->index].needed)
+		return;
+	cg->layers[l->index].needed = true;
+	for (int i = 0; i < l->n_links; i++)
+		cg_mark_layer(cg, l->links[i].parent);
+}
+
+static void cg_mark_field(struct cg *cg, const struct hq_field *f)
+{
+	cg_mark_layer(cg, f->layer);
+	for (int i = 0; i < f->n_alts; i++)
+		cg_mark_field(cg, f->alts[i]);
+}
+
+static void cg_mark_expr(struct cg *cg, const struct hq_expr *e)
+{
+	if (!e)
+		return;
+	if (e->kind == HQ_EX_NAME && e->field)
+		cg_mark_field(cg, e->field);
+	if (e->kind == HQ_EX_NAME && e->layer)
+		cg_mark_layer(cg, e->layer);
+	cg_mark_expr(cg, e->lhs);
+	cg_mark_expr(cg, e->rhs);
+	for (int i = 0; i < e->items.n; i++)
+		cg_mark_expr(cg, e->items.items[i]);
+}
+
+static void cg_mark_query(struct cg *cg, const struct hq_qplan *qp)
+{
+	const struct hq_query *q = qp->q;
+	cg_mark_layer(cg, q->layer);
+	cg_mark_expr(cg, q->where);
+	for (int i = 0; i < qp->n_fields; i++) {
+		if (qp->fields[i].field)
+			cg_mark_field(cg, qp->fields[i].field);
+		cg_mark_expr(cg, qp->fields[i].expr);
+	}
+	for (int i = 0; i < q->keys.n; i++)
+		cg_mark_expr(cg, q->keys.items[i]);
+	for (int i = 0; i < q->aggs.n; i++)
+		cg_mark_expr(cg, q->aggs.items[i]);
+}
+
+void cg_layers_mark(struct cg *cg)
+{
+	for (int i = 0; i < cg->plan->n_qplans; i++)
+		cg_mark_query(cg, &cg->plan->qplans[i]);
+}
+
+LLVMValueRef cg_layer_ok(struct cg *cg, const struct hq_layer *l)
+{
+	struct cg_layer *st = &cg->layers[l->index];
+	if (!st->parsed)
+		return LLVMConstInt(cg->i1, 0, 0);
+	return LLVMBuildLoad2(cg->b, cg->i1, st->ok, "ok");
+}
+
+struct cg_slotvar *cg_var(struct cg *cg, const struct hq_layer *l, const char *key)
+{
+	for (int i = 0; i < cg->n_vars; i++)
+		if (cg->vars[i].layer == l && !strcmp(cg->vars[i].key, key))
+			return &cg->vars[i];
+	return NULL;
+}
+
+/* A walker output: allocas initialised to "absent" where the layer's parse
+ * code starts (which dominates every later use). */
+struct cg_slotvar *cg_var_new(struct cg *cg, const struct hq_layer *l, const char *key,
+			      unsigned str_size)
+{
+	if (cg->n_vars == CG_MAX_VARS)
+		return NULL;
+	struct cg_slotvar *v = &cg->vars[cg->n_vars++];
+	memset(v, 0, sizeof(*v));
+	v->layer = l;
+	v->key = key;
+	v->present = cg_alloca(cg, cg->i1, key);
+	v->val = cg_alloca(cg, cg->i64, key);
+	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 0, 0), v->present);
+	LLVMBuildStore(cg->b, cg_const64(cg, 0), v->val);
+	if (str_size) {
+		v->size = str_size;
+		v->str = cg_gepc(cg, cg->scratch, cg->scratch_str_off + cg->str_used);
+		cg->str_used += (str_size + 7) & ~7u;
+		LLVMBuildStore(cg->b, LLVMConstInt(cg->i8, 0, 0), v->str);
+	}
+	return v;
+}
+
+void cg_var_set(struct cg *cg, struct cg_slotvar *v, LLVMValueRef present, LLVMValueRef val)
+{
+	if (!v)
+		return;
+	LLVMBuildStore(cg->b, present, v->present);
+	if (val)
+		LLVMBuildStore(cg->b, val, v->val);
+}
+
+static LLVMValueRef cg_cmp_const(struct cg *cg, enum hq_cmp op, LLVMValueRef v, uint64_t c)
+{
+	static const LLVMIntPredicate pred[] = {
+		[HQ_CMP_EQ] = LLVMIntEQ,  [HQ_CMP_NE] = LLVMIntNE,  [HQ_CMP_LT] = LLVMIntULT,
+		[HQ_CMP_LE] = LLVMIntULE, [HQ_CMP_GT] = LLVMIntUGT, [HQ_CMP_GE] = LLVMIntUGE,
+	};
+	return LLVMBuildICmp(cg->b, pred[op], v, cg_const64(cg, c), "");
+}
+
+/* i1: every condition holds (absent fields make it false) */
+static LLVMValueRef cg_conds(struct cg *cg, const struct hq_cond *c, int n)
+{
+	LLVMValueRef all = LLVMConstInt(cg->i1, 1, 0);
+	for (int i = 0; i < n; i++) {
+		struct cg_val v = cg_field(cg, c[i].field);
+		LLVMValueRef t = cg_cmp_const(cg, c[i].op, v.a, c[i].value);
+		all = LLVMBuildAnd(cg->b, all, LLVMBuildAnd(cg->b, v.present, t, ""), "");
+	}
+	return all;
+}
+
+static LLVMValueRef cg_link_match(struct cg *cg, const struct hq_link *k)
+{
+	struct cg_val v = cg_field(cg, k->field);
+	LLVMValueRef any = LLVMConstInt(cg->i1, 0, 0);
+	for (int i = 0; i < k->n_values; i++)
+		any = LLVMBuildOr(cg->b, any, cg_cmp_const(cg, HQ_CMP_EQ, v.a, k->values[i]), "");
+	return LLVMBuildAnd(cg->b, v.present, any, "");
+}
+
+/* if (!ok && parent ok && parent lets children through && selector matches)
+ *	start = parent.next, ok = 1 */
+static void cg_parse_link(struct cg *cg, struct cg_layer *st, const struct hq_link *k)
+{
+	struct cg_layer *ps = &cg->layers[k->parent->index];
+	if (!ps->parsed)
+		return;
+	LLVMValueRef pre = LLVMBuildAnd(cg->b, LLVMBuildLoad2(cg->b, cg->i1, ps->kids_ok, ""),
+					LLVMBuildNot(cg->b, LLVMBuildLoad2(cg->b, cg->i1, st->ok, ""), ""),
+					"");
+	LLVMBasicBlockRef test = cg_block(cg, "link"), take = cg_block(cg, "take"),
+			  done = cg_block(cg, "linked");
+	LLVMBuildCondBr(cg->b, pre, test, done);
+	LLVMPositionBuilderAtEnd(cg->b, test);
+	LLVMValueRef m = k->field ? cg_link_match(cg, k) : LLVMConstInt(cg->i1, 1, 0);
+	LLVMBuildCondBr(cg->b, m, take, done);
+	LLVMPositionBuilderAtEnd(cg->b, take);
+	if (!k->parent->pseudo)
+		LLVMBuildStore(cg->b, LLVMBuildLoad2(cg->b, cg->ptr, ps->next, ""), st->start);
+	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 1, 0), st->ok);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+}
+
+/* next = start + hlen*mul, rejecting lengths below size or above hlen_max */
+static LLVMValueRef cg_parse_hlen(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
+				  LLVMValueRef start)
+{
+	if (!l->hlen) {
+		LLVMBuildStore(cg->b, cg_gepc(cg, start, l->size), st->next);
+		return LLVMConstInt(cg->i1, 1, 0);
+	}
+	struct cg_val v = cg_field(cg, l->hlen);
+	LLVMValueRef len = LLVMBuildMul(cg->b, v.a, cg_const64(cg, l->hlen_mul), "hlen");
+	len = cg_opaque(cg, len);
+	unsigned max = l->hlen_max ? l->hlen_max : 255;
+	LLVMValueRef fits = LLVMBuildAnd(
+		cg->b, cg_cmp_const(cg, HQ_CMP_GE, len, l->size),
+		cg_cmp_const(cg, HQ_CMP_LE, len, max), "");
+	len = LLVMBuildSelect(cg->b, fits, len, cg_const64(cg, l->size), "");
+	LLVMBuildStore(cg->b, cg_gep(cg, start, len), st->next);
+	return LLVMBuildAnd(cg->b, fits, v.present, "");
+}
+
+static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
+			  LLVMBasicBlockRef fail, LLVMBasicBlockRef done)
+{
+	LLVMValueRef start = LLVMBuildLoad2(cg->b, cg->ptr, st->start, "start");
+	LLVMBasicBlockRef valid = cg_block(cg, "valid");
+	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, start, l->size), valid, fail);
+	LLVMPositionBuilderAtEnd(cg->b, valid);
+	LLVMBasicBlockRef body = cg_block(cg, "body");
+	LLVMBuildCondBr(cg->b, cg_conds(cg, l->valid, l->n_valid), body, fail);
+	LLVMPositionBuilderAtEnd(cg->b, body);
+	LLVMValueRef hl_ok = cg_parse_hlen(cg, l, st, start);
+	LLVMValueRef kids = LLVMBuildAnd(cg->b, hl_ok, cg_conds(cg, l->next_if, l->n_next_if), "");
+	LLVMBuildStore(cg->b, kids, st->kids_ok);
+	const struct cg_walker *w = l->walker ? cg_walker_find(l->walker) : NULL;
+	if (w)
+		w->parse(cg, l, st);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, fail);
+	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 0, 0), st->ok);
+	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 0, 0), st->kids_ok);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+}
+
+/* Walker outputs are declared before the layer's branches so that their
+ * "absent" initial values dominate every use. */
+static void cg_declare_walker_vars(struct cg *cg, const struct hq_layer *l)
+{
+	for (int i = 0; i < l->n_fields; i++) {
+		const struct hq_field *f = l->fields[i];
+		if (f->src != HQ_FS_WALKER || !strncmp(f->key, "hdr.", 4) || cg_var(cg, l, f->key))
+			continue;
+		cg_var_new(cg, l, f->key, f->type == HQ_T_STR ? f->size : 0);
+	}
+	const struct cg_walker *w = l->walker ? cg_walker_find(l->walker) : NULL;
+	for (int i = 0; w && w->internal_keys && w->internal_keys[i]; i++)
+		if (!cg_var(cg, l, w->internal_keys[i]))
+			cg_var_new(cg, l, w->internal_keys[i], 0);
+}
+
+static void cg_parse_layer(struct cg *cg, const struct hq_layer *l)
+{
+	struct cg_layer *st = &cg->layers[l->index];
+	st->ok = cg_alloca(cg, cg->i1, l->name);
+	st->kids_ok = cg_alloca(cg, cg->i1, "kids");
+	st->start = cg_alloca(cg, cg->ptr, "start");
+	st->next = cg_alloca(cg, cg->ptr, "next");
+	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, l->root, 0), st->ok);
+	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 0, 0), st->kids_ok);
+	LLVMBuildStore(cg->b, cg->data, st->start);
+	LLVMBuildStore(cg->b, cg->data, st->next);
+	st->parsed = true;
+	cg_declare_walker_vars(cg, l);
+	for (int i = 0; i < l->n_links; i++)
+		cg_parse_link(cg, st, &l->links[i]);
+	if (l->pseudo) {
+		LLVMBuildStore(cg->b, LLVMBuildLoad2(cg->b, cg->i1, st->ok, ""), st->kids_ok);
+		return;
+	}
+	LLVMBasicBlockRef body = cg_block(cg, "parse"), fail = cg_block(cg, "absent"),
+			  done = cg_block(cg, "parsed");
+	LLVMBuildCondBr(cg->b, LLVMBuildLoad2(cg->b, cg->i1, st->ok, ""), body, done);
+	LLVMPositionBuilderAtEnd(cg->b, body);
+	cg_parse_body(cg, l, st, fail, done);
+}
+
+void cg_parse_layers(struct cg *cg)
+{
+	cg->n_vars = 0;
+	cg->str_used = 0;
+	for (int i = 0; i < cg->proto->n_layers; i++) {
+		const struct hq_layer *l = cg->proto->layers[i];
+		cg->layers[l->index].parsed = false;
+		if (cg->layers[l->index].needed)
+			cg_parse_layer(cg, l);
+	}
+}

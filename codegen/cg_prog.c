@@ -1,0 +1,177 @@
+/* cg_prog.c — the three program functions (XDP, TC ingress, TC egress).
+ *
+ * Each one: read the context (packet bounds, interface, length), fetch the
+ * shared per-run state (hq_meta, this CPU's scratch), number the packet,
+ * parse the layers the queries need, run every query, and pass the packet
+ * on untouched.
+ */
+#include <linux/bpf.h>
+#include <string.h>
+
+#include "cg.h"
+
+#define XDP_PASS_CODE 2
+#define TC_ACT_UNSPEC_CODE (-1)
+
+struct cg_ctx_layout {
+	unsigned data, data_end, ifindex, len;
+	const char *name, *section;
+};
+
+static const struct cg_ctx_layout cg_ctx[CG_HOOK_N] = {
+	[CG_HOOK_XDP] = {0, 4, 12, 0, HQ_PROG_XDP, "xdp"},
+	[CG_HOOK_TC_IN] = {76, 80, 40, 0, HQ_PROG_TC_IN, "tc"},
+	[CG_HOOK_TC_OUT] = {76, 80, 40, 0, HQ_PROG_TC_OUT, "tc"},
+};
+
+static LLVMValueRef cg_ctx_u32(struct cg *cg, unsigned off)
+{
+	LLVMValueRef v = LLVMBuildLoad2(cg->b, cg->i32, cg_gepc(cg, cg->ctx_arg, off), "");
+	return LLVMBuildZExt(cg->b, v, cg->i64, "");
+}
+
+static LLVMValueRef cg_ctx_ptr(struct cg *cg, unsigned off)
+{
+	return LLVMBuildIntToPtr(cg->b, cg_ctx_u32(cg, off), cg->ptr, "");
+}
+
+/* p = lookup(map, 0); if (!p) return */
+static LLVMValueRef cg_lookup0(struct cg *cg, LLVMValueRef map, const char *name)
+{
+	LLVMValueRef key = cg_alloca(cg, cg->i32, "k0");
+	LLVMBuildStore(cg->b, cg_const32(cg, 0), key);
+	LLVMValueRef args[2] = {map, key};
+	LLVMValueRef p = cg_helper(cg, BPF_FUNC_map_lookup_elem, cg->ptr, args, 2);
+	LLVMBasicBlockRef ok = cg_block(cg, name);
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, p, LLVMConstNull(cg->ptr), ""),
+			cg->exit_bb, ok);
+	LLVMPositionBuilderAtEnd(cg->b, ok);
+	return p;
+}
+
+static LLVMValueRef cg_meta_u64(struct cg *cg, unsigned off)
+{
+	return LLVMBuildLoad2(cg->b, cg->i64, cg_gepc(cg, cg->meta, off), "");
+}
+
+static LLVMValueRef cg_offline_or(struct cg *cg, LLVMValueRef offline, unsigned meta_off,
+				  LLVMValueRef live)
+{
+	return LLVMBuildSelect(cg->b, offline, cg_meta_u64(cg, meta_off), live, "");
+}
+
+static LLVMValueRef cg_live_len(struct cg *cg)
+{
+	if (cg->hook != CG_HOOK_XDP)
+		return cg_ctx_u32(cg, cg_ctx[cg->hook].len);
+	LLVMValueRef arg = cg->ctx_arg;
+	return cg_helper(cg, BPF_FUNC_xdp_get_buff_len, cg->i64, &arg, 1);
+}
+
+static LLVMValueRef cg_pkt_number(struct cg *cg, LLVMValueRef offline)
+{
+	LLVMValueRef p = cg_gepc(cg, cg->meta, offsetof(struct hq_meta, num));
+	LLVMBasicBlockRef live = cg_block(cg, "num_live"), off = cg_block(cg, "num_off"),
+			  done = cg_block(cg, "numbered");
+	LLVMBuildCondBr(cg->b, offline, off, live);
+	LLVMPositionBuilderAtEnd(cg->b, live);
+	LLVMValueRef old = LLVMBuildAtomicRMW(cg->b, LLVMAtomicRMWBinOpAdd, p, cg_const64(cg, 1),
+					      LLVMAtomicOrderingSequentiallyConsistent, 0);
+	LLVMValueRef n1 = LLVMBuildAdd(cg->b, old, cg_const64(cg, 1), "");
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, off);
+	LLVMValueRef n2 = LLVMBuildLoad2(cg->b, cg->i64, p, "");
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+	LLVMValueRef n = LLVMBuildPhi(cg->b, cg->i64, "num");
+	LLVMValueRef v[2] = {n1, n2};
+	LLVMBasicBlockRef bb[2] = {live, off};
+	LLVMAddIncoming(n, v, bb, 2);
+	return n;
+}
+
+/* TC sees socket buffers whose payload may sit outside the linear part:
+ * pull what application-layer parsing needs before taking pointers. */
+static void cg_tc_pull(struct cg *cg)
+{
+	LLVMValueRef len = cg_ctx_u32(cg, 0);
+	LLVMValueRef cap = cg_const64(cg, 1024);
+	len = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, len, cap, ""), len, cap, "");
+	LLVMValueRef args[2] = {cg->ctx_arg, len};
+	cg_helper(cg, BPF_FUNC_skb_pull_data, cg->i64, args, 2);
+}
+
+static bool cg_needs_payload(struct cg *cg)
+{
+	for (int i = 0; i < cg->proto->n_layers; i++) {
+		const struct hq_layer *l = cg->proto->layers[i];
+		if (cg->layers[l->index].needed && l->walker &&
+		    (!strcmp(l->walker, "dns") || !strcmp(l->walker, "http")))
+			return true;
+	}
+	return false;
+}
+
+static bool cg_needs_ts(struct cg *cg)
+{
+	if (cg->plan->opts.write_packets)
+		return true;
+	for (int i = 0; i < cg->plan->n_qplans; i++)
+		if (cg->plan->qplans[i].q->action == HQ_ACT_LOG)
+			return true;
+	return false;
+}
+
+static void cg_prologue(struct cg *cg)
+{
+	const struct cg_ctx_layout *L = &cg_ctx[cg->hook];
+	if (cg->hook != CG_HOOK_XDP && cg_needs_payload(cg))
+		cg_tc_pull(cg);
+	cg->meta = cg_lookup0(cg, cg->map_meta, "have_meta");
+	cg->scratch = cg_lookup0(cg, cg->map_scratch, "have_scratch");
+	cg_stat_inc(cg, HQ_STAT_PACKETS);
+	LLVMValueRef offline = LLVMBuildICmp(cg->b, LLVMIntNE, cg_meta_u64(cg, 0),
+					     cg_const64(cg, 0), "offline");
+	cg->ifindex = cg_offline_or(cg, offline, offsetof(struct hq_meta, ifindex),
+				    cg_ctx_u32(cg, L->ifindex));
+	cg->wire_len = cg_offline_or(cg, offline, offsetof(struct hq_meta, wire_len),
+				     cg_live_len(cg));
+	cg->ts_ns = cg_const64(cg, 0);
+	if (cg_needs_ts(cg))
+		cg->ts_ns = cg_offline_or(cg, offline, offsetof(struct hq_meta, ts_ns),
+					  cg_helper(cg, BPF_FUNC_ktime_get_ns, cg->i64, NULL, 0));
+	cg->pkt_num = cg->plan->need_pkt_num ? cg_pkt_number(cg, offline) : NULL;
+	/* packet pointers last: helpers above may invalidate them */
+	cg->data = cg_ctx_ptr(cg, L->data);
+	cg->data_end = cg_ctx_ptr(cg, L->data_end);
+}
+
+static void cg_program(struct cg *cg, enum cg_hook hook)
+{
+	const struct cg_ctx_layout *L = &cg_ctx[hook];
+	LLVMTypeRef fty = LLVMFunctionType(cg->i32, &cg->ptr, 1, 0);
+	cg->hook = hook;
+	cg->fn = LLVMAddFunction(cg->mod, L->name, fty);
+	LLVMSetSection(cg->fn, L->section);
+	cg_di_function(cg, cg->fn, L->name, hook);
+	cg->ctx_arg = LLVMGetParam(cg->fn, 0);
+	LLVMBasicBlockRef entry = cg_block(cg, "entry");
+	cg->exit_bb = cg_block(cg, "exit");
+	LLVMPositionBuilderAtEnd(cg->b, cg->exit_bb);
+	LLVMBuildRet(cg->b, LLVMConstInt(cg->i32, hook == CG_HOOK_XDP ? XDP_PASS_CODE
+								       : (uint64_t)TC_ACT_UNSPEC_CODE,
+					 1));
+	LLVMPositionBuilderAtEnd(cg->b, entry);
+	cg_prologue(cg);
+	cg_parse_layers(cg);
+	for (int i = 0; i < cg->plan->n_qplans; i++)
+		cg_query(cg, &cg->plan->qplans[i]);
+	LLVMBuildBr(cg->b, cg->exit_bb);
+	LLVMMoveBasicBlockAfter(cg->exit_bb, LLVMGetInsertBlock(cg->b));
+}
+
+void cg_programs(struct cg *cg)
+{
+	for (int h = 0; h < CG_HOOK_N; h++)
+		cg_program(cg, (enum cg_hook)h);
+}
