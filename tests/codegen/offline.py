@@ -1,0 +1,227 @@
+#!/usr/bin/python3
+"""offline.py — behaviour of compiled programs on crafted captures.
+
+Each case is data: packets (built with scapy), a query, and the rows hdrq
+must print with `-r capture -o json`. The program runs in the kernel through
+BPF_PROG_TEST_RUN, so this checks the generated parsing, predicates and
+aggregation end to end. Expected rows list only the keys they care about;
+`rows` must match exactly (same number of rows, each matching one expected
+row), `count` is the result of a counting query.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from scapy.all import (ARP, DNS, DNSQR, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q, Ether,
+                       ICMPv6EchoRequest, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+                       IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Raw, wrpcap)
+
+HDRQ = os.environ.get("HDRQ", "hdrq")
+E = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+A, B, C = "192.0.2.1", "192.0.2.2", "198.51.100.7"
+A6, B6 = "2001:db8::1", "2001:db8::2"
+
+
+def rst(dport, src=A):
+    return E / IP(src=src, dst=B) / TCP(sport=40000, dport=dport, flags="R")
+
+
+def syn(dport, src=A, sport=40000):
+    return E / IP(src=src, dst=B) / TCP(sport=sport, dport=dport, flags="S")
+
+
+def noise():
+    return [E / IP(src=A, dst=B) / TCP(dport=80, flags="A"),
+            E / IP(src=A, dst=B) / UDP(dport=53) / Raw(b"x" * 4),
+            E / IPv6(src=A6, dst=B6) / TCP(dport=80, flags="S"),
+            E / ARP(psrc=A, pdst=B)]
+
+
+CASES = [
+    dict(name="rst by port",
+         pkts=[rst(80), rst(80), rst(443), rst(22)] + noise(),
+         query="tcp where flags.rst group by dst_port",
+         rows=[{"tcp.dst_port": 80, "count()": 2}, {"tcp.dst_port": 443, "count()": 1},
+               {"tcp.dst_port": 22, "count()": 1}]),
+    dict(name="wireshark vocabulary",
+         pkts=[rst(80), rst(81)] + noise(),
+         query="tcp where tcp.flags.reset == 1 group by tcp.dstport",
+         rows=[{"tcp.dst_port": 80, "count()": 1}, {"tcp.dst_port": 81, "count()": 1}]),
+    dict(name="count only",
+         pkts=[rst(80), syn(80)] + noise(),
+         query="tcp where flags.syn and not flags.ack",
+         count=2),
+    dict(name="syn scan distinct ports",
+         pkts=[syn(p) for p in range(1, 31)] + [syn(80, src=C), syn(80, src=C), syn(81, src=C)],
+         query="tcp where flags.syn and not flags.ack group by ip.src select distinct(dst_port), count()",
+         rows=[{"ip.src": A, "distinct(tcp.dst_port)": 30, "count()": 30},
+               {"ip.src": C, "distinct(tcp.dst_port)": 2, "count()": 3}]),
+    dict(name="having filters groups",
+         pkts=[syn(p) for p in range(1, 31)] + [syn(80, src=C)],
+         query="tcp where flags.syn and not flags.ack group by ip.src select distinct(dst_port) having distinct(dst_port) > 20",
+         rows=[{"ip.src": A, "distinct(tcp.dst_port)": 30}]),
+    dict(name="sum min max avg",
+         pkts=[E / IP(src=A, dst=B, len=None) / UDP(dport=9) / Raw(b"a" * n) for n in (10, 20, 30)],
+         query="udp group by ip.dst select sum(ip.len), min(ip.len), max(ip.len), avg(ip.len), count()",
+         rows=[{"ip.dst": B, "sum(ip.len)": 38 + 48 + 58, "min(ip.len)": 38, "max(ip.len)": 58,
+                "avg(ip.len)": 48, "count()": 3}]),
+    dict(name="cidr set range",
+         pkts=[syn(80, src="10.1.2.3"), syn(443, src="10.9.9.9"), syn(8050, src="10.0.0.1"),
+               syn(8200, src="10.0.0.1"), syn(80, src=A)],
+         query="tcp where ip.src in 10.0.0.0/8 and dst_port in {80, 443, 8000..8100} group by dst_port",
+         rows=[{"tcp.dst_port": 80, "count()": 1}, {"tcp.dst_port": 443, "count()": 1},
+               {"tcp.dst_port": 8050, "count()": 1}]),
+    dict(name="log fields",
+         pkts=[E / IP(src=A, dst=B, ttl=33) / TCP(sport=1234, dport=80, window=0, flags="A")],
+         query="tcp where tcp.window == 0 log ip.src, ip.dst, src_port, dst_port, ip.ttl",
+         rows=[{"type": "log", "ip.src": A, "ip.dst": B, "tcp.src_port": 1234, "tcp.dst_port": 80,
+                "ip.ttl": 33}]),
+    dict(name="vlan and qinq",
+         pkts=[E / Dot1Q(vlan=10, prio=3) / IP(src=A, dst=B) / UDP(dport=9),
+               E / Dot1AD(vlan=20) / Dot1Q(vlan=30) / IP(src=A, dst=B) / UDP(dport=9),
+               E / IP(src=A, dst=B) / UDP(dport=9)],
+         query="vlan group by vlan.id, vlan.inner_id, vlan.pcp",
+         rows=[{"vlan.id": 10, "vlan.inner_id": None, "vlan.pcp": 3, "count()": 1},
+               {"vlan.id": 20, "vlan.inner_id": 30, "vlan.pcp": 0, "count()": 1}]),
+    dict(name="udp behind vlan",
+         pkts=[E / Dot1Q(vlan=10) / IP(src=A, dst=B) / UDP(dport=5000),
+               E / Dot1AD(vlan=20) / Dot1Q(vlan=30) / IP(src=A, dst=B) / UDP(dport=5001)],
+         query="udp group by dst_port",
+         rows=[{"udp.dst_port": 5000, "count()": 1}, {"udp.dst_port": 5001, "count()": 1}]),
+    dict(name="ipv6 extension headers to tcp",
+         pkts=[E / IPv6(src=A6, dst=B6) / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() / TCP(dport=80, flags="S"),
+               E / IPv6(src=A6, dst=B6) / IPv6ExtHdrRouting() / TCP(dport=81, flags="S"),
+               E / IPv6(src=A6, dst=B6) / IPv6ExtHdrFragment(offset=0, m=1) / TCP(dport=82, flags="S"),
+               E / IPv6(src=A6, dst=B6) / IPv6ExtHdrFragment(offset=10) / Raw(b"x" * 20)],
+         query="tcp group by ip6.proto, dst_port",
+         rows=[{"ip6.proto": 6, "tcp.dst_port": 80, "count()": 1},
+               {"ip6.proto": 6, "tcp.dst_port": 81, "count()": 1},
+               {"ip6.proto": 6, "tcp.dst_port": 82, "count()": 1}]),
+    dict(name="ipv4 later fragments carry no tcp",
+         pkts=[E / IP(src=A, dst=B, flags="MF", frag=0) / TCP(dport=80, flags="S"),
+               E / IP(src=A, dst=B, frag=3, proto=6) / Raw(b"\x00" * 40)],
+         query="ip where ip.mf or ip.frag_off != 0 group by ip.frag_off, tcp.dst_port",
+         rows=[{"ip.frag_off": 0, "tcp.dst_port": 80, "count()": 1},
+               {"ip.frag_off": 3, "tcp.dst_port": None, "count()": 1}]),
+    dict(name="truncated tcp header is absent",
+         pkts=[(E / IP(src=A, dst=B) / TCP(dport=80, flags="R")).__class__(
+             bytes(E / IP(src=A, dst=B) / TCP(dport=80, flags="R"))[:14 + 20 + 10])],
+         query="ip group by ip.proto, tcp.dst_port",
+         rows=[{"ip.proto": 6, "tcp.dst_port": None, "count()": 1}]),
+    dict(name="tcp options",
+         pkts=[E / IP(src=A, dst=B) / TCP(dport=80, flags="S", options=[
+             ("MSS", 1460), ("SAckOK", b""), ("Timestamp", (123456, 0)), ("NOP", None),
+             ("WScale", 7)])],
+         query="tcp log opt.mss, opt.wscale, opt.sack_perm, opt.ts_val, opt.ts_ecr, opt.sack",
+         rows=[{"type": "log", "tcp.opt.mss": 1460, "tcp.opt.wscale": 7, "tcp.opt.sack_perm": True,
+                "tcp.opt.ts_val": 123456, "tcp.opt.ts_ecr": 0}]),
+    dict(name="icmp echo",
+         pkts=[E / IP(src=A, dst=B) / ICMP(type=8, id=77, seq=3),
+               E / IP(src=A, dst=B) / ICMP(type=3, code=1)],
+         query="icmp log icmp.type, icmp.code, icmp.id, icmp.seq",
+         rows=[{"type": "log", "icmp.type": 8, "icmp.code": 0, "icmp.id": 77, "icmp.seq": 3},
+               {"type": "log", "icmp.type": 3, "icmp.code": 1}]),
+    dict(name="icmpv6 echo",
+         pkts=[E / IPv6(src=A6, dst=B6) / ICMPv6EchoRequest(id=5, seq=6)],
+         query="icmp6 log icmp6.type, icmp6.id, icmp6.seq, ip6.src",
+         rows=[{"type": "log", "icmp6.type": 128, "icmp6.id": 5, "icmp6.seq": 6, "ip6.src": A6}]),
+    dict(name="arp",
+         pkts=[E / ARP(op=1, hwsrc="02:00:00:00:00:01", psrc=A, pdst=B)],
+         query="arp log arp.op, arp.sha, arp.spa, arp.tpa",
+         rows=[{"type": "log", "arp.op": 1, "arp.sha": "02:00:00:00:00:01", "arp.spa": A,
+                "arp.tpa": B}]),
+    dict(name="dns question",
+         pkts=[E / IP(src=A, dst=B) / UDP(sport=5353, dport=53) / DNS(rd=1, qd=DNSQR(qname="www.example.com", qtype="AAAA")),
+               E / IP(src=A, dst=B) / UDP(sport=5353, dport=53) / DNS(rd=1, qd=DNSQR(qname="example.org", qtype="A"))],
+         query="udp where dst_port == 53 log ip.src, dns.qname, dns.qtype",
+         rows=[{"type": "log", "ip.src": A, "dns.qname": "www.example.com", "dns.qtype": 28},
+               {"type": "log", "ip.src": A, "dns.qname": "example.org", "dns.qtype": 1}]),
+    dict(name="http request and response",
+         pkts=[E / IP(src=A, dst=B) / TCP(sport=40000, dport=80, flags="PA") /
+               Raw(b"GET /index.html HTTP/1.1\r\nUser-Agent: t\r\nHost: www.example.com\r\n\r\n"),
+               E / IP(src=B, dst=A) / TCP(sport=80, dport=40000, flags="PA") /
+               Raw(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
+               E / IP(src=A, dst=B) / TCP(sport=40000, dport=80, flags="A")],
+         query="http log ip.src, http.method, http.path, http.host, http.status",
+         rows=[{"type": "log", "ip.src": A, "http.method": "GET", "http.path": "/index.html",
+                "http.host": "www.example.com"},
+               {"type": "log", "ip.src": B, "http.status": 404}]),
+    dict(name="hist of lengths",
+         pkts=[E / IP(src=A, dst=B) / UDP(dport=9) / Raw(b"a" * n) for n in (0, 100, 200)],
+         query="inet group by ttl select hist(ip.len)",
+         rows=[{"inet.ttl": 64, "hist(ip.len)": [{"min": 16, "max": 31, "count": 1},
+                                                 {"min": 64, "max": 127, "count": 1},
+                                                 {"min": 128, "max": 255, "count": 1}]}]),
+    dict(name="generic src across families",
+         pkts=[syn(80), E / IPv6(src=A6, dst=B6) / TCP(dport=80, flags="S")],
+         query="tcp group by src",
+         rows=[{"inet.src": A, "count()": 1}, {"inet.src": A6, "count()": 1}]),
+    dict(name="pkt.num and len",
+         pkts=[syn(1), rst(2), syn(3)],
+         query="tcp where flags.rst log pkt.num, pkt.len",
+         rows=[{"type": "log", "pkt.num": 2, "pkt.len": 54}]),
+]
+
+
+def run(case, tmp):
+    pcap = os.path.join(tmp, "c.pcap")
+    wrpcap(pcap, case["pkts"])
+    p = subprocess.run([HDRQ, "-r", pcap, "-o", "json", case["query"]],
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        return "exit %d: %s" % (p.returncode, p.stderr.strip()[-1500:])
+    recs = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    if "count" in case:
+        got = [r["count"] for r in recs if r.get("type") == "count"]
+        return None if got == [case["count"]] else "count %s, want %s" % (got, case["count"])
+    rows = [r for r in recs if r.get("type") in ("group", "log")]
+    return match_rows(rows, case["rows"])
+
+
+def row_matches(row, want):
+    for k, v in want.items():
+        if v is None:
+            if row.get(k) is not None:
+                return False
+        elif row.get(k) != v:
+            return False
+    return True
+
+
+def match_rows(rows, wants):
+    if len(rows) != len(wants):
+        return "got %d rows, want %d:\n  %s" % (len(rows), len(wants), "\n  ".join(map(json.dumps, rows)))
+    left = list(rows)
+    for w in wants:
+        hit = next((r for r in left if row_matches(r, w)), None)
+        if hit is None:
+            return "no row matches %s in:\n  %s" % (json.dumps(w), "\n  ".join(map(json.dumps, rows)))
+        left.remove(hit)
+    return None
+
+
+def main():
+    if os.geteuid() != 0:
+        print("needs root (BPF_PROG_TEST_RUN)")
+        return 77
+    only = sys.argv[1:]
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in CASES:
+            if only and case["name"] not in only:
+                continue
+            err = run(case, tmp)
+            if err:
+                failed += 1
+                print("FAIL %s: %s\n     query: %s" % (case["name"], err, case["query"]))
+            else:
+                passed += 1
+                print("ok   %s" % case["name"])
+    print("offline: %d passed, %d failed" % (passed, failed))
+    return 1 if failed or not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
