@@ -1,0 +1,340 @@
+/* sema_name.c — what a NAME in a query means.
+ *
+ * In order: a `let` defined earlier in the script (its value is copied in,
+ * spans kept, so errors point into the definition); a full or Wireshark
+ * field name (`tcp.flags.rst`, `tcp.flags.reset`); a layer name used as a
+ * predicate (`where tcp or udp`); a bare field name, in DESIGN.md's tiers —
+ * the LAYER's own fields (also by Wireshark name), the generic `inet`
+ * fields, the fields of LAYER's ancestors, then of every layer: the first
+ * tier with one candidate wins, a tier with several is an error listing
+ * them; a derived field of the standard library (`retransmit`), unless the
+ * registry already defines a field of that name. Anything else is an error
+ * that suggests the nearest known name.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sema_int.h"
+
+/* Derived fields the code generator computes itself. */
+static const struct {
+	const char *name;
+	enum hq_type type;
+} sema_derived[] = {
+    {"retransmit", HQ_T_BOOL},
+};
+
+#define SEMA_MAX_CANDS 16
+
+struct sema_cands {
+	const struct hq_field *f[SEMA_MAX_CANDS];
+	int n;
+};
+
+static void sema_cands_add(struct sema_cands *c, const struct hq_field *f)
+{
+	if (!f)
+		return;
+	for (int i = 0; i < c->n; i++)
+		if (c->f[i] == f)
+			return;
+	if (c->n < SEMA_MAX_CANDS)
+		c->f[c->n++] = f;
+}
+
+static bool sema_before(struct hq_span a, struct hq_span b)
+{
+	return a.line < b.line || (a.line == b.line && a.col < b.col);
+}
+
+/* The let called name that is defined before position at, or NULL. */
+const struct hq_let *sema_let_find(const struct sema *S, const char *name, struct hq_span at)
+{
+	const struct hq_let *found = NULL;
+
+	for (int i = 0; i < S->script->n_lets; i++) {
+		const struct hq_let *l = S->script->lets[i];
+		if (!strcmp(l->name, name) && sema_before(l->span, at))
+			found = l;
+	}
+	return found;
+}
+
+/* Tier 1: the LAYER's own fields, by short or Wireshark name. */
+static void sema_tier_own(const struct sema *S, const char *name, struct sema_cands *c)
+{
+	char full[256];
+	const struct hq_field *f;
+
+	if (!S->layer)
+		return;
+	sema_cands_add(c, proto_layer_field(S->layer, name));
+	snprintf(full, sizeof(full), "%s.%s", S->layer->name, name);
+	f = proto_field(S->p, full);
+	if (f && f->layer == S->layer)
+		sema_cands_add(c, f);
+}
+
+/* Tier 3 (ancestors of LAYER) and 4 (every layer). */
+static void sema_tier_layers(const struct sema *S, const char *name, bool ancestors,
+                             struct sema_cands *c)
+{
+	for (int i = 0; i < S->p->n_layers; i++) {
+		const struct hq_layer *l = S->p->layers[i];
+		if (ancestors && (l == S->layer || !proto_layer_under(S->layer, l)))
+			continue;
+		sema_cands_add(c, proto_layer_field(l, name));
+	}
+}
+
+static int sema_ambiguous(struct sema *S, const struct hq_expr *e, const struct sema_cands *c)
+{
+	char list[HQ_DIAG_MSG_MAX / 2] = "";
+	size_t len = 0;
+
+	for (int i = 0; i < c->n && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+		                        i == 0          ? ""
+		                        : i == c->n - 1 ? " or "
+		                                        : ", ",
+		                        c->f[i]->full);
+	return sema_err(S, e->span, "ambiguous field %s: it could be %s; write the full name",
+	                e->name, list);
+}
+
+/* Bare-name tiers. Returns the field, NULL if none; *err set on ambiguity. */
+static const struct hq_field *sema_bare(struct sema *S, const struct hq_expr *e, int *err)
+{
+	for (int tier = 1; tier <= 4; tier++) {
+		struct sema_cands c = {0};
+
+		if (tier == 1)
+			sema_tier_own(S, e->name, &c);
+		else if (tier == 2 && S->inet && S->inet != S->layer)
+			sema_cands_add(&c, proto_layer_field(S->inet, e->name));
+		else if (tier == 3 && S->layer)
+			sema_tier_layers(S, e->name, true, &c);
+		else if (tier == 4)
+			sema_tier_layers(S, e->name, false, &c);
+		if (c.n == 1)
+			return c.f[0];
+		if (c.n > 1) {
+			*err = sema_ambiguous(S, e, &c);
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* --- suggestions for unknown names ------------------------------------------ */
+
+struct sema_names {
+	const char **v;
+	int n;
+	char **owned; /* prefixes made for one lookup */
+	int n_owned;
+};
+
+static void sema_names_add(struct sema_names *s, const char *name)
+{
+	const char **v = realloc(s->v, (size_t)(s->n + 1) * sizeof(*v));
+
+	if (!v)
+		abort();
+	s->v = v;
+	s->v[s->n++] = name;
+}
+
+static void sema_names_collect(const struct sema *S, struct sema_names *s)
+{
+	for (int i = 0; i < S->p->n_layers; i++) {
+		const struct hq_layer *l = S->p->layers[i];
+		bool bare = l == S->layer || l == S->inet;
+
+		sema_names_add(s, l->name);
+		for (int j = 0; j < l->n_fields; j++) {
+			sema_names_add(s, l->fields[j]->full);
+			if (bare)
+				sema_names_add(s, l->fields[j]->name);
+			for (char **w = l->fields[j]->ws_names; w && *w; w++)
+				sema_names_add(s, *w);
+		}
+	}
+	for (int i = 0; i < S->script->n_lets; i++)
+		sema_names_add(s, S->script->lets[i]->name);
+	for (size_t i = 0; i < sizeof(sema_derived) / sizeof(sema_derived[0]); i++)
+		sema_names_add(s, sema_derived[i].name);
+}
+
+static void sema_names_free(struct sema_names *s)
+{
+	for (int i = 0; i < s->n_owned; i++)
+		free(s->owned[i]);
+	free(s->owned);
+	free(s->v);
+}
+
+static int sema_depth(const char *name)
+{
+	int d = 1;
+
+	for (; *name; name++)
+		d += *name == '.';
+	return d;
+}
+
+/* Is p a known name, or the leading components of one? */
+static bool sema_names_prefix(const struct sema_names *s, const char *p, bool whole)
+{
+	size_t n = strlen(p);
+
+	for (int i = 0; i < s->n; i++)
+		if (!strncmp(s->v[i], p, n) && (s->v[i][n] == 0 || (!whole && s->v[i][n] == '.')))
+			return true;
+	return false;
+}
+
+/* The nearest known name of exactly depth components (prefixes included). */
+static const char *sema_suggest_depth(struct sema_names *s, const char *word, int depth)
+{
+	struct sema_names at = {0};
+	const char *best;
+
+	for (int i = 0; i < s->n; i++) {
+		const char *p = s->v[i];
+		int d = 0;
+		size_t n = 0;
+
+		while (p[n] && d < depth) {
+			if (p[n] == '.' && ++d == depth)
+				break;
+			n++;
+		}
+		if (sema_depth(p) < depth)
+			continue;
+		char *cut = strndup(p, n);
+		if (!cut)
+			abort();
+		s->owned = realloc(s->owned, (size_t)(s->n_owned + 1) * sizeof(char *));
+		if (!s->owned)
+			abort();
+		s->owned[s->n_owned++] = cut;
+		sema_names_add(&at, cut);
+	}
+	best = diag_suggest(word, at.v, at.n);
+	free(at.v);
+	return best;
+}
+
+static int sema_unknown(struct sema *S, const struct hq_expr *e)
+{
+	struct sema_names s = {0};
+	const char *w = e->name;
+	int k = sema_depth(w);
+	bool done = false;
+
+	sema_names_collect(S, &s);
+	for (int j = 1; j < k && !done; j++) {
+		const char *dot = w;
+		for (int i = 0; i < j; i++)
+			dot = strchr(dot, '.') + 1;
+		char *pre = strndup(w, (size_t)(dot - w - 1));
+		if (!pre)
+			abort();
+		if (!sema_names_prefix(&s, pre, false)) {
+			const char *sug = sema_suggest_depth(&s, pre, j);
+			char fixed[256];
+
+			snprintf(fixed, sizeof(fixed), "%s.%s", sug ? sug : "", dot);
+			if (sug && j > 1)
+				sema_err(S, e->span, "unknown field %s; did you mean %s?", pre,
+				         sug);
+			else if (sug && sema_names_prefix(&s, fixed, true))
+				sema_err(S, e->span, "unknown field %s; did you mean %s?", w,
+				         fixed);
+			else if (sug)
+				sema_err(S, e->span,
+				         "unknown field %s (no layer %s; did you mean %s?)", w, pre,
+				         sug);
+			else
+				sema_err(S, e->span, "unknown field %s", w);
+			done = true;
+		}
+		free(pre);
+	}
+	if (!done) {
+		const char *sug = diag_suggest(w, s.v, s.n);
+		if (sug)
+			sema_err(S, e->span, "unknown field %s; did you mean %s?", w, sug);
+		else
+			sema_err(S, e->span, "unknown field %s", w);
+	}
+	sema_names_free(&s);
+	return -1;
+}
+
+/* --- resolution ---------------------------------------------------------------- */
+
+static int sema_set_field(struct hq_expr *e, const struct hq_field *f)
+{
+	e->ref = HQ_REF_FIELD;
+	e->field = f;
+	e->type = f->type;
+	return 0;
+}
+
+static int sema_resolve(struct sema *S, struct hq_expr *e)
+{
+	const struct hq_field *f = proto_field(S->p, e->name);
+	const struct hq_layer *l;
+	int err = 0;
+
+	if (f)
+		return sema_set_field(e, f);
+	l = proto_layer(S->p, e->name);
+	if (l) {
+		e->ref = HQ_REF_LAYER;
+		e->layer = l;
+		e->type = HQ_T_BOOL;
+		return 0;
+	}
+	f = sema_bare(S, e, &err);
+	if (err)
+		return -1;
+	if (f)
+		return sema_set_field(e, f);
+	for (size_t i = 0; i < sizeof(sema_derived) / sizeof(sema_derived[0]); i++) {
+		if (!strcmp(e->name, sema_derived[i].name)) {
+			e->ref = HQ_REF_DERIVED;
+			e->derived = sema_derived[i].name;
+			e->type = sema_derived[i].type;
+			return 0;
+		}
+	}
+	return sema_unknown(S, e);
+}
+
+/* Resolve the NAME at *ep; a let is replaced by a checked copy of its value. */
+int sema_name(struct sema *S, struct hq_expr **ep, enum sema_ctx ctx)
+{
+	struct hq_expr *e = *ep;
+	const struct hq_let *let = sema_let_find(S, e->name, e->span);
+	struct hq_span use = e->span;
+
+	if (let) {
+		*ep = ast_expr_copy(let->value);
+		ast_expr_free(e);
+		if (sema_value(S, ep, ctx) < 0) {
+			diag_note(S->d, S->src, use, "in '%s', defined by a let", let->name);
+			return -1;
+		}
+		return 0;
+	}
+	if (ctx == SC_HAVING)
+		return sema_err(
+		    S, e->span,
+		    "having can only use aggregates and numbers: %s is not an aggregate "
+		    "(filter packets with where, or aggregate it, e.g. max(%s))",
+		    e->name, e->name);
+	return sema_resolve(S, e);
+}
