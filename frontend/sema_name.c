@@ -60,7 +60,8 @@ const struct hq_let *sema_let_find(const struct sema *S, const char *name, struc
 	return found;
 }
 
-/* Tier 1: the LAYER's own fields, by short or Wireshark name. */
+/* Tier 1: the LAYER's own fields, by short name or by Wireshark name
+ * relative to the layer (`nxt` in an ip6 query is `ipv6.nxt`). */
 static void sema_tier_own(const struct sema *S, const char *name, struct sema_cands *c)
 {
 	char full[256];
@@ -69,10 +70,15 @@ static void sema_tier_own(const struct sema *S, const char *name, struct sema_ca
 	if (!S->layer)
 		return;
 	sema_cands_add(c, proto_layer_field(S->layer, name));
-	snprintf(full, sizeof(full), "%s.%s", S->layer->name, name);
-	f = proto_field(S->p, full);
-	if (f && f->layer == S->layer)
-		sema_cands_add(c, f);
+	for (int i = 0; i < 2; i++) {
+		const char *prefix = i ? S->layer->ws_name : S->layer->name;
+		if (!prefix)
+			continue;
+		snprintf(full, sizeof(full), "%s.%s", prefix, name);
+		f = proto_field(S->p, full);
+		if (f && f->layer == S->layer)
+			sema_cands_add(c, f);
+	}
 }
 
 /* Tier 3 (ancestors of LAYER) and 4 (every layer). */
