@@ -152,6 +152,36 @@ static void layer_free(struct hq_layer *l)
 	free(l);
 }
 
+static void source_free(struct hq_source *s)
+{
+	free((char *)s->name);
+	free((char *)s->text);
+	free(s);
+}
+
+static struct hq_source **kept_sources;
+static int n_kept_sources;
+
+static void free_kept_sources(void)
+{
+	for (int i = 0; i < n_kept_sources; i++)
+		source_free(kept_sources[i]);
+	free(kept_sources);
+	kept_sources = NULL;
+	n_kept_sources = 0;
+}
+
+void proto_keep_sources(struct hq_proto *p)
+{
+	static bool registered;
+	if (!registered && p->n_sources)
+		registered = atexit(free_kept_sources) == 0;
+	for (int i = 0; i < p->n_sources; i++)
+		*(struct hq_source **)proto_push(&kept_sources, &n_kept_sources,
+		                                 sizeof(struct hq_source *)) = p->sources[i];
+	p->n_sources = 0;
+}
+
 void proto_free(struct hq_proto *p)
 {
 	if (!p)
@@ -159,11 +189,8 @@ void proto_free(struct hq_proto *p)
 	for (int i = 0; i < p->n_layers; i++)
 		layer_free(p->layers[i]);
 	free(p->layers);
-	for (int i = 0; i < p->n_sources; i++) {
-		free((char *)p->sources[i]->name);
-		free((char *)p->sources[i]->text);
-		free(p->sources[i]);
-	}
+	for (int i = 0; i < p->n_sources; i++)
+		source_free(p->sources[i]);
 	free(p->sources);
 	free(p);
 }

@@ -104,6 +104,10 @@ void *proto_push(void *vp, int *n, size_t size);
 /* Parse a decimal or 0x hex unsigned number; false if s is not one. */
 bool proto_parse_u64(const char *s, uint64_t *out);
 
+/* Move p's sources out of p into a list that lives until exit: the
+ * diagnostics of a failed load still point into them after proto_free. */
+void proto_keep_sources(struct hq_proto *p);
+
 /* Walker names and the keys each one provides (mirrors PROTO-FORMAT.md). */
 const char *const *proto_walker_keys(const char *walker); /* NULL-terminated, or NULL */
 extern const char *const proto_walker_names[];

@@ -291,7 +291,7 @@ static int d_walker(struct pparse *P, struct ptok *kw)
 			n++;
 		const char *s = diag_suggest(w->text, proto_walker_names, n);
 		return pp_err(P, w, "unknown walker '%s'%s%s%s", w->text,
-		              s ? "; did you mean " : "", s ? s : "", s ? "?" : "");
+		              s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
 	}
 	if (P->cur->walker)
 		return pp_err(P, kw, "layer '%s' already has a walker", P->cur->name);
@@ -372,6 +372,7 @@ static struct hq_proto *finish(struct ploader *L, int rc)
 		free(L->refs[i].name);
 	free(L->refs);
 	if (rc || diag_has_errors(L->d)) {
+		proto_keep_sources(L->p); /* the diagnostics point into them */
 		proto_free(L->p);
 		return NULL;
 	}
