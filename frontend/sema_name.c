@@ -155,13 +155,10 @@ static void sema_names_collect(const struct sema *S, struct sema_names *s)
 {
 	for (int i = 0; i < S->p->n_layers; i++) {
 		const struct hq_layer *l = S->p->layers[i];
-		bool bare = l == S->layer || l == S->inet;
-
 		sema_names_add(s, l->name);
 		for (int j = 0; j < l->n_fields; j++) {
 			sema_names_add(s, l->fields[j]->full);
-			if (bare)
-				sema_names_add(s, l->fields[j]->name);
+			sema_names_add(s, l->fields[j]->name);
 			for (char **w = l->fields[j]->ws_names; w && *w; w++)
 				sema_names_add(s, *w);
 		}
@@ -200,7 +197,7 @@ static bool sema_names_prefix(const struct sema_names *s, const char *p, bool wh
 	return false;
 }
 
-/* The nearest known name of exactly depth components (prefixes included). */
+/* The nearest of the leading `depth` components of the longer known names. */
 static const char *sema_suggest_depth(struct sema_names *s, const char *word, int depth)
 {
 	struct sema_names at = {0};
@@ -216,8 +213,8 @@ static const char *sema_suggest_depth(struct sema_names *s, const char *word, in
 				break;
 			n++;
 		}
-		if (sema_depth(p) < depth)
-			continue;
+		if (sema_depth(p) <= depth)
+			continue; /* only proper prefixes: the word goes on after them */
 		char *cut = strndup(p, n);
 		if (!cut)
 			abort();
@@ -232,48 +229,69 @@ static const char *sema_suggest_depth(struct sema_names *s, const char *word, in
 	return best;
 }
 
-static int sema_unknown(struct sema *S, const struct hq_expr *e)
+/* A let of that name exists, but further down the script. */
+static const struct hq_let *sema_let_later(const struct sema *S, const char *name)
 {
-	struct sema_names s = {0};
-	const char *w = e->name;
-	int k = sema_depth(w);
-	bool done = false;
+	for (int i = 0; i < S->script->n_lets; i++)
+		if (!strcmp(S->script->lets[i]->name, name))
+			return S->script->lets[i];
+	return NULL;
+}
 
-	sema_names_collect(S, &s);
-	for (int j = 1; j < k && !done; j++) {
-		const char *dot = w;
-		for (int i = 0; i < j; i++)
-			dot = strchr(dot, '.') + 1;
+/* The first leading components of the name that match nothing known:
+ * report them with the nearest known name of the same depth. */
+static bool sema_unknown_prefix(struct sema *S, const struct hq_expr *e, struct sema_names *s)
+{
+	const char *w = e->name, *dot = w;
+	int k = sema_depth(w);
+
+	for (int j = 1; j < k; j++) {
+		dot = strchr(dot, '.') + 1;
 		char *pre = strndup(w, (size_t)(dot - w - 1));
+		const char *sug;
+		char fixed[256];
+
 		if (!pre)
 			abort();
-		if (!sema_names_prefix(&s, pre, false)) {
-			const char *sug = sema_suggest_depth(&s, pre, j);
-			char fixed[256];
-
-			snprintf(fixed, sizeof(fixed), "%s.%s", sug ? sug : "", dot);
-			if (sug && j > 1)
-				sema_err(S, e->span, "unknown field %s; did you mean %s?", pre,
-				         sug);
-			else if (sug && sema_names_prefix(&s, fixed, true))
-				sema_err(S, e->span, "unknown field %s; did you mean %s?", w,
-				         fixed);
-			else if (sug)
-				sema_err(S, e->span,
-				         "unknown field %s (no layer %s; did you mean %s?)", w, pre,
-				         sug);
-			else
-				sema_err(S, e->span, "unknown field %s", w);
-			done = true;
+		if (sema_names_prefix(s, pre, false)) {
+			free(pre);
+			continue;
 		}
-		free(pre);
-	}
-	if (!done) {
-		const char *sug = diag_suggest(w, s.v, s.n);
-		if (sug)
-			sema_err(S, e->span, "unknown field %s; did you mean %s?", w, sug);
+		sug = sema_suggest_depth(s, pre, j);
+		snprintf(fixed, sizeof(fixed), "%s.%s", sug ? sug : "", dot);
+		if (sug && j > 1)
+			sema_err(S, e->span, "unknown field %s; did you mean %s?", pre, sug);
+		else if (sug && sema_names_prefix(s, fixed, true))
+			sema_err(S, e->span, "unknown field %s; did you mean %s?", w, fixed);
+		else if (sug)
+			sema_err(S, e->span, "unknown field %s (no layer %s; did you mean %s?)", w,
+			         pre, sug);
 		else
 			sema_err(S, e->span, "unknown field %s", w);
+		free(pre);
+		return true;
+	}
+	return false;
+}
+
+static int sema_unknown(struct sema *S, const struct hq_expr *e)
+{
+	const struct hq_let *later = sema_let_later(S, e->name);
+	struct sema_names s = {0};
+	const char *sug;
+
+	if (later)
+		return sema_err(S, e->span,
+		                "%s is defined by the let on line %d, after this use; move the let "
+		                "before it",
+		                e->name, later->span.line);
+	sema_names_collect(S, &s);
+	if (!sema_unknown_prefix(S, e, &s)) {
+		sug = diag_suggest(e->name, s.v, s.n);
+		if (sug)
+			sema_err(S, e->span, "unknown field %s; did you mean %s?", e->name, sug);
+		else
+			sema_err(S, e->span, "unknown field %s", e->name);
 	}
 	sema_names_free(&s);
 	return -1;
@@ -289,7 +307,7 @@ static int sema_set_field(struct hq_expr *e, const struct hq_field *f)
 	return 0;
 }
 
-static int sema_resolve(struct sema *S, struct hq_expr *e)
+static int sema_resolve_name(struct sema *S, struct hq_expr *e)
 {
 	const struct hq_field *f = proto_field(S->p, e->name);
 	const struct hq_layer *l;
@@ -318,6 +336,34 @@ static int sema_resolve(struct sema *S, struct hq_expr *e)
 		}
 	}
 	return sema_unknown(S, e);
+}
+
+/* A field or layer that can never occur together with the query's LAYER
+ * (`udp where flags.syn`) is legal but always absent: say so. */
+static void sema_check_reach(struct sema *S, const struct hq_expr *e, const struct hq_layer *l)
+{
+	const struct hq_layer *q = S->layer;
+
+	if (!q || q->pseudo || l->pseudo || proto_layer_under(q, l) || proto_layer_under(l, q))
+		return;
+	if (e->ref == HQ_REF_LAYER)
+		diag_warning(S->d, S->src, e->span,
+		             "%s packets never carry %s: this is always false", q->name, l->name);
+	else
+		diag_warning(S->d, S->src, e->span,
+		             "%s packets never carry %s, so %s is always absent here", q->name,
+		             l->name, e->name);
+}
+
+static int sema_resolve(struct sema *S, struct hq_expr *e)
+{
+	int rc = sema_resolve_name(S, e);
+
+	if (!rc && e->ref == HQ_REF_FIELD)
+		sema_check_reach(S, e, e->field->layer);
+	else if (!rc && e->ref == HQ_REF_LAYER)
+		sema_check_reach(S, e, e->layer);
+	return rc;
 }
 
 /* Resolve the NAME at *ep; a let is replaced by a checked copy of its value. */

@@ -6,7 +6,8 @@
  * MODE parse   lines `QUERY<TAB>DUMP`: parse only, compare ast_dump_script
  * MODE accept  lines `QUERY<TAB>DUMP`: parse + sema_check, compare the dump
  * MODE reject  lines `QUERY<TAB>LINE:COL<TAB>TEXT`: the first error is at
- *              LINE:COL and its message contains TEXT
+ *              LINE:COL and its message contains TEXT; with TEXT
+ *              `warning: …`, the first warning instead
  *
  * The registry is FILE (loaded with proto_load_text, independent of the
  * stdlib) or the real stdlib (proto_stdlib_dir, i.e. $HDRQ_STDLIB). In
@@ -215,6 +216,7 @@ static void ft_reject(struct ft *t, const char *query, const char *pos, const ch
 	struct hq_diag d;
 	struct hq_script *s;
 	const struct hq_diag_entry *e = NULL;
+	enum hq_diag_level level = HQ_DIAG_ERROR;
 	char at[32];
 
 	diag_init(&d);
@@ -223,11 +225,15 @@ static void ft_reject(struct ft *t, const char *query, const char *pos, const ch
 		sema_check(s, t->proto, &d);
 		ast_script_free(s);
 	}
+	if (!strncmp(text, "warning: ", 9)) {
+		level = HQ_DIAG_WARNING;
+		text += 9;
+	}
 	for (int i = 0; i < d.n && !e; i++)
-		if (d.entries[i].level == HQ_DIAG_ERROR)
+		if (d.entries[i].level == level)
 			e = &d.entries[i];
 	if (!e) {
-		ft_fail(t, query, "expected an error at %s: %s, got none", pos, text);
+		ft_fail(t, query, "expected a diagnostic at %s: %s, got none", pos, text);
 		return;
 	}
 	snprintf(at, sizeof(at), "%d:%d", e->span.line, e->span.col);
