@@ -242,5 +242,8 @@ int presolve_all(struct ploader *L)
 	for (int i = 0; i < L->p->n_layers; i++)
 		if (check_layer(L, L->p->layers[i]))
 			rc = -1;
+	if (L->p->n_layers && !L->n_roots)
+		rc = diag_error(L->d, L->p->layers[0]->src_file, L->p->layers[0]->span,
+				"no root layer: mark the layer every frame starts with 'root'");
 	return rc;
 }
