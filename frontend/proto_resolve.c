@@ -244,6 +244,6 @@ int presolve_all(struct ploader *L)
 			rc = -1;
 	if (L->p->n_layers && !L->n_roots)
 		rc = diag_error(L->d, L->p->layers[0]->src_file, L->p->layers[0]->span,
-				"no root layer: mark the layer every frame starts with 'root'");
+		                "no root layer: mark the layer every frame starts with 'root'");
 	return rc;
 }
