@@ -238,32 +238,38 @@ query:
 				}
 	| query TOP INT		{
 					$$ = $1;
-					if ($$->top)
+					if ($$->top) {
 						parse_clause_dup(ps, @2, "top");
-					else
+						ast_expr_free($3);
+					} else
 						$$->top = parse_count(ps, $3, "top");
 					$$->top_span = @2;
+					$$->top_span.end_line = @3.end_line;
 					$$->top_span.end_col = @3.end_col;
 				}
 	| query LIMIT INT	{
 					$$ = $1;
-					if ($$->limit)
+					if ($$->limit) {
 						parse_clause_dup(ps, @2, "limit");
-					else
+						ast_expr_free($3);
+					} else
 						$$->limit = parse_count(ps, $3, "limit");
 					$$->limit_span = @2;
+					$$->limit_span.end_line = @3.end_line;
 					$$->limit_span.end_col = @3.end_col;
 				}
 	| query RATE INT SLASH IDENT {
 					$$ = $1;
 					if (strcmp($5, "s"))
 						diag_error(ps->d, ps->src, @5, "rate is counted per second: write rate N/s");
-					if ($$->rate)
+					if ($$->rate) {
 						parse_clause_dup(ps, @2, "rate");
-					else
+						ast_expr_free($3);
+					} else
 						$$->rate = parse_count(ps, $3, "rate");
 					free($5);
 					$$->rate_span = @2;
+					$$->rate_span.end_line = @5.end_line;
 					$$->rate_span.end_col = @5.end_col;
 				}
 	| query AS IDENT	{
@@ -418,6 +424,10 @@ static int parse_raw(struct hq_parse *ps, YYSTYPE *val, YYLTYPE *loc, char *text
 {
 	int tok = lex_lex(val, loc, ps->scanner);
 
+	if (!tok) { /* the end of the input sits just after its last character */
+		loc->line = loc->end_line = ps->line;
+		loc->col = loc->end_col = ps->col;
+	}
 	snprintf(text, sizeof(ps->text), "%s", tok ? lex_text(ps) : "");
 	return tok;
 }
