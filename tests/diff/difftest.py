@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""difftest.py — hdrq against tshark, field by field, frame by frame.
+r"""difftest.py — hdrq against tshark, field by field, frame by frame.
 
     difftest.py [--name NAME] [--mapping TSV] [--summary OUT.json] CAPTURE|DIR ...
 
@@ -25,47 +25,43 @@ tshark does not know.
 
 ## The mapping (tests/proto/ws_fields.tsv)
 
-Tab-separated: hdrq field, tshark field, conversion (then free text). `#`
-starts a comment; a first row whose first cell is not a field name (e.g.
-"hdrq") is a header. A tshark cell may hold alternatives `a|b` (the first
-one tshark has is used: `inet.src` is `ip.src|ipv6.src`) and an occurrence
-`vlan.id#2` (the second value of that field in the frame; `#1` is the
-default, as with `-E occurrence=f`). An empty tshark cell or `-` means "no
-tshark equivalent": the field is listed as unmapped and not compared.
-Several rows for one hdrq field are alternatives in the same way.
+Its header comment is the reference. Columns: hdrq_field, tshark (fields,
+comma-separated for first_of/last_of), compare, occurrence (1, 2, last),
+path, filter, note. `-` in the tshark column: no tshark equivalent; the
+field is listed as unmapped and not compared. How the harness reads them:
 
-Conversions (unknown names fail the run, so a typo cannot hide a field):
-    (empty) uint int num  integers; either side may be decimal or 0x-hex
-    hex                   the same (tshark prints BASE_HEX fields as 0x…)
-    bool                  0/1; tshark 4.0 prints 1/0, 4.2+ True/False, and
-                          hdrq true/false or 1/0 — all map to 0/1
-    present               hdrq's bool is true exactly when tshark has the
-                          field at all (tcp.opt.sack_perm vs the option's
-                          bytes): true+present agree, false+absent agree,
-                          true+absent is hdrq-only, false+present disagrees
-    ip4 ip6 ip inet addr  addresses compared as values (ipaddress module):
-                          IPv6 zero compression and case never matter
-    mac ether             lower case, colon separated
-    str string            exact string; tshark's escapes (\\xNN, \\\\, \\")
-                          are undone first
-    dnsname               str, and tshark's "<Root>" is the empty name; a
-                          trailing dot is dropped on both sides
-    mulN / divN           hdrq value == tshark value × N (or ÷ N)
-    time ts               hdrq pkt.ts (epoch ns, or s, or RFC 3339) equal to
-                          frame.time_epoch to the microsecond
-    len                   uint (documentation only: a length)
-Tokens can be combined with commas (e.g. `uint,mul4`).
+    path     a regex over tshark's frame.protocols. When it does not match,
+             the layer is one hdrq cannot see (inside a tunnel or an ICMP
+             error, behind MPLS or a third VLAN tag), so tshark's value counts
+             as absent: a value hdrq reports there is hdrq-only.
+    filter   a display filter; only frames it selects are compared. It is
+             evaluated here, in Python, with Wireshark's semantics for
+             repeated fields (any occurrence), for the subset the mapping
+             uses: presence, == != < <= > >=, in {…}, count(f), && || !.
+             Frames it leaves out where hdrq has a value are counted as
+             "filtered" (reported, not judged).
+    compare  num hex (both as integers; 0x… accepted on either side),
+             num_div:K (hdrq == tshark // K), bool (1/0, True/False, JSON
+             true/false), ip4 ip6 (as address values: IPv6 zero compression
+             and case never matter), mac (case-insensitive), str (exact,
+             after undoing tshark's \xNN escapes; when the note says "hdrq
+             keeps at most N bytes", a value of N or N-1 bytes that is a prefix
+             of tshark's agrees; for dns.qry.name tshark's "<Root>" is the
+             empty name and a trailing dot is ignored), present (hdrq's bool
+             is true exactly when tshark has the field), expr:E (hdrq ==
+             E evaluated with v = tshark's integer), ns_epoch (hdrq epoch ns
+             or RFC 3339 vs tshark seconds.fraction, parsed as exact decimal
+             text), first_of / last_of (the first / last tshark field that has
+             a value; compared as integers, else addresses, else text).
 
-## Normalisations applied everywhere (documented, explicit)
+## Other normalisations (explicit)
 
-- tshark: an empty cell is "absent". Values are taken from the first
-  occurrence (-E occurrence=f), i.e. the outermost header, which is the one
-  hdrq parses.
+- tshark: an empty cell is "absent". All occurrences are read with one
+  aggregator (\x1f) and the mapping's occurrence is picked here, so
+  occurrence 1 is exactly `-E occurrence=f`.
 - hdrq: a key missing from a record, or null, is "absent". Nested JSON
-  objects are flattened with dots.
-- Integers: int(x, 0) on strings; JSON numbers as they are; true/false as 1/0.
-- Comparisons never trim or lower-case strings except where a conversion
-  above says so.
+  objects are flattened with dots. Records without pkt.num (summaries, loss
+  reports) are ignored.
 
 Frame groups: captures are reported one by one and in total; --name sets the
 title of the total (ctest registers corpus, crafted-wellformed, and
@@ -88,8 +84,6 @@ import hqnet  # noqa: E402
 
 TSHARK_PREFS = ["-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
                 "-o", "tcp.desegment_tcp_streams:FALSE"]
-KNOWN_CONV = {"", "uint", "int", "num", "hex", "bool", "present", "ip4", "ip6", "ip", "inet",
-              "addr", "mac", "ether", "str", "string", "dnsname", "time", "ts", "len"}
 EXAMPLES = 5
 
 
@@ -103,52 +97,143 @@ ABSENT = Absent()
 # --------------------------------------------------------------------------
 # mapping
 
+KINDS = {"num", "hex", "bool", "ip4", "ip6", "mac", "str", "present", "ns_epoch", "first_of",
+         "last_of"}
+
+
 class Mapping:
-    def __init__(self, hq, alts, conv, line):
+    def __init__(self, hq, fields, kind, arg, occ, path, filt, note, line):
         self.hq = hq
-        self.alts = alts      # [(tshark_field, occurrence)], in order
-        self.conv = conv      # list of tokens
+        self.fields = fields      # tshark fields, in order
+        self.kind = kind          # compare kind (see module doc)
+        self.arg = arg            # K of num_div:K, E of expr:E
+        self.occ = occ            # "1", "2" or "last"
+        self.path = re.compile(path) if path else None
+        self.filt_src = filt
+        self.filt, self.filt_fields = compile_filter(filt) if filt else (None, [])
+        self.note = note
         self.line = line
+        m = re.search(r"at most (\d+) bytes", note or "")
+        self.max_len = int(m.group(1)) if m else None
 
 
 def load_mapping(path):
-    maps = {}
-    unmapped = set()
-    errors = []
+    """Rows of tests/proto/ws_fields.tsv (its header comment documents the
+    columns: hdrq_field tshark compare occurrence path filter note)."""
+    maps, unmapped, errors = {}, set(), []
     with open(path) as f:
-        first = True
         for n, raw in enumerate(f, 1):
             line = raw.rstrip("\n")
-            if not line.strip() or line.lstrip().startswith("#"):
+            if not line.strip() or line.startswith("#") or line.startswith("hdrq_field\t"):
                 continue
-            cells = line.split("\t")
-            hq = cells[0].strip()
-            if first:
-                first = False
-                if not re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)+", hq):
-                    continue  # header row
-            ts = cells[1].strip() if len(cells) > 1 else ""
-            conv = cells[2].strip() if len(cells) > 2 else ""
-            if ts in ("", "-"):
+            c = [x.strip() for x in line.split("\t")]
+            c += ["-"] * (7 - len(c))
+            hq, ts, cmp_, occ, pth, filt, note = c[:7]
+            if ts == "-" or ts == "":
                 unmapped.add(hq)
                 continue
-            toks = [t.strip().lower() for t in conv.split(",")] if conv else [""]
-            for t in toks:
-                if t not in KNOWN_CONV and not re.fullmatch(r"(mul|div)\d+", t):
-                    errors.append(f"{path}:{n}: unknown conversion {t!r} for {hq}")
-            alts = []
-            for a in ts.split("|"):
-                a = a.strip()
-                occ = 1
-                if "#" in a:
-                    a, o = a.split("#", 1)
-                    occ = int(o)
-                alts.append((a, occ))
-            if hq in maps:  # another row for the same field: more alternatives
-                maps[hq].alts += alts
-            else:
-                maps[hq] = Mapping(hq, alts, toks, n)
+            kind, _, arg = cmp_.partition(":")
+            if kind not in KINDS and kind not in ("num_div", "expr"):
+                errors.append(f"{path}:{n}: unknown compare kind {cmp_!r} for {hq}")
+                continue
+            if kind == "num_div" and not arg.isdigit():
+                errors.append(f"{path}:{n}: num_div needs a number: {cmp_!r}")
+                continue
+            if occ not in ("1", "2", "last", "-"):
+                errors.append(f"{path}:{n}: unknown occurrence {occ!r}")
+                continue
+            try:
+                maps[hq] = Mapping(hq, [x.strip() for x in ts.split(",")], kind, arg,
+                                   "1" if occ == "-" else occ, None if pth == "-" else pth,
+                                   None if filt == "-" else filt, None if note == "-" else note, n)
+            except (ValueError, re.error, SyntaxError) as e:
+                errors.append(f"{path}:{n}: {hq}: {e}")
     return maps, unmapped, errors
+
+
+# A display filter (the `filter` column) evaluated in Python over the
+# tshark values of the frame, with Wireshark's semantics for repeated fields
+# ("f == 4" holds when any occurrence equals 4). The subset that the mapping
+# uses: field presence, == != < <= > >=, `in {a b c}`, count(f), && || !,
+# and/or/not, parentheses.
+_TOK = re.compile(r"\s*(&&|\|\||==|!=|<=|>=|<|>|!|\(|\)|\{|\}|,|0x[0-9a-fA-F]+|\d+|"
+                  r"[A-Za-z_][A-Za-z0-9_.\-]*)")
+
+
+def compile_filter(src):
+    toks, pos = [], 0
+    while pos < len(src):
+        m = _TOK.match(src, pos)
+        if not m:
+            if src[pos:].strip() == "":
+                break
+            raise ValueError(f"cannot read filter {src!r} at {src[pos:]!r}")
+        toks.append(m.group(1))
+        pos = m.end()
+    fields, out, i = [], [], 0
+    ops = {"==", "!=", "<=", ">=", "<", ">"}
+    while i < len(toks):
+        t = toks[i]
+        if t in ("&&", "and"):
+            out.append(" and ")
+        elif t in ("||", "or"):
+            out.append(" or ")
+        elif t in ("!", "not"):
+            out.append(" not ")
+        elif t in ("(", ")"):
+            out.append(t)
+        elif t == "count" and i + 3 < len(toks) and toks[i + 1] == "(":
+            fields.append(toks[i + 2])
+            out.append(f"_count({toks[i + 2]!r})")
+            i += 3  # count ( f )
+        elif re.fullmatch(r"0x[0-9a-fA-F]+|\d+", t):
+            out.append(str(int(t, 0)))
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", t):
+            if i + 1 < len(toks) and toks[i + 1] in ops:
+                op, val = toks[i + 1], toks[i + 2]
+                fields.append(t)
+                out.append(f"_cmp({t!r}, {op!r}, {int(val, 0)})")
+                i += 2
+            elif i + 1 < len(toks) and toks[i + 1] == "in":
+                j = toks.index("}", i)
+                vals = [int(x, 0) for x in toks[i + 3:j] if x != ","]
+                fields.append(t)
+                out.append(f"_in({t!r}, {set(vals)!r})")
+                i = j
+            else:
+                fields.append(t)
+                out.append(f"_has({t!r})")
+        else:
+            if out and out[-1].startswith("_count(") and t in ops:
+                out.append(f" {t} ")
+            else:
+                raise ValueError(f"cannot read filter {src!r} at {t!r}")
+        i += 1
+    code = compile("".join(out), f"<filter {src}>", "eval")
+    return code, fields
+
+
+def eval_filter(m, tf):
+    def vals(f):
+        return [v for v in tf.get(f, []) if v != ""]
+
+    def ints(f):
+        r = []
+        for v in vals(f):
+            try:
+                r.append(to_int(v))
+            except ValueError:
+                pass
+        return r
+
+    import operator
+    opf = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+           ">": operator.gt, ">=": operator.ge}
+    env = {"_has": lambda f: bool(vals(f)),
+           "_count": lambda f: len(vals(f)),
+           "_cmp": lambda f, op, x: any(opf[op](v, x) for v in ints(f)),
+           "_in": lambda f, s: any(v in s for v in ints(f))}
+    return bool(eval(m.filt, env))
 
 
 def tshark_known_fields():
@@ -189,60 +274,72 @@ def unescape_tshark(s):
     return re.sub(r"\\(x[0-9a-fA-F]{2}|[\\\"tnr])", rep, s)
 
 
-def parse_time_ns(v):
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        x = v
-    else:
-        s = str(v).strip()
-        try:
-            x = float(s) if "." in s or "e" in s.lower() else int(s)
-        except ValueError:
-            # RFC 3339: 2023-11-14T22:13:20.001000Z (or +00:00)
-            m = re.fullmatch(r"(.*?T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?", s)
-            if not m:
-                raise
-            base = datetime.datetime.fromisoformat(
-                m.group(1) + (("+00:00" if m.group(3) in (None, "Z") else m.group(3))))
-            frac = (m.group(2) or "0")[:9].ljust(9, "0")
-            return int(base.timestamp()) * 10**9 + int(frac)
-    if isinstance(x, float) or x < 10**12:  # seconds
-        return int(round(float(x) * 1e6)) * 1000
-    return int(x)
+def epoch_ns(v):
+    """ns since the epoch from hdrq's value (integer ns, or an RFC 3339
+    string) or tshark's frame.time_epoch (seconds.fraction, parsed exactly
+    as decimal text: a double cannot hold 19 digits)."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
+    s = str(v).strip()
+    m = re.fullmatch(r"(\d+)(?:\.(\d+))?", s)
+    if m:
+        if m.group(2) is None and len(s) > 12:
+            return int(s)  # already ns
+        return int(m.group(1)) * 10**9 + int((m.group(2) or "0")[:9].ljust(9, "0"))
+    m = re.fullmatch(r"(.*?T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?", s)
+    if not m:
+        raise ValueError(s)
+    tz = "+00:00" if m.group(3) in (None, "Z") else m.group(3)
+    base = datetime.datetime.fromisoformat(m.group(1) + tz)
+    return int(base.timestamp()) * 10**9 + int((m.group(2) or "0")[:9].ljust(9, "0"))
 
 
-def normalise(conv, side, v):
-    """Canonical value for comparison. side: 'hq' or 'ts'. Raises ValueError
-    if the value cannot be read in that conversion (counted as a
-    disagreement, showing the raw value)."""
-    c = set(conv)
-    mul = [int(t[3:]) for t in conv if t.startswith("mul")]
-    div = [int(t[3:]) for t in conv if t.startswith("div")]
-    if c & {"ip4", "ip6", "ip", "inet", "addr"}:
+def generic(v):
+    """first_of/last_of: integers, then addresses, then text."""
+    try:
+        return to_int(v)
+    except (ValueError, TypeError):
+        pass
+    try:
         return str(ipaddress.ip_address(str(v).strip()))
-    if c & {"mac", "ether"}:
-        s = str(v).strip().lower().replace("-", ":")
-        if not re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", s):
-            raise ValueError(s)
-        return s
-    if c & {"str", "string", "dnsname"}:
-        s = unescape_tshark(str(v)) if side == "ts" else str(v)
-        if "dnsname" in c:
-            if s == "<Root>":
-                s = ""
-            s = s[:-1] if s.endswith(".") else s
-        return s
-    if c & {"time", "ts"}:
-        return parse_time_ns(v) // 1000  # microseconds, the resolution of pcap
-    if "bool" in c:
-        x = to_int(v)
-        return 1 if x else 0
-    x = to_int(v)
-    if side == "ts":
-        for m in mul:
-            x *= m
-        for d in div:
-            x //= d
-    return x
+    except ValueError:
+        return str(v)
+
+
+def equal(m, hv, tv):
+    """Does hdrq's value hv equal tshark's tv under mapping m? Raises
+    ValueError/TypeError when a side cannot be read (a disagreement)."""
+    k = m.kind
+    if k in ("num", "hex"):
+        return to_int(hv) == to_int(tv)
+    if k == "num_div":
+        return to_int(hv) == to_int(tv) // int(m.arg)
+    if k == "bool":
+        return bool(to_int(hv)) == bool(to_int(tv))
+    if k in ("ip4", "ip6"):
+        return ipaddress.ip_address(str(hv).strip()) == ipaddress.ip_address(tv.strip())
+    if k == "mac":
+        return str(hv).strip().lower() == tv.strip().lower()
+    if k == "expr":
+        return to_int(hv) == int(eval(m.arg, {"__builtins__": {}}, {"v": to_int(tv)}))
+    if k == "ns_epoch":
+        return epoch_ns(hv) == epoch_ns(tv)
+    if k in ("first_of", "last_of"):
+        return generic(hv) == generic(tv)
+    if k == "str":
+        h, t = str(hv), unescape_tshark(tv)
+        if m.fields[0] == "dns.qry.name":
+            # tshark names the root "<Root>"; a trailing dot is not part of
+            # the name on either side
+            t = "" if t == "<Root>" else t.rstrip(".")
+            h = h.rstrip(".")
+        if h == t:
+            return True
+        # the mapping's note says "hdrq keeps at most N bytes": a value cut
+        # there (N, or N-1 with a terminating NUL) is a prefix of tshark's
+        n = len(h.encode("utf-8", "surrogateescape"))
+        return bool(m.max_len) and n in (m.max_len, m.max_len - 1) and t.startswith(h)
+    raise ValueError(f"compare kind {k}")
 
 
 # --------------------------------------------------------------------------
@@ -266,10 +363,20 @@ def run_hdrq(hdrq, path):
 
 
 def run_tshark(path, fields):
-    """{frame.number: {field: [values...]}} (all occurrences; [] if absent)."""
+    r"""{frame.number: {field: [values...]}} (all occurrences; [] if absent).
+
+    -E occurrence=a with our own aggregator (\x1f), then picking the value
+    here, is -E occurrence=f when the mapping says occurrence 1; it also
+    gives the 2nd and last occurrences (inner VLAN tag, last extension
+    header) from the same run. Values with commas (http.request.uri) are
+    safe because the aggregator is not ','."""
     cmd = (["tshark", "-n", "-r", path] + TSHARK_PREFS +
            ["-T", "fields", "-E", "occurrence=a", "-E", "aggregator=\x1f", "-E", "separator=\t",
-            "-E", "quote=n", "-e", "frame.number", "-e", "frame.cap_len"])
+            "-E", "quote=n", "-e", "frame.number", "-e", "frame.cap_len", "-e", "frame.protocols"])
+    # tshark prints a field named twice only in its last column (the
+    # earlier one stays empty), so the three base fields are not repeated
+    base = ("frame.number", "frame.cap_len", "frame.protocols")
+    fields = [fl for fl in fields if fl not in base]
     for fl in fields:
         cmd += ["-e", fl]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -285,26 +392,39 @@ def run_tshark(path, fields):
             num = int(cells[0])
         except ValueError:
             continue
-        d = {"frame.cap_len": int(cells[1]) if len(cells) > 1 and cells[1] else 0}
+        d = {"frame.cap_len": int(cells[1]) if len(cells) > 1 and cells[1] else 0,
+             "frame.protocols": cells[2] if len(cells) > 2 else ""}
         for i, fl in enumerate(fields):
-            cell = cells[i + 2] if i + 2 < len(cells) else ""
+            cell = cells[i + 3] if i + 3 < len(cells) else ""
             d[fl] = cell.split("\x1f") if cell != "" else []
+        d["frame.number"] = [str(num)]
         frames[num] = d
     return frames
 
 
-# -E occurrence=a with our own aggregator, then the first value taken here,
-# is -E occurrence=f; it also gives #2 occurrences (the inner VLAN tag) in
-# the same run. A tshark field with commas in its values (http.request.uri)
-# is safe because the aggregator is \x1f, not ','.
+def pick(vals, occ):
+    vals = [v for v in vals]
+    if occ == "last":
+        return vals[-1] if vals and vals[-1] != "" else ABSENT
+    i = int(occ) - 1
+    return vals[i] if len(vals) > i and vals[i] != "" else ABSENT
 
 
-def tshark_value(mapping, tframe):
-    for fl, occ in mapping.alts:
-        vals = tframe.get(fl, [])
-        if len(vals) >= occ and vals[occ - 1] != "":
-            return vals[occ - 1], fl
-    return ABSENT, None
+def tshark_value(m, tf):
+    """(value, tshark field) that hdrq's field m must equal in frame tf, or
+    (ABSENT, reason). The path column says where hdrq can see the layer:
+    when frame.protocols does not match it, tshark's value is not one hdrq
+    could have (a header inside a tunnel, an ICMP error, MPLS, a third VLAN
+    tag), so it counts as absent."""
+    if m.path and not m.path.search(tf["frame.protocols"]):
+        return ABSENT, "path"
+    if m.kind in ("first_of", "last_of"):
+        got = [(pick(tf.get(f, []), m.occ), f) for f in m.fields]
+        got = [g for g in got if g[0] is not ABSENT]
+        if not got:
+            return ABSENT, None
+        return got[0] if m.kind == "first_of" else got[-1]
+    return pick(tf.get(m.fields[0], []), m.occ), m.fields[0]
 
 
 # --------------------------------------------------------------------------
@@ -313,11 +433,12 @@ def tshark_value(mapping, tframe):
 class Stat:
     def __init__(self):
         self.compared = self.agreed = self.disagreed = self.hq_only = self.ts_only = 0
+        self.filtered = 0      # hdrq had a value; the mapping's filter excluded the frame
         self.examples = []     # disagreements and hdrq-only, first few
         self.ts_examples = []  # tshark-only, first few
 
     def add(self, other):
-        for k in ("compared", "agreed", "disagreed", "hq_only", "ts_only"):
+        for k in ("compared", "agreed", "disagreed", "hq_only", "ts_only", "filtered"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
         self.examples += other.examples[:max(0, EXAMPLES - len(self.examples))]
         self.ts_examples += other.ts_examples[:max(0, EXAMPLES - len(self.ts_examples))]
@@ -345,46 +466,54 @@ def compare_file(path, recs, tframes, maps):
             if hv is ABSENT and tv is ABSENT:
                 continue
             st = stats.setdefault(hq, Stat())
-            if "present" in m.conv:
+            if tfield != "path" and m.filt is not None and not eval_filter(m, tf):
+                # the comparison applies only to frames the filter selects
+                if hv is not ABSENT:
+                    st.filtered += 1
+                continue
+            where = f"{label}#{num}"
+            if m.kind == "present":
                 hp = hv is not ABSENT and bool(to_int(hv))
                 tp = tv is not ABSENT
-                if not hp and not tp:
+                if hv is ABSENT and not tp:
                     continue
                 st.compared += 1
-                if hp and tp:
+                if hp == tp:
                     st.agreed += 1
-                elif hp:
-                    st.hq_only += 1
-                    st.examples.append(f"{label}#{num}: hdrq {hv!r}, tshark has no {m.alts[0][0]}")
                 elif hv is ABSENT:
                     st.ts_only += 1
-                    st.ts_examples.append(f"{label}#{num}: tshark {tv!r}")
+                    st.ts_examples.append(f"{where}: tshark {tfield} present")
+                elif hp:
+                    st.hq_only += 1
+                    st.examples.append(f"{where}: hdrq {hq}={hv!r}, tshark has no {m.fields[0]}")
                 else:
                     st.disagreed += 1
-                    st.examples.append(f"{label}#{num}: hdrq {hv!r}, tshark {tfield}={tv!r}")
+                    st.examples.append(f"{where}: hdrq {hq}={hv!r}, tshark has {tfield}")
                 continue
             st.compared += 1
             if tv is ABSENT:
                 st.hq_only += 1
                 if len(st.examples) < EXAMPLES:
-                    st.examples.append(f"{label}#{num}: hdrq {hv!r}, tshark has no "
-                                       f"{'|'.join(a for a, _ in m.alts)}")
+                    why = (f" (frame.protocols {tf['frame.protocols']} does not match the path)"
+                           if tfield == "path" else "")
+                    st.examples.append(f"{where}: hdrq {hq}={hv!r}, tshark has no "
+                                       f"{','.join(m.fields)}{why}")
                 continue
             if hv is ABSENT:
                 st.ts_only += 1
                 if len(st.ts_examples) < EXAMPLES:
-                    st.ts_examples.append(f"{label}#{num}: tshark {tfield}={tv!r}")
+                    st.ts_examples.append(f"{where}: tshark {tfield}={tv!r}")
                 continue
             try:
-                ok = normalise(m.conv, "hq", hv) == normalise(m.conv, "ts", tv)
-            except (ValueError, TypeError):
+                ok = equal(m, hv, tv)
+            except (ValueError, TypeError, ArithmeticError):
                 ok = False
             if ok:
                 st.agreed += 1
             else:
                 st.disagreed += 1
                 if len(st.examples) < EXAMPLES:
-                    st.examples.append(f"{label}#{num}: hdrq {hv!r}, tshark {tfield}={tv!r}")
+                    st.examples.append(f"{where}: hdrq {hq}={hv!r}, tshark {tfield}={tv!r}")
     return stats, unmapped_seen, missing
 
 
@@ -395,7 +524,7 @@ def pct(a, b):
 def print_table(stats, title, out):
     out.write(f"\n{title}\n")
     out.write(f"  {'field':<26} {'compared':>9} {'agreed':>9} {'disagreed':>9} {'hdrq-only':>9} "
-              f"{'tshark-only':>11} {'agreement':>9}\n")
+              f"{'tshark-only':>11} {'filtered':>8} {'agreement':>9}\n")
     tot = Stat()
     for hq in sorted(stats):
         s = stats[hq]
@@ -403,10 +532,10 @@ def print_table(stats, title, out):
         judged = s.agreed + s.disagreed + s.hq_only
         flag = "  <-- FAIL" if s.disagreed or s.hq_only else ""
         out.write(f"  {hq:<26} {s.compared:>9} {s.agreed:>9} {s.disagreed:>9} {s.hq_only:>9} "
-                  f"{s.ts_only:>11} {pct(s.agreed, judged):>9}{flag}\n")
+                  f"{s.ts_only:>11} {s.filtered:>8} {pct(s.agreed, judged):>9}{flag}\n")
     judged = tot.agreed + tot.disagreed + tot.hq_only
     out.write(f"  {'TOTAL':<26} {tot.compared:>9} {tot.agreed:>9} {tot.disagreed:>9} "
-              f"{tot.hq_only:>9} {tot.ts_only:>11} {pct(tot.agreed, judged):>9}\n")
+              f"{tot.hq_only:>9} {tot.ts_only:>11} {tot.filtered:>8} {pct(tot.agreed, judged):>9}\n")
     return tot
 
 
@@ -437,13 +566,13 @@ def main():
     maps, unmapped, errors = load_mapping(mpath)
     known = tshark_known_fields()
     for m in maps.values():
-        for fl, _ in m.alts:
+        for fl in m.fields + m.filt_fields:
             if fl not in known:
                 errors.append(f"{mpath}:{m.line}: tshark has no field {fl!r} (for {m.hq})")
     if errors:
         print("FAIL: bad mapping:\n  " + "\n  ".join(errors))
         return 1
-    tfields = sorted({fl for m in maps.values() for fl, _ in m.alts})
+    tfields = sorted({fl for m in maps.values() for fl in m.fields + m.filt_fields})
 
     files = []
     for p in args.paths:
