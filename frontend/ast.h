@@ -162,8 +162,8 @@ void *ast_alloc(size_t n);
 char *ast_strdup(const char *s);
 
 /* Deterministic S-expression dump, used by tests and `--emit ast`:
- * (query tcp (where (. flags.rst)) (group (keys dst_port) (aggs (count))))
- * Resolved names print as their full field name. */
+ * (query q1 tcp (where tcp.flags.rst) (group (keys tcp.dst_port) (aggs (count))))
+ * Resolved names print as their full field name; format in ast.c. */
 char *ast_dump_script(const struct hq_script *s); /* malloc'd */
 char *ast_dump_expr(const struct hq_expr *e);	  /* malloc'd */
 

@@ -29,6 +29,7 @@ struct hq_parse {
 	int line, col;	  /* scanner position */
 	bool lex_failed;  /* the scanner reported an error */
 	int depth;	  /* open ( and { */
+	int n_ops;	  /* operators in the current statement */
 	int prev;	  /* token before the lookahead (0: none yet) */
 	int cur;	  /* the lookahead: last token handed to the parser */
 	bool on_list;	  /* cur is inside `on IFACE, …` (for messages) */
@@ -81,6 +82,23 @@ static void parse_set_log(struct hq_parse *ps, struct hq_query *q, struct hq_exp
 static void parse_set_group(struct hq_parse *ps, struct hq_query *q, struct hq_expr_list l,
 			    struct hq_span span);
 static uint64_t parse_count(struct hq_parse *ps, struct hq_expr *n, const char *clause);
+
+/* Operators per statement are bounded, so that the recursive passes over the
+ * tree (sema, dump, free) have a bounded depth. YYABORT does not reclaim the
+ * right-hand side of the aborting rule, so the new node (which owns it) is
+ * freed here. */
+#define PARSE_MAX_OPS 2000
+#define PARSE_OP(dst, loc, make)                                                          \
+	do {                                                                              \
+		dst = (make);                                                             \
+		if (++ps->n_ops > PARSE_MAX_OPS) {                                        \
+			diag_error(ps->d, ps->src, loc,                                   \
+				   "expression too complex (more than %d operators)",     \
+				   PARSE_MAX_OPS);                                        \
+			ast_expr_free(dst);                                               \
+			YYABORT;                                                          \
+		}                                                                         \
+	} while (0)
 }
 
 %define api.pure full
@@ -289,23 +307,23 @@ expr_list:
 	;
 
 expr:
-	  expr OR expr		{ $$ = ast_binary(HQ_OP_OR, $1, $3); }
-	| expr AND expr		{ $$ = ast_binary(HQ_OP_AND, $1, $3); }
-	| NOT expr		{ $$ = ast_unary(HQ_OP_NOT, $2, @1); }
-	| expr EQ expr		{ $$ = ast_binary(HQ_OP_EQ, $1, $3); }
-	| expr NE expr		{ $$ = ast_binary(HQ_OP_NE, $1, $3); }
-	| expr LT expr		{ $$ = ast_binary(HQ_OP_LT, $1, $3); }
-	| expr LE expr		{ $$ = ast_binary(HQ_OP_LE, $1, $3); }
-	| expr GT expr		{ $$ = ast_binary(HQ_OP_GT, $1, $3); }
-	| expr GE expr		{ $$ = ast_binary(HQ_OP_GE, $1, $3); }
-	| expr IN expr		{ $$ = ast_binary(HQ_OP_IN, $1, $3); }
-	| expr NOT IN expr %prec IN { $$ = ast_binary(HQ_OP_NOT_IN, $1, $4); }
-	| expr CONTAINS expr	{ $$ = ast_binary(HQ_OP_CONTAINS, $1, $3); }
-	| expr STARTSWITH expr	{ $$ = ast_binary(HQ_OP_STARTSWITH, $1, $3); }
-	| expr BOR expr		{ $$ = ast_binary(HQ_OP_BOR, $1, $3); }
-	| expr BAND expr	{ $$ = ast_binary(HQ_OP_BAND, $1, $3); }
+	  expr OR expr		{ PARSE_OP($$, @$, ast_binary(HQ_OP_OR, $1, $3)); }
+	| expr AND expr		{ PARSE_OP($$, @$, ast_binary(HQ_OP_AND, $1, $3)); }
+	| NOT expr		{ PARSE_OP($$, @$, ast_unary(HQ_OP_NOT, $2, @1)); }
+	| expr EQ expr		{ PARSE_OP($$, @$, ast_binary(HQ_OP_EQ, $1, $3)); }
+	| expr NE expr		{ PARSE_OP($$, @$, ast_binary(HQ_OP_NE, $1, $3)); }
+	| expr LT expr		{ PARSE_OP($$, @$, ast_binary(HQ_OP_LT, $1, $3)); }
+	| expr LE expr		{ PARSE_OP($$, @$, ast_binary(HQ_OP_LE, $1, $3)); }
+	| expr GT expr		{ PARSE_OP($$, @$, ast_binary(HQ_OP_GT, $1, $3)); }
+	| expr GE expr		{ PARSE_OP($$, @$, ast_binary(HQ_OP_GE, $1, $3)); }
+	| expr IN expr		{ PARSE_OP($$, @$, ast_binary(HQ_OP_IN, $1, $3)); }
+	| expr NOT IN expr %prec IN { PARSE_OP($$, @$, ast_binary(HQ_OP_NOT_IN, $1, $4)); }
+	| expr CONTAINS expr	{ PARSE_OP($$, @$, ast_binary(HQ_OP_CONTAINS, $1, $3)); }
+	| expr STARTSWITH expr	{ PARSE_OP($$, @$, ast_binary(HQ_OP_STARTSWITH, $1, $3)); }
+	| expr BOR expr		{ PARSE_OP($$, @$, ast_binary(HQ_OP_BOR, $1, $3)); }
+	| expr BAND expr	{ PARSE_OP($$, @$, ast_binary(HQ_OP_BAND, $1, $3)); }
 	| expr DOTDOT expr	{
-					$$ = ast_binary(HQ_OP_NONE, $1, $3);
+					PARSE_OP($$, @$, ast_binary(HQ_OP_NONE, $1, $3));
 					$$->kind = HQ_EX_RANGE;
 				}
 	| primary
@@ -471,7 +489,7 @@ static int yylex(YYSTYPE *val, YYLTYPE *loc, struct hq_parse *ps)
 	else if ((tok == RPAREN || tok == RBRACE) && ps->depth > 0)
 		ps->depth--;
 	else if (tok == SEP)
-		ps->depth = 0;
+		ps->depth = ps->n_ops = 0;
 	ps->on_list = tok == ON || (ps->on_list && (tok == IDENT || tok == COMMA));
 	ps->cur = tok;
 	return tok;

@@ -88,6 +88,7 @@ static int sema_query(struct sema *S, struct hq_query *q)
 	int rc;
 
 	S->q = q;
+	S->n_expanded = 0;
 	rc = sema_layer(S, q);
 	S->layer = q->layer;
 	if (rc)

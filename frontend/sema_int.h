@@ -32,6 +32,7 @@ struct sema {
 	struct hq_query *q;           /* the query being checked */
 	const struct hq_layer *layer; /* its LAYER (NULL: any) */
 	const struct hq_layer *inet;  /* the generic layer, if the registry has one */
+	long n_expanded;              /* nodes copied in from lets, in this query */
 };
 
 /* sema_name.c */

@@ -366,6 +366,22 @@ static int sema_resolve(struct sema *S, struct hq_expr *e)
 	return rc;
 }
 
+/* Lets may use lets, so substitution can grow a tree exponentially
+ * (let a2 = a1 and a1, let a3 = a2 and a2, ...): bound the nodes copied. */
+#define SEMA_MAX_EXPANDED 100000
+
+static long sema_count(const struct hq_expr *e)
+{
+	long n;
+
+	if (!e)
+		return 0;
+	n = 1 + sema_count(e->lhs) + sema_count(e->rhs);
+	for (int i = 0; i < e->items.n; i++)
+		n += sema_count(e->items.items[i]);
+	return n;
+}
+
 /* Resolve the NAME at *ep; a let is replaced by a checked copy of its value. */
 int sema_name(struct sema *S, struct hq_expr **ep, enum sema_ctx ctx)
 {
@@ -374,9 +390,19 @@ int sema_name(struct sema *S, struct hq_expr **ep, enum sema_ctx ctx)
 	struct hq_span use = e->span;
 
 	if (let) {
+		if (S->n_expanded > SEMA_MAX_EXPANDED)
+			return -1; /* already reported */
+		S->n_expanded += sema_count(let->value);
+		if (S->n_expanded > SEMA_MAX_EXPANDED)
+			return sema_err(
+			    S, e->span,
+			    "the lets used here expand to more than %d nodes; simplify them",
+			    SEMA_MAX_EXPANDED);
 		*ep = ast_expr_copy(let->value);
 		ast_expr_free(e);
 		if (sema_value(S, ep, ctx) < 0) {
+			if (S->n_expanded > SEMA_MAX_EXPANDED)
+				return -1;
 			diag_note(S->d, S->src, use, "in '%s', defined by a let", let->name);
 			return -1;
 		}
