@@ -221,42 +221,46 @@ def hq_progs():
         return []
 
 
-def hq_progs_of(pid):
-    return [p for p in hq_progs()
-            if any(x.get("pid") == pid for x in p.get("pids", []))]
+def bpf_links():
+    r = sh(["bpftool", "-j", "link", "show"], check=False)
+    try:
+        return json.loads(r.stdout or "[]")
+    except ValueError:
+        return []
 
 
-def wait_attached(pair, which, proc, timeout=20.0):
-    """Wait until hdrq (proc) has attached on the interface. Returns the
-    attachments seen ([] if only its loaded programs could be seen — then we
-    wait a grace period, since a tcx link may be invisible to this bpftool)."""
+class Snapshot:
+    """hdrq's programs and BPF links that exist before a run starts, so that
+    the ones the run creates can be told apart. (Debian's bpftool 7.1 shows
+    neither the PIDs holding a program nor the interface of a tcx link, so
+    "new since the snapshot" is how a test finds its own.)"""
+
+    def __init__(self):
+        self.progs = {p.get("id") for p in hq_progs()}
+        self.links = {l.get("id") for l in bpf_links()}
+
+    def new_progs(self):
+        return [p for p in hq_progs() if "id" in p and p["id"] not in self.progs]
+
+    def new_links(self):
+        ids = {p["id"] for p in self.new_progs()}
+        return [l for l in bpf_links() if "id" in l and l["id"] not in self.links and l.get("prog_id") in ids]
+
+
+def wait_attached(pair, which, proc, snap, timeout=20.0):
+    """Wait until hdrq (proc) has attached. Returns what is attached (XDP or
+    tc on the interface, or new BPF links — tcx links — holding a new hq_*
+    program), or None if hdrq exited or nothing appeared in time."""
     t0 = time.time()
-    seen_prog = None
     while time.time() - t0 < timeout:
         if proc.poll() is not None:
             return None
-        a = pair.attachments(which)
+        a = pair.attachments(which) + [f"link: {json.dumps(l)}" for l in snap.new_links()]
         if a:
             time.sleep(0.2)
             return a
-        if seen_prog is None and hq_progs_of_tree(proc.pid):
-            seen_prog = time.time()
-        if seen_prog and time.time() - seen_prog > 1.0:
-            return []
         time.sleep(0.1)
     return None
-
-
-def hq_progs_of_tree(pid):
-    """hq_* programs held by pid or one of its children (ip netns exec execs,
-    so usually the pid itself)."""
-    pids = {pid}
-    try:
-        for c in open(f"/proc/{pid}/task/{pid}/children").read().split():
-            pids.add(int(c))
-    except OSError:
-        pass
-    return [p for p in hq_progs() if any(x.get("pid") in pids for x in p.get("pids", []))]
 
 
 def parse_json_lines(text):

@@ -42,9 +42,10 @@ def main():
         for name, args, query, sig, want_exit in SCENARIOS:
             cmd = [hdrq, "-o", "json", "-d", "60"] + args + [query]
             print(f"== {name}: ip netns exec {pair.b} {' '.join(cmd)}")
+            snap = hqnet.Snapshot()
             proc = pair.popen("B", cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
-            att = hqnet.wait_attached(pair, "B", proc)
+            att = hqnet.wait_attached(pair, "B", proc, snap)
             if att is None:
                 out, err = proc.communicate(timeout=10) if proc.poll() is not None else ("", "")
                 fails.append(f"{name}: hdrq never attached (exit {proc.poll()}): {err.strip()[-300:]}")
@@ -52,11 +53,11 @@ def main():
                     proc.kill()
                     proc.wait()
                 continue
-            progs = hqnet.hq_progs_of_tree(proc.pid)
-            ids = sorted(p["id"] for p in progs)
-            print(f"   attached: {att or '(not visible to this bpftool)'}; programs {ids}")
+            ids = sorted(p["id"] for p in snap.new_progs())
+            link_ids = sorted(l["id"] for l in snap.new_links())
+            print(f"   attached: {att}; programs {ids}, links {link_ids}")
             if not ids:
-                fails.append(f"{name}: no hq_* program held by hdrq (pid {proc.pid})")
+                fails.append(f"{name}: no new hq_* program loaded by hdrq")
             os.kill(proc.pid, sig)
             try:
                 out, err = proc.communicate(timeout=15)
@@ -71,7 +72,7 @@ def main():
             # kernel frees them asynchronously, so poll for up to 5 s
             left, alive = None, None
             for _ in range(50):
-                left = pair.attachments("B")
+                left = pair.attachments("B") + [f"link {l['id']}" for l in snap.new_links()]
                 alive = [i for i in ids if hqnet.sh(["bpftool", "prog", "show", "id", str(i)],
                                                     check=False).returncode == 0]
                 if not left and not alive:

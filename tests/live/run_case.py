@@ -150,17 +150,18 @@ def run(case_path):
         senders = [start_step(pair, s, v) for s in case.get("send", [])]
         print("$ ip netns exec", pair.ns(on), " ".join(repr(c) if " " in c else c for c in cmd))
         t0 = time.time()
+        snap = hqnet.Snapshot()
         proc = pair.popen(on, cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             if dry:
                 time.sleep(1.5)
                 att = ["(dry run)"]
             else:
-                att = hqnet.wait_attached(pair, case.get("attach_wait", on), proc)
+                att = hqnet.wait_attached(pair, case.get("attach_wait", on), proc, snap)
             if att is None:
                 failures.append("hdrq never attached (or exited early)")
             else:
-                print(f"attached after {time.time() - t0:.2f}s: {att or '(program loaded; link not visible to bpftool)'}")
+                print(f"attached after {time.time() - t0:.2f}s: {att}")
             for s in senders:
                 if att is None:
                     s.kill()
@@ -235,7 +236,7 @@ def run(case_path):
                                 "\n            ".join(map(fmt_row, got)))
         if "pcap" in exp:
             failures += check_pcap(out_pcap, exp["pcap"], len(objs))
-        left = pair.attachments(on)
+        left = pair.attachments(on) + [f"link {l['id']}" for l in snap.new_links()]
         if left:
             failures.append(f"still attached after exit: {left}")
     if failures:
