@@ -3,6 +3,7 @@
  * where diagnostics are printed. */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <errno.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -198,7 +199,9 @@ static int drv_emit(struct drv *dr)
 	if (codegen_compile(dr->plan, kinds[dr->o->emit], &dr->elf, &dr->d))
 		return drv_fail(dr, 2);
 	if (fwrite(dr->elf.data, 1, dr->elf.size, stdout) != dr->elf.size || fflush(stdout)) {
-		diag_errorf(&dr->d, "cannot write to standard output");
+		if (errno == EPIPE)
+			return 0; /* `| head`: the reader has seen enough */
+		diag_errorf(&dr->d, "cannot write to standard output: %s", strerror(errno));
 		return drv_fail(dr, 1);
 	}
 	return 0;
@@ -260,6 +263,14 @@ static int drv_offline(struct drv *dr)
 static int drv_live(struct drv *dr)
 {
 	unsigned progs;
+	bool on = false;
+	for (int q = 0; q < dr->script->n_queries; q++)
+		on = on || dr->script->queries[q]->n_ifaces;
+	if (!dr->o->n_ifaces && !on) {
+		diag_errorf(&dr->d, "no interface to watch: give -i IFACE (or -i any), or read a "
+		                    "capture with -r FILE");
+		return drv_fail(dr, 2);
+	}
 	drv_signals();
 	if (hook_plan(dr->o, dr->plan, &dr->hooks, &progs, &dr->d))
 		return drv_fail(dr, 1);

@@ -13,7 +13,8 @@
 
 /* Rotating verifier log (kernel >= 6.4 keeps the tail when it overflows). */
 #define VLOG_SIZE       (16u << 20)
-#define VLOG_TAIL_LINES 40
+#define VLOG_TAIL_LINES 30
+#define VLOG_LINE_MAX   160
 
 static bool libbpf_debug;
 static char libbpf_first_warn[256]; /* the first warning since the last reset */
@@ -46,7 +47,8 @@ void loader_setup_libbpf_print(void)
 	libbpf_set_print(libbpf_print);
 }
 
-/* The last `lines` lines of log (malloc'd), or NULL if it is empty. */
+/* The last `lines` lines of log, each cut to VLOG_LINE_MAX characters
+ * (register dumps run long), malloc'd; NULL if the log is empty. */
 static char *log_tail(const char *log, int lines)
 {
 	size_t len = strlen(log);
@@ -61,7 +63,24 @@ static char *log_tail(const char *log, int lines)
 			break;
 		start--;
 	}
-	return strndup(log + start, len - start);
+	char *out = malloc(len - start + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const char *p = log + start, *end = log + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		size_t keep = n > VLOG_LINE_MAX ? VLOG_LINE_MAX - 3 : n;
+		memcpy(o, p, keep);
+		o += keep;
+		if (keep < n) {
+			memcpy(o, "...", 3);
+			o += 3;
+		}
+		*o++ = '\n';
+		p += n + 1;
+	}
+	o[-1] = 0;
+	return out;
 }
 
 static const char *prog_names[] = {HQ_PROG_XDP, HQ_PROG_TC_IN, HQ_PROG_TC_OUT};

@@ -25,7 +25,10 @@ static pcap_t *offline_open(const char *path, struct hq_diag *d)
 	char err[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
 	if (!p) {
-		diag_errorf(d, "cannot read capture %s: %s", path, err);
+		size_t n = strlen(path);
+		const char *why =
+		    !strncmp(err, path, n) && !strncmp(err + n, ": ", 2) ? err + n + 2 : err;
+		diag_errorf(d, "cannot read capture %s: %s", path, why);
 		return NULL;
 	}
 	int dlt = pcap_datalink(p);

@@ -48,22 +48,23 @@ static void report_loss_delta(struct hq_run *r, uint64_t ts)
 
 int results_tick(struct hq_run *r, uint64_t now)
 {
-	bool any = false;
+	uint64_t ended = 0; /* the latest interval end reported */
 	for (int q = 0; q < r->plan->n_qplans; q++) {
 		uint64_t every = r->plan->qplans[q].q->every_ns;
 		if (!every || now < r->q_next[q])
 			continue;
 		if (report_interval(r, q, r->q_next[q], false))
 			return -1;
-		any = true;
+		if (r->q_next[q] > ended)
+			ended = r->q_next[q];
 		/* Intervals that ended since without a single packet seen by us
 		 * (a long pause of the loop, a gap in a capture) are skipped. */
 		r->q_next[q] += every;
 		if (now >= r->q_next[q])
 			r->q_next[q] += ((now - r->q_next[q]) / every + 1) * every;
 	}
-	if (any) {
-		report_loss_delta(r, now);
+	if (ended) {
+		report_loss_delta(r, ended);
 		r->out->ops->flush(r->out);
 	}
 	return 0;
