@@ -237,7 +237,10 @@ static int drv_run_setup(struct drv *dr)
 	r->d = &dr->d;
 	r->ncpus = libbpf_num_possible_cpus();
 	r->q_logged = calloc(dr->plan->n_qplans + 1, sizeof(*r->q_logged));
-	dr->out = r->out = output_new(dr->o->format, dr->plan, stdout, stderr);
+	/* `-w -` writes the capture to stdout: results go to stderr then */
+	bool pcap_stdout = dr->o->write_file && !strcmp(dr->o->write_file, "-");
+	dr->out = r->out =
+	    output_new(dr->o->format, dr->plan, pcap_stdout ? stderr : stdout, stderr);
 	if (r->ncpus < 1 || !r->q_logged || !r->out) {
 		diag_errorf(&dr->d, "cannot set up the run (CPUs: %d)", r->ncpus);
 		return drv_fail(dr, 1);
@@ -347,6 +350,11 @@ static void drv_cleanup(struct drv *dr)
 	plan_free(dr->plan);
 	if (dr->script)
 		ast_script_free(dr->script);
+}
+
+/* What diagnostics point into (source texts): freed after printing. */
+static void drv_free_sources(struct drv *dr)
+{
 	if (dr->proto)
 		proto_free(dr->proto);
 	free(dr->text);
@@ -381,6 +389,7 @@ int driver_run(struct hq_options *o)
 	if (dr->vlog_tail)
 		fprintf(stderr, "--- verifier log (last lines) ---\n%s\n---\n", dr->vlog_tail);
 	int status = dr->status;
+	drv_free_sources(dr);
 	free(dr->vlog_tail);
 	free(dr);
 	return status;

@@ -4,7 +4,8 @@
  * Caveat of the fallback: a clsact filter is not a link, so a SIGKILLed
  * hdrq leaves it attached (`tc filter show dev IFACE ingress` shows it;
  * `tc filter del dev IFACE ingress` removes it). A clean exit removes the
- * filter, and the qdisc too when hdrq created it. */
+ * filter, and the qdisc too when hdrq created it. HDRQ_NO_TCX=1 in the
+ * environment forces the clsact path (tests). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /* hook_xdp.c — XDP ingress through a BPF link: native (driver) mode first,
- * generic (skb) mode when the driver has no XDP support. */
+ * generic (skb) mode when the driver has no XDP support. HDRQ_XDP_GENERIC=1
+ * in the environment skips native mode (tests, drivers with broken XDP). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /* reader_groups.c — group maps to printed tables: dump (batch ops, with a
- * get_next_key fallback), per-CPU combine, `having`, sort, `top`. */
+ * get_next_key fallback that HDRQ_NO_BATCH=1 forces for tests), per-CPU
+ * combine, `having`, sort, `top`. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
