@@ -215,8 +215,15 @@ static int drv_load(struct drv *dr, unsigned progs, const char *attach_to)
 	loader_setup_libbpf_print();
 	if (codegen_compile(dr->plan, HQ_EMIT_OBJ, &dr->elf, &dr->d))
 		return drv_fail(dr, 2);
-	if (loader_load(&dr->elf, dr->plan, progs, &dr->ld, &dr->vlog_tail, &dr->d))
+	if (loader_load(&dr->elf, dr->plan, progs, &dr->ld, &dr->vlog_tail, &dr->d)) {
+		if (drv_signalled) { /* Ctrl-C during a long verification */
+			diag_init(&dr->d);
+			free(dr->vlog_tail);
+			dr->vlog_tail = NULL;
+			diag_errorf(&dr->d, "interrupted while loading the programs");
+		}
 		return drv_fail(dr, 1);
+	}
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "live.h"
+#include "pcapw.h"
 #include "reader_ring.h"
 #include "reader_stats.h"
 #include "results.h"
@@ -13,6 +14,7 @@
 
 #define LIVE_POLL_MS       100
 #define LIVE_POLL_COUNT_MS 20 /* -c on counters: stop closer to N */
+#define LIVE_PCAP_FLUSH_NS 1000000000ull
 
 /* The run clock: CLOCK_MONOTONIC moved to the epoch, as records are. */
 static uint64_t live_now(const struct hq_run *r)
@@ -70,6 +72,7 @@ static int live_loop(struct hq_run *r, volatile sig_atomic_t *signalled)
 	uint64_t end = r->opt->duration ? now + (uint64_t)(r->opt->duration * 1e9) : UINT64_MAX;
 	if (results_start(r, now))
 		return -1;
+	uint64_t flushed = now;
 	while (!live_should_stop(r, signalled) && now < end) {
 		int ms = live_timeout_ms(r, now, end);
 		int rc = r->rb ? ring_poll(r, ms) : (poll(NULL, 0, ms), 0);
@@ -78,6 +81,11 @@ static int live_loop(struct hq_run *r, volatile sig_atomic_t *signalled)
 		now = live_now(r);
 		if (results_tick(r, now))
 			return -1;
+		if (r->pw && now - flushed >= LIVE_PCAP_FLUSH_NS) { /* -w file readable meanwhile */
+			if (pcapw_flush(r->pw, r->d))
+				return -1;
+			flushed = now;
+		}
 	}
 	return 0;
 }
