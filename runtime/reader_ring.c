@@ -7,6 +7,7 @@
 
 #include "pcapw.h"
 #include "reader_ring.h"
+#include "sys.h"
 
 static bool log_wanted(struct hq_run *r, const struct hq_qplan *qp)
 {
@@ -14,27 +15,42 @@ static bool log_wanted(struct hq_run *r, const struct hq_qplan *qp)
 	return qp->q->action == HQ_ACT_LOG && (!limit || r->q_logged[qp->id] < limit);
 }
 
-static int ring_record(void *ctx, void *data, size_t size)
+/* libbpf keeps consuming while producers keep producing: under a flood a
+ * poll would never return. Every RING_CHECK_EVERY records the callback
+ * looks at the clock and, past the poll's deadline, ends the poll (the
+ * record at hand is handled; the rest wait for the next poll). */
+#define RING_CHECK_EVERY 256
+#define RING_BUDGET_NS   50000000ull
+
+static bool ring_budget_spent(struct hq_run *r)
 {
-	struct hq_run *r = ctx;
+	if (r->stop)
+		return true;
+	if (++r->rb_seen % RING_CHECK_EVERY)
+		return false;
+	return sys_mono_ns() > r->rb_deadline;
+}
+
+static void ring_handle(struct hq_run *r, void *data, size_t size)
+{
 	const struct hq_rec_hdr *h = data;
 	if (size < sizeof(*h) || h->query >= (uint32_t)r->plan->n_qplans) {
 		r->bad_records++;
-		return 0;
+		return;
 	}
 	const struct hq_qplan *qp = &r->plan->qplans[h->query];
 	if (size < (size_t)qp->rec_size + h->cap_len) {
 		r->bad_records++;
-		return 0;
+		return;
 	}
 	r->frame_matched = true;
 	if (r->stop)
-		return 0;
+		return;
 	uint64_t ts = r->offline ? h->ts_ns : h->ts_ns + (uint64_t)r->wall_off;
 	if (r->pw && !r->offline)
 		pcapw_record(r->pw, h, (const uint8_t *)data + qp->rec_size, ts);
 	if (qp->q->action != HQ_ACT_LOG)
-		return 0;
+		return;
 	r->log_matched++;
 	if (log_wanted(r, qp)) {
 		r->out->ops->log_record(r->out, qp, h, data, ts);
@@ -42,7 +58,13 @@ static int ring_record(void *ctx, void *data, size_t size)
 	}
 	if (r->opt->count && r->log_matched >= r->opt->count)
 		r->stop = true;
-	return 0;
+}
+
+static int ring_record(void *ctx, void *data, size_t size)
+{
+	struct hq_run *r = ctx;
+	ring_handle(r, data, size);
+	return ring_budget_spent(r) ? -EAGAIN : 0;
 }
 
 int ring_open(struct hq_run *r)
@@ -56,10 +78,16 @@ int ring_open(struct hq_run *r)
 	return 0;
 }
 
+static bool ring_err(int n)
+{
+	return n < 0 && n != -EINTR && n != -EAGAIN;
+}
+
 int ring_poll(struct hq_run *r, int timeout_ms)
 {
+	r->rb_deadline = sys_mono_ns() + (uint64_t)timeout_ms * 1000000u + RING_BUDGET_NS;
 	int n = ring_buffer__poll(r->rb, timeout_ms);
-	if (n < 0 && n != -EINTR)
+	if (ring_err(n))
 		return diag_errorf(r->d, "reading the ring buffer failed: %s", strerror(-n));
 	return 0;
 }
@@ -68,8 +96,9 @@ int ring_drain(struct hq_run *r)
 {
 	if (!r->rb)
 		return 0;
+	r->rb_deadline = UINT64_MAX;
 	int n = ring_buffer__consume(r->rb);
-	if (n < 0 && n != -EINTR)
+	if (ring_err(n))
 		return diag_errorf(r->d, "reading the ring buffer failed: %s", strerror(-n));
 	return 0;
 }

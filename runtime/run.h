@@ -36,6 +36,8 @@ struct hq_run {
 	uint64_t log_matched; /* log records seen (for -c) */
 	uint64_t bad_records; /* records too short / unknown query (compiler bug) */
 	bool frame_matched;   /* offline: a record arrived for the current frame */
+	uint64_t rb_seen;     /* records handled, all queries */
+	uint64_t rb_deadline; /* CLOCK_MONOTONIC ns: end the current poll after it */
 
 	/* intervals (`every`): end of the current interval, per query (epoch ns) */
 	uint64_t *q_next;
