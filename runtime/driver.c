@@ -148,8 +148,14 @@ static int drv_source(struct drv *dr)
 static int drv_frontend(struct drv *dr)
 {
 	dr->script = parse_script(&dr->src, &dr->d);
-	if (!dr->script || sema_check(dr->script, dr->proto, &dr->d) || diag_has_errors(&dr->d))
+	if (!dr->script || sema_check(dr->script, dr->proto, &dr->d) || diag_has_errors(&dr->d)) {
+		bool suggested = dr->d.n && strstr(dr->d.entries[0].msg, "did you mean");
+		if (!dr->o->script_file && drv_is_word(dr->o->query) && !dr->text && !suggested)
+			diag_note(&dr->d, NULL, (struct hq_span){0},
+			          "'%s' is not a saved query either (%s/queries/%s.hq)",
+			          dr->o->query, proto_stdlib_dir(), dr->o->query);
 		return drv_fail(dr, 2);
+	}
 	if (!dr->script->n_queries) {
 		diag_errorf(&dr->d, "%s holds no query", dr->src.name);
 		return drv_fail(dr, 2);
