@@ -270,11 +270,15 @@ static int drv_offline(struct drv *dr)
 {
 	for (int q = 0; q < dr->plan->n_qplans; q++) {
 		const struct hq_qplan *qp = &dr->plan->qplans[q];
-		if (qp->n_ifindexes || (qp->has_dir && qp->dir == HQ_DIR_EGRESS))
+		if (qp->has_dir && qp->dir == HQ_DIR_EGRESS)
 			diag_warning(&dr->d, qp->q->src, qp->q->on_span,
-			             "frames read with -r have no interface and count as ingress; "
-			             "this `on` clause leaves query %s nothing to see",
+			             "frames read with -r count as ingress; query %s only watches "
+			             "egress and will see nothing",
 			             qp->q->name ? qp->q->name : qp->name);
+	}
+	if (dr->d.n && !diag_has_errors(&dr->d)) { /* warnings first, results after */
+		diag_print(&dr->d, stderr, isatty(STDERR_FILENO));
+		diag_init(&dr->d);
 	}
 	drv_signals();
 	if (drv_load(dr, HQ_LOAD_XDP, NULL) || drv_run_setup(dr))
