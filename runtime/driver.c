@@ -302,11 +302,14 @@ static int drv_live(struct drv *dr)
 	drv_signals();
 	if (hook_plan(dr->o, dr->plan, &dr->hooks, &progs, &dr->d))
 		return drv_fail(dr, 1);
-	char what[64];
-	if (dr->hooks.n == 1)
-		snprintf(what, sizeof(what), "%s", dr->hooks.v[0].ifname);
-	else
-		snprintf(what, sizeof(what), "%d interface hooks", dr->hooks.n);
+	char what[128] = "";
+	for (int i = 0; i < dr->hooks.n; i++) { /* "eth0, eth1": each name once */
+		const char *name = dr->hooks.v[i].ifname;
+		if (i && !strcmp(name, dr->hooks.v[i - 1].ifname))
+			continue;
+		size_t len = strlen(what);
+		snprintf(what + len, sizeof(what) - len, "%s%s", len ? ", " : "", name);
+	}
 	if (drv_load(dr, progs, what) || drv_run_setup(dr))
 		return -1;
 	if (live_run(&dr->run, &dr->hooks, &drv_signalled))
