@@ -30,23 +30,30 @@ struct cg_val {
 	unsigned size;
 };
 
-/* Parse state of one layer: allocas, valid in the current function. */
+/* Parse state of one layer. Its flags and the header's offsets from the
+ * packet start live in volatile scratch memory ("cells"), not in registers:
+ * the verifier then sees one unknown bounded value per cell instead of one
+ * exact state per path through the headers before it (VLANs, options, IPv6
+ * extension headers, walker loops), which would multiply without bound. */
 struct cg_layer {
 	bool needed;
-	bool parsed;	      /* code emitted in this function */
-	LLVMValueRef ok;      /* i1 alloca: header present */
-	LLVMValueRef start;   /* ptr alloca: first byte of the header */
-	LLVMValueRef next;    /* ptr alloca: where child layers start */
-	LLVMValueRef kids_ok; /* i1 alloca: next_if holds */
+	bool parsed;	 /* code emitted in this function */
+	unsigned slot;	 /* scratch offset: u64 start, u64 next (from data) */
+	unsigned ok;	 /* scratch offset of the flag: header present */
+	unsigned kids_ok; /* scratch offset of the flag: next_if holds */
 };
+
+/* Largest header offset a layer may start at; deeper headers are not parsed. */
+#define CG_MAX_OFF 4095
+enum { CG_START = 0, CG_NEXT = 1 };
 
 /* A value a walker produced (walker fields), or a metadata value. */
 struct cg_slotvar {
 	const struct hq_layer *layer;
 	const char *key;
-	LLVMValueRef present; /* i1 alloca */
-	LLVMValueRef val;     /* i64 alloca (scalars) */
-	LLVMValueRef str;     /* ptr to scratch bytes (STR) */
+	unsigned present; /* cell: flag */
+	unsigned val;	  /* cell: i64 value (scalars) */
+	LLVMValueRef str; /* ptr to scratch bytes (STR) */
 	unsigned size;
 };
 
@@ -71,7 +78,9 @@ struct cg {
 	LLVMValueRef **map_distinct; /* per query, per distinct aggregate */
 	unsigned scratch_size;
 	unsigned scratch_key_off, scratch_dkey_off, scratch_zero_off, scratch_str_off;
-	unsigned scratch_walk_off; /* 8 x u64 of walker loop state (volatile) */
+	unsigned scratch_walk_off;   /* 8 x u64 of walker loop state (volatile) */
+	unsigned scratch_layers_off; /* 4 x u64 per layer: start, next, ok, kids */
+	unsigned scratch_vars_off;   /* 2 x u64 per walker output: present, value */
 
 	/* per function */
 	enum cg_hook hook;
@@ -83,6 +92,9 @@ struct cg {
 	LLVMValueRef ts_ns, wire_len, ifindex; /* i64 */
 	LLVMBasicBlockRef exit_bb;
 	struct cg_layer *layers; /* indexed by hq_layer.index */
+	const struct hq_field **used; /* fields the queries read (walkers skip the rest) */
+	int n_used;
+	bool all_used; /* log * */
 	struct cg_slotvar vars[CG_MAX_VARS];
 	int n_vars;
 	unsigned str_used; /* bytes of the scratch string area handed out */
@@ -100,6 +112,10 @@ LLVMValueRef cg_gep(struct cg *cg, LLVMValueRef p, LLVMValueRef off);
 LLVMValueRef cg_gepc(struct cg *cg, LLVMValueRef p, unsigned off);
 LLVMValueRef cg_alloca(struct cg *cg, LLVMTypeRef t, const char *name);
 LLVMValueRef cg_opaque(struct cg *cg, LLVMValueRef v);
+LLVMValueRef cg_vload_at(struct cg *cg, unsigned scratch_off);		/* volatile i64 */
+void cg_vstore_at(struct cg *cg, unsigned scratch_off, LLVMValueRef v); /* volatile i64 */
+LLVMValueRef cg_flag(struct cg *cg, unsigned cell);		 /* i1 */
+void cg_set_flag(struct cg *cg, unsigned cell, LLVMValueRef i1);
 LLVMBasicBlockRef cg_block(struct cg *cg, const char *name);
 void cg_memset0(struct cg *cg, LLVMValueRef p, unsigned n);
 void cg_memcpy(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, unsigned n);
@@ -120,20 +136,33 @@ LLVMValueRef cg_load_raw(struct cg *cg, LLVMValueRef p, LLVMTypeRef t);
 
 /* cg_parse.c: layers */
 void cg_layers_mark(struct cg *cg);
+/* does any query read the walker output `key` of layer l? */
+bool cg_field_used(struct cg *cg, const struct hq_layer *l, const char *key);
 void cg_parse_layers(struct cg *cg);
 LLVMValueRef cg_layer_ok(struct cg *cg, const struct hq_layer *l);
+/* offset (i64, clamped to CG_MAX_OFF) / pointer of a layer's start or next */
+LLVMValueRef cg_layer_get(struct cg *cg, const struct hq_layer *l, int which);
+void cg_layer_put(struct cg *cg, const struct hq_layer *l, int which, LLVMValueRef off);
+LLVMValueRef cg_layer_ptr(struct cg *cg, const struct hq_layer *l, int which);
 struct cg_slotvar *cg_var(struct cg *cg, const struct hq_layer *l, const char *key);
 struct cg_slotvar *cg_var_new(struct cg *cg, const struct hq_layer *l, const char *key,
 			      unsigned str_size);
 void cg_var_set(struct cg *cg, struct cg_slotvar *v, LLVMValueRef present, LLVMValueRef val);
 
 /* cg_walk.c: walkers named in stdlib (vlan, ip6_ext, tcp_opts, dns, http, l4len) */
+
+/* where a walker's header starts: offset from data (i64) and a pointer the
+ * verifier knows to have the layer's `size` bytes in the packet */
+struct cg_hdr {
+	LLVMValueRef off, p;
+};
+
 struct cg_walker {
 	const char *name;
 	/* Called in a block where the layer's fixed header is known to be in
 	 * the packet (ok is true). May clear ok, must store next and set the
 	 * walker keys' vars. */
-	void (*parse)(struct cg *cg, const struct hq_layer *l, struct cg_layer *st);
+	void (*parse)(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
 	/* values the walker keeps for later layers that no field exposes */
 	const char *const *internal_keys;
 };
@@ -148,6 +177,7 @@ LLVMValueRef cg_truth(struct cg *cg, struct cg_val v); /* i1 */
 
 /* cg_action.c: per-query actions */
 void cg_query(struct cg *cg, const struct hq_qplan *qp);
+bool cg_query_in_hook(struct cg *cg, const struct hq_qplan *qp);
 void cg_store_slot(struct cg *cg, LLVMValueRef base, LLVMValueRef present_words,
 		   const struct hq_slot *s, struct cg_val v);
 void cg_stat_inc(struct cg *cg, unsigned idx);

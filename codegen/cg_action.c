@@ -155,7 +155,8 @@ static void cg_log(struct cg *cg, const struct hq_qplan *qp)
 	cg_stat_inc(cg, HQ_STAT_RB_DROPS);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, fill);
-	cg_memset0(cg, rec, qp->rec_size);
+	/* header and presence words; a slot is read only when its bit is set */
+	cg_memset0(cg, rec, sizeof(struct hq_rec_hdr) + 8 * qp->n_present_words);
 	cg_store_hdr(cg, rec, qp);
 	LLVMValueRef words = cg_gepc(cg, rec, sizeof(struct hq_rec_hdr));
 	for (int i = 0; i < qp->n_fields; i++)
@@ -218,7 +219,7 @@ static void cg_group(struct cg *cg, const struct hq_qplan *qp)
 
 /* Does this query run in this hook? Queries without a direction are
  * ingress queries. */
-static bool cg_query_in_hook(struct cg *cg, const struct hq_qplan *qp)
+bool cg_query_in_hook(struct cg *cg, const struct hq_qplan *qp)
 {
 	bool egress = qp->has_dir && qp->dir == HQ_DIR_EGRESS;
 	return egress == (cg->hook == CG_HOOK_TC_OUT);

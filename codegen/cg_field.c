@@ -44,6 +44,9 @@ static LLVMValueRef cg_uint_bits(struct cg *cg, const struct hq_field *f, LLVMVa
 		raw = LLVMBuildAnd(cg->b, raw, cg_const64(cg, (1ull << f->nbits) - 1), "");
 	if (f->mul > 1)
 		raw = LLVMBuildMul(cg->b, raw, cg_const64(cg, f->mul), "");
+	if (f->type == HQ_T_BOOL && f->nbits > 1) /* true when any of its bits is set */
+		raw = LLVMBuildZExt(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, raw, cg_const64(cg, 0), ""),
+				    cg->i64, "");
 	return raw;
 }
 
@@ -95,7 +98,7 @@ static struct cg_val cg_field_fixed(struct cg *cg, const struct hq_field *f, LLV
 				  done = cg_block(cg, "fdone");
 		LLVMBuildCondBr(cg->b, pre, chk, done);
 		LLVMPositionBuilderAtEnd(cg->b, chk);
-		LLVMValueRef start = LLVMBuildLoad2(cg->b, cg->ptr, st->start, "");
+		LLVMValueRef start = cg_layer_ptr(cg, f->layer, CG_START);
 		LLVMValueRef p = cg_gepc(cg, start, f->off);
 		LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, cg_field_nbytes(f)), load, done);
 		LLVMPositionBuilderAtEnd(cg->b, load);
@@ -136,8 +139,8 @@ static struct cg_val cg_field_walker(struct cg *cg, const struct hq_field *f, LL
 	struct cg_slotvar *sv = cg_var(cg, f->layer, f->key);
 	if (!sv)
 		return v;
-	v.present = LLVMBuildAnd(cg->b, pre, LLVMBuildLoad2(cg->b, cg->i1, sv->present, ""), "");
-	v.a = LLVMBuildLoad2(cg->b, cg->i64, sv->val, "");
+	v.present = LLVMBuildAnd(cg->b, pre, cg_flag(cg, sv->present), "");
+	v.a = cg_vload_at(cg, sv->val);
 	if (f->type == HQ_T_IP4)
 		v.a = LLVMBuildTrunc(cg->b, v.a, cg->i32, "");
 	if (f->type == HQ_T_STR) {

@@ -49,6 +49,7 @@ void cg_fini(struct cg *cg)
 	if (cg->ctx)
 		LLVMContextDispose(cg->ctx);
 	free(cg->layers);
+	free(cg->used);
 	free(cg->map_groups);
 	if (cg->map_distinct)
 		for (int i = 0; i < cg->plan->n_qplans; i++)
@@ -111,8 +112,32 @@ LLVMValueRef cg_opaque(struct cg *cg, LLVMValueRef v)
 {
 	LLVMTypeRef t = LLVMTypeOf(v);
 	LLVMTypeRef fty = LLVMFunctionType(t, &t, 1, 0);
+	/* side effects: two barriers on the same value must not be merged */
 	LLVMValueRef asmv = LLVMGetInlineAsm(fty, "", 0, "=r,0", 4, 1, 0, LLVMInlineAsmDialectATT, 0);
 	return LLVMBuildCall2(cg->b, fty, asmv, &v, 1, "");
+}
+
+LLVMValueRef cg_vload_at(struct cg *cg, unsigned scratch_off)
+{
+	LLVMValueRef v = LLVMBuildLoad2(cg->b, cg->i64, cg_gepc(cg, cg->scratch, scratch_off), "");
+	LLVMSetVolatile(v, 1);
+	return v;
+}
+
+void cg_vstore_at(struct cg *cg, unsigned scratch_off, LLVMValueRef v)
+{
+	LLVMValueRef s = LLVMBuildStore(cg->b, v, cg_gepc(cg, cg->scratch, scratch_off));
+	LLVMSetVolatile(s, 1);
+}
+
+LLVMValueRef cg_flag(struct cg *cg, unsigned cell)
+{
+	return LLVMBuildICmp(cg->b, LLVMIntNE, cg_vload_at(cg, cell), cg_const64(cg, 0), "");
+}
+
+void cg_set_flag(struct cg *cg, unsigned cell, LLVMValueRef i1)
+{
+	cg_vstore_at(cg, cell, LLVMBuildZExt(cg->b, i1, cg->i64, ""));
 }
 
 LLVMBasicBlockRef cg_block(struct cg *cg, const char *name)
@@ -120,9 +145,15 @@ LLVMBasicBlockRef cg_block(struct cg *cg, const char *name)
 	return LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, name);
 }
 
+/* Zero n bytes at p with plain stores: BPF has no memset to call, and
+ * LLVM's own expansion gives up on large sizes. */
 void cg_memset0(struct cg *cg, LLVMValueRef p, unsigned n)
 {
-	LLVMBuildMemSet(cg->b, p, LLVMConstInt(cg->i8, 0, 0), cg_const64(cg, n), 1);
+	unsigned i = 0;
+	for (; i + 8 <= n; i += 8)
+		LLVMBuildStore(cg->b, cg_const64(cg, 0), cg_gepc(cg, p, i));
+	for (; i < n; i++)
+		LLVMBuildStore(cg->b, LLVMConstInt(cg->i8, 0, 0), cg_gepc(cg, p, i));
 }
 
 void cg_memcpy(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, unsigned n)

@@ -31,6 +31,8 @@ static void cg_mark_layer(struct cg *cg, const struct hq_layer *l)
 
 static void cg_mark_field(struct cg *cg, const struct hq_field *f)
 {
+	cg->used = realloc(cg->used, (cg->n_used + 1) * sizeof(*cg->used));
+	cg->used[cg->n_used++] = f;
 	cg_mark_layer(cg, f->layer);
 	for (int i = 0; i < f->n_alts; i++)
 		cg_mark_field(cg, f->alts[i]);
@@ -55,6 +57,8 @@ static void cg_mark_query(struct cg *cg, const struct hq_qplan *qp)
 	const struct hq_query *q = qp->q;
 	cg_mark_layer(cg, q->layer);
 	cg_mark_expr(cg, q->where);
+	if (q->action == HQ_ACT_LOG && q->log.n == 1 && q->log.items[0]->kind == HQ_EX_STAR)
+		cg->all_used = true;
 	for (int i = 0; i < qp->n_fields; i++) {
 		if (qp->fields[i].field)
 			cg_mark_field(cg, qp->fields[i].field);
@@ -72,12 +76,42 @@ void cg_layers_mark(struct cg *cg)
 		cg_mark_query(cg, &cg->plan->qplans[i]);
 }
 
+bool cg_field_used(struct cg *cg, const struct hq_layer *l, const char *key)
+{
+	if (cg->all_used)
+		return true;
+	for (int i = 0; i < cg->n_used; i++) {
+		const struct hq_field *f = cg->used[i];
+		if (f->layer == l && f->key && !strcmp(f->key, key))
+			return true;
+	}
+	return false;
+}
+
 LLVMValueRef cg_layer_ok(struct cg *cg, const struct hq_layer *l)
 {
 	struct cg_layer *st = &cg->layers[l->index];
 	if (!st->parsed)
 		return LLVMConstInt(cg->i1, 0, 0);
-	return LLVMBuildLoad2(cg->b, cg->i1, st->ok, "ok");
+	return cg_flag(cg, st->ok);
+}
+
+LLVMValueRef cg_layer_get(struct cg *cg, const struct hq_layer *l, int which)
+{
+	/* a mask, not a min(): see cg_clampc; offsets of parsed layers are
+	 * kept <= CG_MAX_OFF by the parser */
+	LLVMValueRef off = cg_vload_at(cg, cg->layers[l->index].slot + 8 * which);
+	return LLVMBuildAnd(cg->b, off, cg_const64(cg, CG_MAX_OFF), "");
+}
+
+void cg_layer_put(struct cg *cg, const struct hq_layer *l, int which, LLVMValueRef off)
+{
+	cg_vstore_at(cg, cg->layers[l->index].slot + 8 * which, off);
+}
+
+LLVMValueRef cg_layer_ptr(struct cg *cg, const struct hq_layer *l, int which)
+{
+	return cg_gep(cg, cg->data, cg_layer_get(cg, l, which));
 }
 
 struct cg_slotvar *cg_var(struct cg *cg, const struct hq_layer *l, const char *key)
@@ -99,10 +133,10 @@ struct cg_slotvar *cg_var_new(struct cg *cg, const struct hq_layer *l, const cha
 	memset(v, 0, sizeof(*v));
 	v->layer = l;
 	v->key = key;
-	v->present = cg_alloca(cg, cg->i1, key);
-	v->val = cg_alloca(cg, cg->i64, key);
-	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 0, 0), v->present);
-	LLVMBuildStore(cg->b, cg_const64(cg, 0), v->val);
+	v->present = cg->scratch_vars_off + 16 * (cg->n_vars - 1);
+	v->val = v->present + 8;
+	cg_vstore_at(cg, v->present, cg_const64(cg, 0));
+	cg_vstore_at(cg, v->val, cg_const64(cg, 0));
 	if (str_size) {
 		v->size = str_size;
 		v->str = cg_gepc(cg, cg->scratch, cg->scratch_str_off + cg->str_used);
@@ -116,9 +150,9 @@ void cg_var_set(struct cg *cg, struct cg_slotvar *v, LLVMValueRef present, LLVMV
 {
 	if (!v)
 		return;
-	LLVMBuildStore(cg->b, present, v->present);
+	cg_set_flag(cg, v->present, present);
 	if (val)
-		LLVMBuildStore(cg->b, val, v->val);
+		cg_vstore_at(cg, v->val, val);
 }
 
 static LLVMValueRef cg_cmp_const(struct cg *cg, enum hq_cmp op, LLVMValueRef v, uint64_t c)
@@ -153,14 +187,14 @@ static LLVMValueRef cg_link_match(struct cg *cg, const struct hq_link *k)
 
 /* if (!ok && parent ok && parent lets children through && selector matches)
  *	start = parent.next, ok = 1 */
-static void cg_parse_link(struct cg *cg, struct cg_layer *st, const struct hq_link *k)
+static void cg_parse_link(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
+			  const struct hq_link *k)
 {
 	struct cg_layer *ps = &cg->layers[k->parent->index];
 	if (!ps->parsed)
 		return;
-	LLVMValueRef pre = LLVMBuildAnd(cg->b, LLVMBuildLoad2(cg->b, cg->i1, ps->kids_ok, ""),
-					LLVMBuildNot(cg->b, LLVMBuildLoad2(cg->b, cg->i1, st->ok, ""), ""),
-					"");
+	LLVMValueRef pre = LLVMBuildAnd(cg->b, cg_flag(cg, ps->kids_ok),
+					LLVMBuildNot(cg->b, cg_flag(cg, st->ok), ""), "");
 	LLVMBasicBlockRef test = cg_block(cg, "link"), take = cg_block(cg, "take"),
 			  done = cg_block(cg, "linked");
 	LLVMBuildCondBr(cg->b, pre, test, done);
@@ -169,52 +203,53 @@ static void cg_parse_link(struct cg *cg, struct cg_layer *st, const struct hq_li
 	LLVMBuildCondBr(cg->b, m, take, done);
 	LLVMPositionBuilderAtEnd(cg->b, take);
 	if (!k->parent->pseudo)
-		LLVMBuildStore(cg->b, LLVMBuildLoad2(cg->b, cg->ptr, ps->next, ""), st->start);
-	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 1, 0), st->ok);
+		cg_layer_put(cg, l, CG_START, cg_layer_get(cg, k->parent, CG_NEXT));
+	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, 1, 0));
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
-/* next = start + hlen*mul, rejecting lengths below size or above hlen_max */
-static LLVMValueRef cg_parse_hlen(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
-				  LLVMValueRef start)
+/* next = start + hlen*mul, rejecting lengths below size or above hlen_max;
+ * returns whether children may follow (the length is sane and in reach) */
+static LLVMValueRef cg_parse_hlen(struct cg *cg, const struct hq_layer *l, LLVMValueRef start)
 {
-	if (!l->hlen) {
-		LLVMBuildStore(cg->b, cg_gepc(cg, start, l->size), st->next);
-		return LLVMConstInt(cg->i1, 1, 0);
+	LLVMValueRef fits = LLVMConstInt(cg->i1, 1, 0);
+	LLVMValueRef len = cg_const64(cg, l->size);
+	if (l->hlen) {
+		struct cg_val v = cg_field(cg, l->hlen);
+		LLVMValueRef hl = LLVMBuildMul(cg->b, v.a, cg_const64(cg, l->hlen_mul), "hlen");
+		unsigned max = l->hlen_max ? l->hlen_max : 255;
+		fits = LLVMBuildAnd(cg->b, cg_cmp_const(cg, HQ_CMP_GE, hl, l->size),
+				    cg_cmp_const(cg, HQ_CMP_LE, hl, max), "");
+		fits = LLVMBuildAnd(cg->b, fits, v.present, "");
+		len = LLVMBuildSelect(cg->b, fits, hl, len, "");
 	}
-	struct cg_val v = cg_field(cg, l->hlen);
-	LLVMValueRef len = LLVMBuildMul(cg->b, v.a, cg_const64(cg, l->hlen_mul), "hlen");
-	len = cg_opaque(cg, len);
-	unsigned max = l->hlen_max ? l->hlen_max : 255;
-	LLVMValueRef fits = LLVMBuildAnd(
-		cg->b, cg_cmp_const(cg, HQ_CMP_GE, len, l->size),
-		cg_cmp_const(cg, HQ_CMP_LE, len, max), "");
-	len = LLVMBuildSelect(cg->b, fits, len, cg_const64(cg, l->size), "");
-	LLVMBuildStore(cg->b, cg_gep(cg, start, len), st->next);
-	return LLVMBuildAnd(cg->b, fits, v.present, "");
+	LLVMValueRef next = LLVMBuildAdd(cg->b, start, len, "");
+	cg_layer_put(cg, l, CG_NEXT, next);
+	return LLVMBuildAnd(cg->b, fits, cg_cmp_const(cg, HQ_CMP_LE, next, CG_MAX_OFF), "");
 }
 
 static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
 			  LLVMBasicBlockRef fail, LLVMBasicBlockRef done)
 {
-	LLVMValueRef start = LLVMBuildLoad2(cg->b, cg->ptr, st->start, "start");
+	LLVMValueRef start = cg_layer_get(cg, l, CG_START);
+	struct cg_hdr h = {.off = start, .p = cg_gep(cg, cg->data, start)};
 	LLVMBasicBlockRef valid = cg_block(cg, "valid");
-	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, start, l->size), valid, fail);
+	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, h.p, l->size), valid, fail);
 	LLVMPositionBuilderAtEnd(cg->b, valid);
 	LLVMBasicBlockRef body = cg_block(cg, "body");
 	LLVMBuildCondBr(cg->b, cg_conds(cg, l->valid, l->n_valid), body, fail);
 	LLVMPositionBuilderAtEnd(cg->b, body);
-	LLVMValueRef hl_ok = cg_parse_hlen(cg, l, st, start);
+	LLVMValueRef hl_ok = cg_parse_hlen(cg, l, start);
 	LLVMValueRef kids = LLVMBuildAnd(cg->b, hl_ok, cg_conds(cg, l->next_if, l->n_next_if), "");
-	LLVMBuildStore(cg->b, kids, st->kids_ok);
+	cg_set_flag(cg, st->kids_ok, kids);
 	const struct cg_walker *w = l->walker ? cg_walker_find(l->walker) : NULL;
 	if (w)
-		w->parse(cg, l, st);
+		w->parse(cg, l, st, h);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, fail);
-	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 0, 0), st->ok);
-	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 0, 0), st->kids_ok);
+	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, 0, 0));
+	cg_set_flag(cg, st->kids_ok, LLVMConstInt(cg->i1, 0, 0));
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
 }
@@ -238,25 +273,23 @@ static void cg_declare_walker_vars(struct cg *cg, const struct hq_layer *l)
 static void cg_parse_layer(struct cg *cg, const struct hq_layer *l)
 {
 	struct cg_layer *st = &cg->layers[l->index];
-	st->ok = cg_alloca(cg, cg->i1, l->name);
-	st->kids_ok = cg_alloca(cg, cg->i1, "kids");
-	st->start = cg_alloca(cg, cg->ptr, "start");
-	st->next = cg_alloca(cg, cg->ptr, "next");
-	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, l->root, 0), st->ok);
-	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 0, 0), st->kids_ok);
-	LLVMBuildStore(cg->b, cg->data, st->start);
-	LLVMBuildStore(cg->b, cg->data, st->next);
+	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, l->root, 0));
+	cg_set_flag(cg, st->kids_ok, LLVMConstInt(cg->i1, 0, 0));
+	if (!l->pseudo) {
+		cg_layer_put(cg, l, CG_START, cg_const64(cg, 0));
+		cg_layer_put(cg, l, CG_NEXT, cg_const64(cg, 0));
+	}
 	st->parsed = true;
 	cg_declare_walker_vars(cg, l);
 	for (int i = 0; i < l->n_links; i++)
-		cg_parse_link(cg, st, &l->links[i]);
+		cg_parse_link(cg, l, st, &l->links[i]);
 	if (l->pseudo) {
-		LLVMBuildStore(cg->b, LLVMBuildLoad2(cg->b, cg->i1, st->ok, ""), st->kids_ok);
+		cg_set_flag(cg, st->kids_ok, cg_flag(cg, st->ok));
 		return;
 	}
 	LLVMBasicBlockRef body = cg_block(cg, "parse"), fail = cg_block(cg, "absent"),
 			  done = cg_block(cg, "parsed");
-	LLVMBuildCondBr(cg->b, LLVMBuildLoad2(cg->b, cg->i1, st->ok, ""), body, done);
+	LLVMBuildCondBr(cg->b, cg_flag(cg, st->ok), body, done);
 	LLVMPositionBuilderAtEnd(cg->b, body);
 	cg_parse_body(cg, l, st, fail, done);
 }

@@ -146,6 +146,14 @@ static void cg_prologue(struct cg *cg)
 	cg->data_end = cg_ctx_ptr(cg, L->data_end);
 }
 
+static bool cg_hook_has_queries(struct cg *cg)
+{
+	for (int i = 0; i < cg->plan->n_qplans; i++)
+		if (cg_query_in_hook(cg, &cg->plan->qplans[i]))
+			return true;
+	return false;
+}
+
 static void cg_program(struct cg *cg, enum cg_hook hook)
 {
 	const struct cg_ctx_layout *L = &cg_ctx[hook];
@@ -163,7 +171,8 @@ static void cg_program(struct cg *cg, enum cg_hook hook)
 					 1));
 	LLVMPositionBuilderAtEnd(cg->b, entry);
 	cg_prologue(cg);
-	cg_parse_layers(cg);
+	if (cg_hook_has_queries(cg))
+		cg_parse_layers(cg);
 	for (int i = 0; i < cg->plan->n_qplans; i++)
 		cg_query(cg, &cg->plan->qplans[i]);
 	LLVMBuildBr(cg->b, cg->exit_bb);

@@ -49,15 +49,73 @@ LLVMValueRef cg_get(struct cg *cg, const struct hq_layer *l, const char *key, LL
 		return cg_const64(cg, 0);
 	}
 	if (present)
-		*present = LLVMBuildLoad2(cg->b, cg->i1, v->present, "");
-	return LLVMBuildLoad2(cg->b, cg->i64, v->val, "");
+		*present = cg_flag(cg, v->present);
+	return cg_vload_at(cg, v->val);
+}
+
+/* ---- loops with their state in volatile scratch memory ----------------
+ * Map-value bytes are not tracked by the verifier, so each iteration of a
+ * walk looks the same to it and is checked once; every index read back is
+ * clamped before use. */
+
+LLVMValueRef cg_vload(struct cg *cg, int i)
+{
+	return cg_vload_at(cg, cg->scratch_walk_off + 8 * i);
+}
+
+void cg_vstore(struct cg *cg, int i, LLVMValueRef v)
+{
+	cg_vstore_at(cg, cg->scratch_walk_off + 8 * i, v);
+}
+
+/* v bounded by max for the verifier. Where max + 1 is a power of two this
+ * is a mask: the result stays an unknown value in a range and never
+ * collapses to a constant, which would teach the verifier a range on the
+ * base pointer and split its states. Callers keep v <= max themselves. */
+LLVMValueRef cg_clampc(struct cg *cg, LLVMValueRef v, uint64_t max)
+{
+	v = cg_opaque(cg, v);
+	if ((max & (max + 1)) == 0)
+		return LLVMBuildAnd(cg->b, v, cg_const64(cg, max), "");
+	return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGT, v, cg_const64(cg, max), ""),
+			       cg_const64(cg, max), v, "");
+}
+
+/* for (j = 0; j < n && state == RUN; j++) body(); — a real loop */
+void cg_loop(struct cg *cg, unsigned n, cg_loop_body body, void *arg)
+{
+	LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
+	LLVMBasicBlockRef head = cg_block(cg, "loop"), run = cg_block(cg, "loop_body"),
+			  out = cg_block(cg, "loop_end");
+	LLVMBuildBr(cg->b, head);
+	LLVMPositionBuilderAtEnd(cg->b, head);
+	LLVMValueRef j = LLVMBuildPhi(cg->b, cg->i64, "j");
+	LLVMValueRef go = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, j, cg_const64(cg, n), ""),
+				       cg_eqc(cg, cg_vload(cg, W_STATE), ST_RUN), "");
+	LLVMBuildCondBr(cg->b, go, run, out);
+	LLVMPositionBuilderAtEnd(cg->b, run);
+	body(cg, arg);
+	LLVMValueRef j1 = LLVMBuildAdd(cg->b, j, cg_const64(cg, 1), "");
+	LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
+	LLVMBuildBr(cg->b, head);
+	LLVMValueRef inc[2] = {cg_const64(cg, 0), j1};
+	LLVMBasicBlockRef from[2] = {pre, latch};
+	LLVMAddIncoming(j, inc, from, 2);
+	LLVMPositionBuilderAtEnd(cg->b, out);
+}
+
+void cg_walk_init(struct cg *cg)
+{
+	for (int i = W_IN; i <= W_STATE; i++)
+		cg_vstore(cg, i, cg_const64(cg, 0));
 }
 
 /* ---- vlan: one 802.1Q/802.1ad tag, or two (QinQ) ---------------------- */
 
-static void cg_walk_vlan(struct cg *cg, const struct hq_layer *l, struct cg_layer *st)
+static void cg_walk_vlan(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
+			 struct cg_hdr h)
 {
-	LLVMValueRef start = LLVMBuildLoad2(cg->b, cg->ptr, st->start, "");
+	LLVMValueRef start = h.p;
 	LLVMValueRef t1 = cg_load_be(cg, cg_gepc(cg, start, 2), 2);
 	cg_set(cg, l, "type", t1);
 	LLVMValueRef stacked = LLVMBuildOr(cg->b, cg_eqc(cg, t1, 0x8100), cg_eqc(cg, t1, 0x88a8), "");
@@ -70,103 +128,114 @@ static void cg_walk_vlan(struct cg *cg, const struct hq_layer *l, struct cg_laye
 	       LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, tci, cg_const64(cg, 12), ""),
 			    cg_const64(cg, 1), ""));
 	cg_set(cg, l, "type", cg_load_be(cg, cg_gepc(cg, start, 6), 2));
-	LLVMBuildStore(cg->b, cg_gepc(cg, start, 8), st->next);
+	cg_layer_put(cg, l, CG_NEXT,
+		     LLVMBuildAdd(cg->b, h.off, cg_const64(cg, 8), ""));
 	cg_endif(cg, cont);
 }
 
 /* ---- ip6_ext: bounded walk over IPv6 extension headers ---------------- */
 
 #define CG_IP6_MAX_EXT 8
+#define CG_NO_PROTO 256 /* nh value: no upper-layer protocol reached */
 
 enum { IP6_HBH = 0, IP6_ROUTING = 43, IP6_FRAG = 44, IP6_AH = 51, IP6_NONE = 59, IP6_DST = 60 };
 
 struct cg_ip6w {
-	LLVMValueRef cur, nh, walking, frag_off, mf, has_frag, hlen;
+	LLVMValueRef frag_off, mf, has_frag; /* allocas */
 };
 
-static void cg_ip6_step(struct cg *cg, struct cg_ip6w *w)
+static LLVMValueRef cg_ip6_is_ext(struct cg *cg, LLVMValueRef nh)
 {
-	LLVMValueRef nh = LLVMBuildLoad2(cg->b, cg->i64, w->nh, "");
-	LLVMValueRef isext = LLVMBuildOr(
-		cg->b, LLVMBuildOr(cg->b, cg_eqc(cg, nh, IP6_HBH), cg_eqc(cg, nh, IP6_ROUTING), ""),
-		LLVMBuildOr(cg->b, cg_eqc(cg, nh, IP6_DST),
-			    LLVMBuildOr(cg->b, cg_eqc(cg, nh, IP6_FRAG), cg_eqc(cg, nh, IP6_AH), ""),
-			    ""),
-		"");
-	LLVMValueRef go = LLVMBuildAnd(cg->b, LLVMBuildLoad2(cg->b, cg->i1, w->walking, ""), isext, "");
-	LLVMBasicBlockRef cont = cg_if(cg, go, "ext");
-	LLVMValueRef cur = LLVMBuildLoad2(cg->b, cg->ptr, w->cur, "");
-	LLVMValueRef inb = cg_in_bounds(cg, cur, 8); /* every extension header is >= 8 bytes */
-	LLVMBasicBlockRef trunc = cg_block(cg, "ext_trunc"), body = cg_block(cg, "ext_body");
-	LLVMBuildCondBr(cg->b, inb, body, trunc);
+	static const int ext[] = {IP6_HBH, IP6_ROUTING, IP6_FRAG, IP6_AH, IP6_DST};
+	LLVMValueRef any = cg_i1(cg, 0);
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		any = LLVMBuildOr(cg->b, any, cg_eqc(cg, nh, ext[i]), "");
+	return any;
+}
+
+/* length of the extension header nh whose second byte is hl */
+static LLVMValueRef cg_ip6_ext_len(struct cg *cg, LLVMValueRef nh, LLVMValueRef hl)
+{
+	LLVMValueRef ah = LLVMBuildShl(cg->b, LLVMBuildAdd(cg->b, hl, cg_const64(cg, 2), ""),
+				       cg_const64(cg, 2), "");
+	LLVMValueRef std = LLVMBuildShl(cg->b, LLVMBuildAdd(cg->b, hl, cg_const64(cg, 1), ""),
+					cg_const64(cg, 3), "");
+	LLVMValueRef len = LLVMBuildSelect(cg->b, cg_eqc(cg, nh, IP6_AH), ah, std, "");
+	return LLVMBuildSelect(cg->b, cg_eqc(cg, nh, IP6_FRAG), cg_const64(cg, 8), len, "");
+}
+
+/* W_IN: offset of the current header, W_REM: its type, W_OUT: bytes walked */
+static void cg_ip6_step(struct cg *cg, void *arg)
+{
+	struct cg_ip6w *w = arg;
+	LLVMValueRef nh = cg_vload(cg, W_REM);
+	LLVMBasicBlockRef next = cg_block(cg, "ext_next"), done = cg_block(cg, "ext_done");
+	LLVMBasicBlockRef ext = cg_block(cg, "ext"), body = cg_block(cg, "ext_body");
+	LLVMBuildCondBr(cg->b, cg_ip6_is_ext(cg, nh), ext, done);
+	LLVMPositionBuilderAtEnd(cg->b, ext);
+	LLVMValueRef cur = cg_clampc(cg, cg_vload(cg, W_IN), CG_MAX_OFF);
+	LLVMValueRef p = cg_gep(cg, cg->data, cur);
+	LLVMBasicBlockRef trunc = cg_block(cg, "ext_trunc");
+	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, 8), body, trunc); /* every one is >= 8 bytes */
 	LLVMPositionBuilderAtEnd(cg->b, trunc);
-	LLVMBuildStore(cg->b, cg_i1(cg, 0), w->walking);
-	LLVMBuildStore(cg->b, cg_const64(cg, 256), w->nh); /* no upper layer */
-	LLVMBuildBr(cg->b, cont);
+	cg_vstore(cg, W_REM, cg_const64(cg, CG_NO_PROTO));
+	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, body);
-	LLVMValueRef next = cg_load_be(cg, cur, 1);
-	LLVMValueRef hl = cg_load_be(cg, cg_gepc(cg, cur, 1), 1);
-	LLVMValueRef plus1 = LLVMBuildAdd(cg->b, hl, cg_const64(cg, 1), "");
-	LLVMValueRef len = LLVMBuildSelect(
-		cg->b, cg_eqc(cg, nh, IP6_FRAG), cg_const64(cg, 8),
-		LLVMBuildSelect(cg->b, cg_eqc(cg, nh, IP6_AH),
-				LLVMBuildShl(cg->b, LLVMBuildAdd(cg->b, hl, cg_const64(cg, 2), ""),
-					     cg_const64(cg, 2), ""),
-				LLVMBuildShl(cg->b, plus1, cg_const64(cg, 3), ""), ""),
-		"");
+	LLVMValueRef len = cg_ip6_ext_len(cg, nh, cg_load_be(cg, cg_gepc(cg, p, 1), 1));
 	LLVMBasicBlockRef fcont = cg_if(cg, cg_eqc(cg, nh, IP6_FRAG), "frag");
-	LLVMValueRef fo = cg_load_be(cg, cg_gepc(cg, cur, 2), 2);
+	LLVMValueRef fo = cg_load_be(cg, cg_gepc(cg, p, 2), 2);
 	LLVMBuildStore(cg->b, LLVMBuildLShr(cg->b, fo, cg_const64(cg, 3), ""), w->frag_off);
 	LLVMBuildStore(cg->b, LLVMBuildAnd(cg->b, fo, cg_const64(cg, 1), ""), w->mf);
 	LLVMBuildStore(cg->b, cg_i1(cg, 1), w->has_frag);
 	cg_endif(cg, fcont);
-	LLVMBuildStore(cg->b, next, w->nh);
-	LLVMBuildStore(cg->b, cg_gep(cg, cur, len), w->cur);
-	LLVMValueRef hl_sum = LLVMBuildLoad2(cg->b, cg->i64, w->hlen, "");
-	LLVMBuildStore(cg->b, LLVMBuildAdd(cg->b, hl_sum, len, ""), w->hlen);
-	cg_endif(cg, cont);
+	cg_vstore(cg, W_REM, cg_load_be(cg, p, 1));
+	cg_vstore(cg, W_IN, LLVMBuildAdd(cg->b, cur, len, ""));
+	cg_vstore(cg, W_OUT, LLVMBuildAdd(cg->b, cg_vload(cg, W_OUT), len, ""));
+	LLVMBuildBr(cg->b, next);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+	cg_vstore(cg, W_STATE, cg_const64(cg, ST_DONE));
+	LLVMBuildBr(cg->b, next);
+	LLVMPositionBuilderAtEnd(cg->b, next);
 }
 
-static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer *st)
+static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
+			struct cg_hdr h)
 {
 	struct cg_ip6w w = {
-		.cur = cg_alloca(cg, cg->ptr, "x6cur"),
-		.nh = cg_alloca(cg, cg->i64, "x6nh"),
-		.walking = cg_alloca(cg, cg->i1, "x6walk"),
 		.frag_off = cg_alloca(cg, cg->i64, "x6fo"),
 		.mf = cg_alloca(cg, cg->i64, "x6mf"),
 		.has_frag = cg_alloca(cg, cg->i1, "x6frag"),
-		.hlen = cg_alloca(cg, cg->i64, "x6len"),
 	};
-	LLVMValueRef start = LLVMBuildLoad2(cg->b, cg->ptr, st->start, "");
-	LLVMBuildStore(cg->b, cg_gepc(cg, start, 40), w.cur);
-	LLVMBuildStore(cg->b, cg_load_be(cg, cg_gepc(cg, start, 6), 1), w.nh);
-	LLVMBuildStore(cg->b, cg_i1(cg, 1), w.walking);
+	LLVMValueRef start = h.off;
 	LLVMBuildStore(cg->b, cg_const64(cg, 0), w.frag_off);
 	LLVMBuildStore(cg->b, cg_const64(cg, 0), w.mf);
 	LLVMBuildStore(cg->b, cg_i1(cg, 0), w.has_frag);
-	LLVMBuildStore(cg->b, cg_const64(cg, 40), w.hlen);
-	for (int i = 0; i < CG_IP6_MAX_EXT; i++)
-		cg_ip6_step(cg, &w);
-	LLVMValueRef nh = LLVMBuildLoad2(cg->b, cg->i64, w.nh, "");
-	LLVMValueRef cur = LLVMBuildLoad2(cg->b, cg->ptr, w.cur, "");
+	cg_walk_init(cg);
+	cg_vstore(cg, W_IN, LLVMBuildAdd(cg->b, start, cg_const64(cg, 40), ""));
+	cg_vstore(cg, W_REM, cg_load_be(cg, cg_gepc(cg, h.p, 6), 1));
+	cg_vstore(cg, W_OUT, cg_const64(cg, 40));
+	cg_loop(cg, CG_IP6_MAX_EXT, cg_ip6_step, &w);
+	LLVMValueRef nh = cg_vload(cg, W_REM);
+	LLVMValueRef end = cg_vload(cg, W_IN);
 	LLVMValueRef fo = LLVMBuildLoad2(cg->b, cg->i64, w.frag_off, "");
-	LLVMValueRef has_frag = LLVMBuildLoad2(cg->b, cg->i1, w.has_frag, "");
-	/* an upper-layer protocol was reached (not an extension left unwalked) */
-	LLVMValueRef upper = LLVMBuildICmp(cg->b, LLVMIntULT, nh, cg_const64(cg, 256), "");
+	/* an upper-layer protocol was reached, not an extension left unwalked */
+	LLVMValueRef upper = LLVMBuildAnd(
+		cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, nh, cg_const64(cg, CG_NO_PROTO), ""),
+		LLVMBuildNot(cg->b, cg_ip6_is_ext(cg, nh), ""), "");
 	LLVMBasicBlockRef cont = cg_if(cg, upper, "ip6_upper");
 	cg_set(cg, l, "proto", nh);
 	cg_endif(cg, cont);
-	cont = cg_if(cg, has_frag, "ip6_frag");
+	cont = cg_if(cg, LLVMBuildLoad2(cg->b, cg->i1, w.has_frag, ""), "ip6_frag");
 	cg_set(cg, l, "frag_off", fo);
 	cg_set(cg, l, "mf", LLVMBuildLoad2(cg->b, cg->i64, w.mf, ""));
 	cg_endif(cg, cont);
-	cg_set(cg, l, "ext_len", LLVMBuildLoad2(cg->b, cg->i64, w.hlen, ""));
-	LLVMBuildStore(cg->b, cur, st->next);
+	cg_set(cg, l, "ext_len", cg_vload(cg, W_OUT));
+	cg_layer_put(cg, l, CG_NEXT, end);
 	LLVMValueRef kids = LLVMBuildAnd(cg->b, upper, cg_eqc(cg, fo, 0), "");
-	kids = LLVMBuildAnd(cg->b, kids, LLVMBuildICmp(cg->b, LLVMIntNE, nh, cg_const64(cg, IP6_NONE), ""), "");
-	LLVMBuildStore(cg->b, LLVMBuildAnd(cg->b, kids, LLVMBuildLoad2(cg->b, cg->i1, st->kids_ok, ""), ""),
-		       st->kids_ok);
+	kids = LLVMBuildAnd(cg->b, kids, LLVMBuildNot(cg->b, cg_eqc(cg, nh, IP6_NONE), ""), "");
+	kids = LLVMBuildAnd(cg->b, kids,
+			    LLVMBuildICmp(cg->b, LLVMIntULE, end, cg_const64(cg, CG_MAX_OFF), ""), "");
+	cg_set_flag(cg, st->kids_ok, LLVMBuildAnd(cg->b, kids, cg_flag(cg, st->kids_ok), ""));
 }
 
 static const char *const cg_ip6_internal[] = {"ext_len", NULL};
@@ -207,7 +276,8 @@ LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueR
 
 /* ---- l4len: payload length of UDP/ICMP-like layers -------------------- */
 
-static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_layer *st)
+static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
+			  struct cg_hdr h)
 {
 	LLVMValueRef ok;
 	LLVMValueRef rem = cg_l3_remaining(cg, l, &ok);

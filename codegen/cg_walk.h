@@ -18,8 +18,20 @@ LLVMValueRef cg_get(struct cg *cg, const struct hq_layer *l, const char *key,
 /* bytes from the start of an upper layer to the end of the IP payload */
 LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueRef *ok);
 
-void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st);
-void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st);
-void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st);
+/* bounded loops whose state lives in volatile scratch slots */
+enum { W_IN, W_OUT, W_REM, W_STATE };
+enum { ST_RUN = 0, ST_DONE = 1, ST_FAIL = 2 };
+typedef void (*cg_loop_body)(struct cg *cg, void *arg);
+LLVMValueRef cg_vload(struct cg *cg, int slot);
+void cg_vstore(struct cg *cg, int slot, LLVMValueRef v);
+LLVMValueRef cg_clampc(struct cg *cg, LLVMValueRef v, uint64_t max);
+/* for (j = 0; j < n && state == ST_RUN; j++) body(arg) */
+void cg_loop(struct cg *cg, unsigned n, cg_loop_body body, void *arg);
+/* all slots to 0 (ST_RUN) */
+void cg_walk_init(struct cg *cg);
+
+void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
+void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
+void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
 
 #endif

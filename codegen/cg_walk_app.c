@@ -11,66 +11,6 @@
 
 #include "cg_walk.h"
 
-/* loop state slots in the scratch walker area */
-enum { W_IN, W_OUT, W_REM, W_STATE };
-enum { ST_RUN = 0, ST_DONE = 1, ST_FAIL = 2 };
-
-static LLVMValueRef cg_wslot(struct cg *cg, int i)
-{
-	return cg_gepc(cg, cg->scratch, cg->scratch_walk_off + 8 * i);
-}
-
-static LLVMValueRef cg_vload(struct cg *cg, int i)
-{
-	LLVMValueRef v = LLVMBuildLoad2(cg->b, cg->i64, cg_wslot(cg, i), "");
-	LLVMSetVolatile(v, 1);
-	return v;
-}
-
-static void cg_vstore(struct cg *cg, int i, LLVMValueRef v)
-{
-	LLVMValueRef s = LLVMBuildStore(cg->b, v, cg_wslot(cg, i));
-	LLVMSetVolatile(s, 1);
-}
-
-static LLVMValueRef cg_clampc(struct cg *cg, LLVMValueRef v, uint64_t max)
-{
-	v = cg_opaque(cg, v);
-	return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGT, v, cg_const64(cg, max), ""),
-			       cg_const64(cg, max), v, "");
-}
-
-/* for (j = 0; j < n && state == RUN; j++) body(); — a real loop */
-typedef void (*cg_loop_body)(struct cg *cg, void *arg);
-
-static void cg_loop(struct cg *cg, unsigned n, cg_loop_body body, void *arg)
-{
-	LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
-	LLVMBasicBlockRef head = cg_block(cg, "loop"), run = cg_block(cg, "loop_body"),
-			  out = cg_block(cg, "loop_end");
-	LLVMBuildBr(cg->b, head);
-	LLVMPositionBuilderAtEnd(cg->b, head);
-	LLVMValueRef j = LLVMBuildPhi(cg->b, cg->i64, "j");
-	LLVMValueRef go = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, j, cg_const64(cg, n), ""),
-				       cg_eqc(cg, cg_vload(cg, W_STATE), ST_RUN), "");
-	LLVMBuildCondBr(cg->b, go, run, out);
-	LLVMPositionBuilderAtEnd(cg->b, run);
-	body(cg, arg);
-	LLVMValueRef j1 = LLVMBuildAdd(cg->b, j, cg_const64(cg, 1), "");
-	LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
-	LLVMBuildBr(cg->b, head);
-	LLVMValueRef inc[2] = {cg_const64(cg, 0), j1};
-	LLVMBasicBlockRef from[2] = {pre, latch};
-	LLVMAddIncoming(j, inc, from, 2);
-	LLVMPositionBuilderAtEnd(cg->b, out);
-}
-
-static void cg_walk_init(struct cg *cg)
-{
-	for (int i = W_IN; i <= W_STATE; i++)
-		cg_vstore(cg, i, cg_const64(cg, 0));
-}
-
 /* the byte at base + clamp(in), or fail the walk; returns i64 */
 static LLVMValueRef cg_byte_at(struct cg *cg, LLVMValueRef base, LLVMValueRef in, unsigned max,
 			       LLVMBasicBlockRef fail)
@@ -139,15 +79,17 @@ static void cg_dns_byte(struct cg *cg, void *arg)
 	LLVMPositionBuilderAtEnd(cg->b, next);
 }
 
-void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st)
+void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h)
 {
 	struct cg_slotvar *name = cg_var(cg, l, "qname");
-	LLVMValueRef start = LLVMBuildLoad2(cg->b, cg->ptr, st->start, "");
+	LLVMValueRef start = h.p;
 	LLVMValueRef qd = cg_load_be(cg, cg_gepc(cg, start, 4), 2);
 	LLVMBasicBlockRef cont = cg_if(cg, LLVMBuildICmp(cg->b, LLVMIntUGT, qd, cg_const64(cg, 0), ""),
 				       "dns_q");
 	struct cg_dns d = {.q = cg_gepc(cg, start, 12), .out = name};
-	if (name && name->size > 1) {
+	bool want = cg_field_used(cg, l, "qname") || cg_field_used(cg, l, "qtype") ||
+		    cg_field_used(cg, l, "qclass");
+	if (want && name && name->size > 1) {
 		cg_walk_init(cg);
 		cg_loop(cg, name->size + 1, cg_dns_byte, &d);
 		LLVMValueRef done = cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE);
@@ -169,48 +111,68 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st)
 
 /* ---- HTTP: request method/path, Host header, response status ---------- */
 
+/* Every HTTP access is `data + ((payload offset + i) & CG_PAYLOAD_MASK)`,
+ * a fresh pointer each time, so bounds the verifier learns from one check
+ * never stick to a shared base and split its states. */
+#define CG_PAYLOAD_MASK 0x1fff
+#define HTTP_HOST_SCAN 255 /* a mask bound (see cg_clampc) */
+#define W_MLEN 4	   /* walker slot: length of the request method */
+
 static const char *const http_methods[] = {"GET",   "POST",	"PUT",	   "DELETE", "HEAD",
 					   "OPTIONS", "PATCH", "CONNECT", "TRACE",  NULL};
 
-/* i1: the bytes at p spell s (bounds checked) */
-static LLVMValueRef cg_bytes_eq(struct cg *cg, LLVMValueRef p, const char *s)
+static LLVMValueRef cg_payload_ptr(struct cg *cg, LLVMValueRef off)
+{
+	return cg_gep(cg, cg->data, cg_clampc(cg, off, CG_PAYLOAD_MASK));
+}
+
+/* i1: the bytes at data + off spell s (bounds checked) */
+static LLVMValueRef cg_bytes_eq(struct cg *cg, LLVMValueRef off, const char *s)
 {
 	unsigned n = strlen(s);
+	LLVMValueRef p = cg_payload_ptr(cg, off);
 	LLVMValueRef tmp = cg_alloca(cg, cg->i1, "beq");
 	LLVMBuildStore(cg->b, cg_i1(cg, 0), tmp);
 	LLVMBasicBlockRef cont = cg_if(cg, cg_in_bounds(cg, p, n), "beq_in");
 	LLVMValueRef all = cg_i1(cg, 1);
-	for (unsigned i = 0; i < n; i++)
+	/* word-sized compares in memory order: few branches per call */
+	for (unsigned i = 0; i < n;) {
+		unsigned w = n - i >= 8 ? 8 : n - i >= 4 ? 4 : n - i >= 2 ? 2 : 1;
+		uint64_t want = 0;
+		memcpy(&want, s + i, w);
+		LLVMTypeRef t = LLVMIntTypeInContext(cg->ctx, 8 * w);
+		LLVMValueRef got = cg_load_raw(cg, cg_gepc(cg, p, i), t);
 		all = LLVMBuildAnd(cg->b, all,
-				   cg_eqc(cg, cg_load_be(cg, cg_gepc(cg, p, i), 1), (uint8_t)s[i]), "");
+				   LLVMBuildICmp(cg->b, LLVMIntEQ, got, LLVMConstInt(t, want, 0), ""), "");
+		i += w;
+	}
 	LLVMBuildStore(cg->b, all, tmp);
 	cg_endif(cg, cont);
 	return LLVMBuildLoad2(cg->b, cg->i1, tmp, "");
 }
 
-static void cg_store_cstr(struct cg *cg, struct cg_slotvar *v, const char *s)
+static LLVMValueRef cg_add(struct cg *cg, LLVMValueRef a, uint64_t b)
 {
-	if (!v || !v->str)
-		return;
-	for (unsigned i = 0; i <= strlen(s) && i < v->size; i++)
-		LLVMBuildStore(cg->b, LLVMConstInt(cg->i8, (uint8_t)s[i], 0), cg_gepc(cg, v->str, i));
-	cg_var_set(cg, v, cg_i1(cg, 1), NULL);
+	return LLVMBuildAdd(cg->b, a, cg_const64(cg, b), "");
 }
 
 struct cg_copy {
-	LLVMValueRef src; /* ptr */
+	LLVMValueRef base; /* i64 offset of the token's first byte */
 	struct cg_slotvar *out;
-	unsigned max_in;
 	uint8_t stop1, stop2; /* bytes that end the token */
 };
 
-/* copy bytes from src + W_IN until stop1/stop2 (done) or out of room (fail) */
+/* copy bytes from base + W_IN until stop1/stop2 (done) or out of room (fail) */
 static void cg_copy_byte(struct cg *cg, void *arg)
 {
 	struct cg_copy *k = arg;
 	LLVMBasicBlockRef fail = cg_block(cg, "cp_fail"), next = cg_block(cg, "cp_next");
-	LLVMValueRef in = cg_vload(cg, W_IN), o = cg_vload(cg, W_OUT);
-	LLVMValueRef c = cg_byte_at(cg, k->src, in, k->max_in, fail);
+	LLVMValueRef in = cg_clampc(cg, cg_vload(cg, W_IN), 1023), o = cg_vload(cg, W_OUT);
+	LLVMValueRef p = cg_payload_ptr(cg, LLVMBuildAdd(cg->b, k->base, in, ""));
+	LLVMBasicBlockRef have = cg_block(cg, "cp_byte");
+	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, 1), have, fail);
+	LLVMPositionBuilderAtEnd(cg->b, have);
+	LLVMValueRef c = cg_load_be(cg, p, 1);
 	LLVMValueRef stop = LLVMBuildOr(cg->b, cg_eqc(cg, c, k->stop1), cg_eqc(cg, c, k->stop2), "");
 	LLVMBasicBlockRef end = cg_block(cg, "cp_end"), put = cg_block(cg, "cp_put");
 	LLVMBuildCondBr(cg->b, stop, end, put);
@@ -223,8 +185,8 @@ static void cg_copy_byte(struct cg *cg, void *arg)
 	LLVMBuildCondBr(cg->b, full, fail, room);
 	LLVMPositionBuilderAtEnd(cg->b, room);
 	cg_put_char(cg, k->out, o, c);
-	cg_vstore(cg, W_OUT, LLVMBuildAdd(cg->b, o, cg_const64(cg, 1), ""));
-	cg_vstore(cg, W_IN, LLVMBuildAdd(cg->b, in, cg_const64(cg, 1), ""));
+	cg_vstore(cg, W_OUT, cg_add(cg, o, 1));
+	cg_vstore(cg, W_IN, cg_add(cg, in, 1));
 	LLVMBuildBr(cg->b, next);
 	LLVMPositionBuilderAtEnd(cg->b, fail);
 	cg_vstore(cg, W_STATE, cg_const64(cg, ST_FAIL));
@@ -232,13 +194,13 @@ static void cg_copy_byte(struct cg *cg, void *arg)
 	LLVMPositionBuilderAtEnd(cg->b, next);
 }
 
-/* copy a token starting at src into out; out is present if it ended well */
-static void cg_copy_token(struct cg *cg, LLVMValueRef src, struct cg_slotvar *out, uint8_t s1,
+/* copy the token at offset base into out; out is present if it ended well */
+static void cg_copy_token(struct cg *cg, LLVMValueRef base, struct cg_slotvar *out, uint8_t s1,
 			  uint8_t s2)
 {
 	if (!out || out->size < 2)
 		return;
-	struct cg_copy k = {.src = src, .out = out, .max_in = 1024, .stop1 = s1, .stop2 = s2};
+	struct cg_copy k = {.base = base, .out = out, .stop1 = s1, .stop2 = s2};
 	cg_walk_init(cg);
 	cg_loop(cg, out->size, cg_copy_byte, &k);
 	LLVMBasicBlockRef cont = cg_if(cg, cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE), "tok");
@@ -247,21 +209,15 @@ static void cg_copy_token(struct cg *cg, LLVMValueRef src, struct cg_slotvar *ou
 	cg_endif(cg, cont);
 }
 
-#define HTTP_HOST_SCAN 512
-
-struct cg_host {
-	LLVMValueRef base; /* payload start */
-};
-
-/* find "\r\nHost: " within the first bytes; W_IN ends just past it */
+/* find "\r\nHost: " in the head of the message; W_IN ends just past it */
 static void cg_host_step(struct cg *cg, void *arg)
 {
-	struct cg_host *h = arg;
-	LLVMValueRef in = cg_vload(cg, W_IN);
-	LLVMValueRef p = cg_gep(cg, h->base, cg_clampc(cg, in, HTTP_HOST_SCAN));
-	LLVMValueRef hit = cg_bytes_eq(cg, p, "\r\nHost: ");
-	LLVMValueRef blank = cg_bytes_eq(cg, p, "\r\n\r\n");
-	LLVMValueRef past = LLVMBuildNot(cg->b, cg_in_bounds(cg, p, 8), "");
+	LLVMValueRef base = *(LLVMValueRef *)arg;
+	LLVMValueRef in = cg_clampc(cg, cg_vload(cg, W_IN), 1023);
+	LLVMValueRef at = LLVMBuildAdd(cg->b, base, in, "");
+	LLVMValueRef hit = cg_bytes_eq(cg, at, "\r\nHost: ");
+	LLVMValueRef blank = cg_bytes_eq(cg, at, "\r\n\r\n");
+	LLVMValueRef past = LLVMBuildNot(cg->b, cg_in_bounds(cg, cg_payload_ptr(cg, at), 8), "");
 	cg_vstore(cg, W_IN, LLVMBuildAdd(cg->b, in, LLVMBuildSelect(cg->b, hit, cg_const64(cg, 8),
 								       cg_const64(cg, 1), ""),
 					 ""));
@@ -273,27 +229,36 @@ static void cg_host_step(struct cg *cg, void *arg)
 	cg_vstore(cg, W_STATE, st);
 }
 
-static void cg_http_request(struct cg *cg, const struct hq_layer *l, LLVMValueRef start,
-			    const char *method)
+static bool cg_wants(struct cg *cg, const struct hq_layer *l, const char *key)
 {
-	cg_store_cstr(cg, cg_var(cg, l, "method"), method);
-	cg_copy_token(cg, cg_gepc(cg, start, strlen(method) + 1), cg_var(cg, l, "path"), ' ', '\r');
-	struct cg_slotvar *host = cg_var(cg, l, "host");
-	if (!host)
+	struct cg_slotvar *v = cg_var(cg, l, key);
+	return v && cg_field_used(cg, l, key);
+}
+
+/* method token, request target and Host header */
+static void cg_http_request(struct cg *cg, const struct hq_layer *l, LLVMValueRef base)
+{
+	if (cg_wants(cg, l, "method"))
+		cg_copy_token(cg, base, cg_var(cg, l, "method"), ' ', ' ');
+	if (cg_wants(cg, l, "path")) {
+		LLVMValueRef mlen = cg_clampc(cg, cg_vload(cg, W_MLEN), 15);
+		cg_copy_token(cg, LLVMBuildAdd(cg->b, base, cg_add(cg, mlen, 1), ""),
+			      cg_var(cg, l, "path"), ' ', '\r');
+	}
+	if (!cg_wants(cg, l, "host"))
 		return;
-	struct cg_host h = {.base = start};
 	cg_walk_init(cg);
-	cg_loop(cg, HTTP_HOST_SCAN, cg_host_step, &h);
+	cg_loop(cg, HTTP_HOST_SCAN, cg_host_step, &base);
 	LLVMBasicBlockRef cont = cg_if(cg, cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE), "host");
-	LLVMValueRef at = cg_clampc(cg, cg_vload(cg, W_IN), HTTP_HOST_SCAN + 8);
-	cg_copy_token(cg, cg_gep(cg, start, at), host, '\r', '\n');
+	LLVMValueRef at = cg_clampc(cg, cg_vload(cg, W_IN), 1023);
+	cg_copy_token(cg, LLVMBuildAdd(cg->b, base, at, ""), cg_var(cg, l, "host"), '\r', '\n');
 	cg_endif(cg, cont);
 }
 
-static void cg_http_status(struct cg *cg, const struct hq_layer *l, LLVMValueRef start)
+/* "HTTP/1.x NNN " */
+static void cg_http_status(struct cg *cg, const struct hq_layer *l, LLVMValueRef base)
 {
-	/* "HTTP/1.x NNN " */
-	LLVMValueRef p = cg_gepc(cg, start, 9);
+	LLVMValueRef p = cg_payload_ptr(cg, cg_add(cg, base, 9));
 	LLVMBasicBlockRef cont = cg_if(cg, cg_in_bounds(cg, p, 3), "status");
 	LLVMValueRef v = cg_const64(cg, 0), ok = cg_i1(cg, 1);
 	for (int i = 0; i < 3; i++) {
@@ -308,30 +273,36 @@ static void cg_http_status(struct cg *cg, const struct hq_layer *l, LLVMValueRef
 	cg_endif(cg, cont);
 }
 
-void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st)
+void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h)
 {
-	LLVMValueRef start = LLVMBuildLoad2(cg->b, cg->ptr, st->start, "");
-	LLVMBasicBlockRef done = cg_block(cg, "http_done");
+	LLVMValueRef base = h.off;
+	/* which method, if any: its length (0 = not a request line) */
+	LLVMValueRef mlen = cg_const64(cg, 0);
 	for (int i = 0; http_methods[i]; i++) {
 		char tok[16];
 		snprintf(tok, sizeof(tok), "%s ", http_methods[i]);
-		LLVMBasicBlockRef no = cg_block(cg, "http_next");
-		LLVMBasicBlockRef yes = cg_block(cg, "http_req");
-		LLVMBuildCondBr(cg->b, cg_bytes_eq(cg, start, tok), yes, no);
-		LLVMPositionBuilderAtEnd(cg->b, yes);
-		cg_http_request(cg, l, start, http_methods[i]);
-		LLVMBuildBr(cg->b, done);
-		LLVMPositionBuilderAtEnd(cg->b, no);
+		mlen = LLVMBuildSelect(cg->b, cg_bytes_eq(cg, base, tok),
+				       cg_const64(cg, strlen(http_methods[i])), mlen, "");
 	}
-	LLVMBasicBlockRef resp = cg_block(cg, "http_resp"), other = cg_block(cg, "http_not");
-	LLVMBuildCondBr(cg->b, cg_bytes_eq(cg, start, "HTTP/1."), resp, other);
+	cg_vstore(cg, W_MLEN, mlen);
+	LLVMBasicBlockRef req = cg_block(cg, "http_req"), notreq = cg_block(cg, "http_notreq"),
+			  resp = cg_block(cg, "http_resp"), other = cg_block(cg, "http_not"),
+			  done = cg_block(cg, "http_done");
+	LLVMBuildCondBr(cg->b, cg_flag(cg, cg->scratch_walk_off + 8 * W_MLEN), req, notreq);
+	LLVMPositionBuilderAtEnd(cg->b, req);
+	cg_http_request(cg, l, base);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, notreq);
+	LLVMBuildCondBr(cg->b, cg_bytes_eq(cg, base, "HTTP/1."), resp, other);
 	LLVMPositionBuilderAtEnd(cg->b, resp);
-	cg_http_status(cg, l, start);
+	if (cg_wants(cg, l, "version"))
+		cg_copy_token(cg, base, cg_var(cg, l, "version"), ' ', ' ');
+	cg_http_status(cg, l, base);
 	LLVMBuildBr(cg->b, done);
 	/* neither a request nor a response line: not an HTTP message start */
 	LLVMPositionBuilderAtEnd(cg->b, other);
-	LLVMBuildStore(cg->b, cg_i1(cg, 0), st->ok);
-	LLVMBuildStore(cg->b, cg_i1(cg, 0), st->kids_ok);
+	cg_set_flag(cg, st->ok, cg_i1(cg, 0));
+	cg_set_flag(cg, st->kids_ok, cg_i1(cg, 0));
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
 }

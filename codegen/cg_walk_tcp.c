@@ -1,9 +1,10 @@
 /* cg_walk_tcp.c — the tcp_opts walker: a bounded walk over TCP options
  * (RFC 9293 §3.1) and the segment's payload length.
  *
- * The walk keeps its position as a scalar offset from the TCP header,
- * clamped to the 60-byte maximum header before each use, so every packet
- * access is `start + small bounded offset` with its own bounds check.
+ * The walk is a real loop whose position lives in volatile scratch memory
+ * (see cg_walk.h), clamped to the 60-byte maximum header before each use,
+ * so every packet access is `start + small bounded offset` with its own
+ * bounds check and the verifier checks one iteration shape.
  * NOP (1) advances one byte, EOL (0) ends the list, everything else is
  * kind-length-value; a length below 2 or past the header ends the walk
  * (malformed), as does the iteration bound.
@@ -11,20 +12,14 @@
 #include "cg_walk.h"
 
 #define TCP_MAX_OPTS 20
-#define TCP_MAX_HDR 60
+#define TCP_MAX_HDR 63 /* header length is at most 60: a mask bound */
 
 enum { OPT_EOL = 0, OPT_NOP = 1, OPT_MSS = 2, OPT_WS = 3, OPT_SACKP = 4, OPT_SACK = 5, OPT_TS = 8 };
 
 struct cg_tcpw {
 	const struct hq_layer *l;
 	LLVMValueRef start, hlen; /* ptr, i64 */
-	LLVMValueRef off, walking; /* allocas */
 };
-
-static void cg_tcp_stop(struct cg *cg, struct cg_tcpw *w)
-{
-	LLVMBuildStore(cg->b, cg_i1(cg, 0), w->walking);
-}
 
 /* one option of kind `kind` and length `len` at p (2 bytes known in bounds) */
 static void cg_tcp_option(struct cg *cg, struct cg_tcpw *w, LLVMValueRef p, LLVMValueRef kind,
@@ -60,33 +55,29 @@ static void cg_tcp_option(struct cg *cg, struct cg_tcpw *w, LLVMValueRef p, LLVM
 	cg_endif(cg, cont);
 }
 
-static void cg_tcp_step(struct cg *cg, struct cg_tcpw *w)
+/* one iteration: the option at offset W_IN (kept in scratch memory) */
+static void cg_tcp_step(struct cg *cg, void *arg)
 {
-	LLVMValueRef off = LLVMBuildLoad2(cg->b, cg->i64, w->off, "");
-	LLVMValueRef go = LLVMBuildAnd(cg->b, LLVMBuildLoad2(cg->b, cg->i1, w->walking, ""),
-				       LLVMBuildICmp(cg->b, LLVMIntULT, off, w->hlen, ""), "");
-	LLVMBasicBlockRef cont = cg_if(cg, go, "opt");
-	off = cg_opaque(cg, off);
-	off = LLVMBuildSelect(cg->b,
-			      LLVMBuildICmp(cg->b, LLVMIntUGT, off, cg_const64(cg, TCP_MAX_HDR), ""),
-			      cg_const64(cg, TCP_MAX_HDR), off, "");
+	struct cg_tcpw *w = arg;
+	LLVMBasicBlockRef stop = cg_block(cg, "opt_stop"), next = cg_block(cg, "opt_next");
+	LLVMValueRef off = cg_clampc(cg, cg_vload(cg, W_IN), TCP_MAX_HDR);
 	LLVMValueRef p = cg_gep(cg, w->start, off);
-	LLVMBasicBlockRef stop = cg_block(cg, "opt_stop"), have2 = cg_block(cg, "opt_tlv");
-	/* EOL, a truncated option, or a bad length: the walk ends */
-	LLVMValueRef kind_ok = cg_in_bounds(cg, p, 1);
+	LLVMValueRef more = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, off, w->hlen, ""),
+					 cg_in_bounds(cg, p, 1), "");
 	LLVMBasicBlockRef have1 = cg_block(cg, "opt_kind");
-	LLVMBuildCondBr(cg->b, kind_ok, have1, stop);
+	LLVMBuildCondBr(cg->b, more, have1, stop);
 	LLVMPositionBuilderAtEnd(cg->b, have1);
 	LLVMValueRef kind = cg_load_be(cg, p, 1);
 	LLVMBasicBlockRef nop = cg_block(cg, "opt_nop"), tlv = cg_block(cg, "opt_len");
 	LLVMBuildCondBr(cg->b, cg_eqc(cg, kind, OPT_NOP), nop, tlv);
 	LLVMPositionBuilderAtEnd(cg->b, nop);
-	LLVMBuildStore(cg->b, LLVMBuildAdd(cg->b, off, cg_const64(cg, 1), ""), w->off);
-	LLVMBuildBr(cg->b, cont);
+	cg_vstore(cg, W_IN, LLVMBuildAdd(cg->b, off, cg_const64(cg, 1), ""));
+	LLVMBuildBr(cg->b, next);
+	/* EOL, a truncated option, or a bad length: the walk ends */
 	LLVMPositionBuilderAtEnd(cg->b, tlv);
 	LLVMValueRef notend = LLVMBuildAnd(cg->b, LLVMBuildNot(cg->b, cg_eqc(cg, kind, OPT_EOL), ""),
 					   cg_in_bounds(cg, p, 2), "");
-	LLVMBasicBlockRef lenb = cg_block(cg, "opt_lenok");
+	LLVMBasicBlockRef lenb = cg_block(cg, "opt_lenok"), have2 = cg_block(cg, "opt_tlv");
 	LLVMBuildCondBr(cg->b, notend, lenb, stop);
 	LLVMPositionBuilderAtEnd(cg->b, lenb);
 	LLVMValueRef len = cg_load_be(cg, cg_gepc(cg, p, 1), 1);
@@ -97,25 +88,34 @@ static void cg_tcp_step(struct cg *cg, struct cg_tcpw *w)
 	LLVMBuildCondBr(cg->b, sane, have2, stop);
 	LLVMPositionBuilderAtEnd(cg->b, have2);
 	cg_tcp_option(cg, w, p, kind, len);
-	LLVMBuildStore(cg->b, end, w->off);
-	LLVMBuildBr(cg->b, cont);
+	cg_vstore(cg, W_IN, end);
+	LLVMBuildBr(cg->b, next);
 	LLVMPositionBuilderAtEnd(cg->b, stop);
-	cg_tcp_stop(cg, w);
-	cg_endif(cg, cont);
+	cg_vstore(cg, W_STATE, cg_const64(cg, ST_DONE));
+	LLVMBuildBr(cg->b, next);
+	LLVMPositionBuilderAtEnd(cg->b, next);
 }
 
-void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st)
+void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h)
 {
 	struct cg_tcpw w = {.l = l};
-	w.start = LLVMBuildLoad2(cg->b, cg->ptr, st->start, "");
+	w.start = h.p;
 	struct cg_val hl = cg_field(cg, l->hlen);
 	w.hlen = LLVMBuildMul(cg->b, hl.a, cg_const64(cg, l->hlen_mul), "");
-	w.off = cg_alloca(cg, cg->i64, "optoff");
-	w.walking = cg_alloca(cg, cg->i1, "optwalk");
-	LLVMBuildStore(cg->b, cg_const64(cg, l->size), w.off);
-	LLVMBuildStore(cg->b, hl.present, w.walking);
-	for (int i = 0; i < TCP_MAX_OPTS; i++)
-		cg_tcp_step(cg, &w);
+	static const char *const opts[] = {"opt.mss",   "opt.wscale", "opt.sack_perm",
+					   "opt.sack",  "opt.ts_val", "opt.ts_ecr"};
+	bool want = false;
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		want = want || cg_field_used(cg, l, opts[i]);
+	if (want) {
+		cg_walk_init(cg);
+		cg_vstore(cg, W_IN, cg_const64(cg, l->size));
+		LLVMBasicBlockRef walk = cg_if(cg, hl.present, "opts");
+		cg_loop(cg, TCP_MAX_OPTS, cg_tcp_step, &w);
+		cg_endif(cg, walk);
+	}
+	if (!cg_field_used(cg, l, "payload_len"))
+		return;
 
 	LLVMValueRef ok;
 	LLVMValueRef rem = cg_l3_remaining(cg, l, &ok);

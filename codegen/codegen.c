@@ -42,7 +42,15 @@ static void cg_scratch_layout(struct cg *cg)
 	cg->scratch_zero_off = cg->scratch_dkey_off + ((dkey + 7) & ~7u);
 	cg->scratch_str_off = cg->scratch_zero_off + ((zero + 7) & ~7u);
 	cg->scratch_walk_off = cg->scratch_str_off + ((cg_str_bytes(cg->proto) + 15) & ~7u);
-	cg->scratch_size = cg->scratch_walk_off + 64;
+	cg->scratch_layers_off = cg->scratch_walk_off + 64;
+	for (int i = 0; i < cg->proto->n_layers; i++) {
+		struct cg_layer *st = &cg->layers[cg->proto->layers[i]->index];
+		st->slot = cg->scratch_layers_off + 32 * i;
+		st->ok = st->slot + 16;
+		st->kids_ok = st->slot + 24;
+	}
+	cg->scratch_vars_off = cg->scratch_layers_off + 32 * cg->proto->n_layers;
+	cg->scratch_size = cg->scratch_vars_off + 16 * CG_MAX_VARS;
 }
 
 static bool cg_needs_events(const struct hq_plan *plan)
