@@ -265,13 +265,36 @@ def to_int(v):
     return int(s, 0)
 
 
+_C_ESC = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
+          "\\": "\\", '"': '"', "'": "'"}
+
+
 def unescape_tshark(s):
-    # tshark -T fields escapes backslash, quotes and non-printables as \xNN
-    # (and \t \n \r); undo that so both sides are raw text.
+    """tshark -T fields prints strings through format_text(): control bytes
+    as C escapes (\a \t \n …, else octal \ooo), a backslash as \\, and
+    invalid UTF-8 as U+FFFD. Undo the escapes (U+FFFD stays; see equal())."""
     def rep(m):
         t = m.group(1)
-        return {"\\": "\\", '"': '"', "t": "\t", "n": "\n", "r": "\r"}.get(t) or chr(int(t[1:], 16))
-    return re.sub(r"\\(x[0-9a-fA-F]{2}|[\\\"tnr])", rep, s)
+        if t[0] in "01234567":
+            return chr(int(t, 8))
+        if t[0] == "x":
+            return chr(int(t[1:], 16))
+        return _C_ESC.get(t, t)
+    return re.sub(r"\\([0-7]{1,3}|x[0-9a-fA-F]{2}|[abfnrtv\\\"'])", rep, s)
+
+
+def str_equal(h, t):
+    r"""hdrq's JSON string h against tshark's unescaped text t.
+    - hdrq strings are C strings: they end at the first NUL byte, so
+      tshark's text is cut there too;
+    - hdrq writes bytes that are not UTF-8 as \u00XX (U+0080..U+00FF) and
+      tshark as U+FFFD, so U+FFFD matches a run of such characters."""
+    if "\x00" in t:
+        t = t[:t.index("\x00")]
+    if "\ufffd" not in t:
+        return h == t
+    pat = "".join("[\x80-\xff\ufffd]+" if c == "\ufffd" else re.escape(c) for c in t)
+    return re.fullmatch(pat, h, re.S) is not None
 
 
 def epoch_ns(v):
@@ -328,12 +351,14 @@ def equal(m, hv, tv):
         return generic(hv) == generic(tv)
     if k == "str":
         h, t = str(hv), unescape_tshark(tv)
+        if "\x00" in t:
+            t = t[:t.index("\x00")]
         if m.fields[0] == "dns.qry.name":
             # tshark names the root "<Root>"; a trailing dot is not part of
             # the name on either side
             t = "" if t == "<Root>" else t.rstrip(".")
             h = h.rstrip(".")
-        if h == t:
+        if str_equal(h, t):
             return True
         # the mapping's note says "hdrq keeps at most N bytes": a value cut
         # there (N, or N-1 with a terminating NUL) is a prefix of tshark's
@@ -456,7 +481,7 @@ def compare_file(path, recs, tframes, maps):
                 missing.append(num)
             continue
         for key in rec:
-            if key not in maps and key != "pkt.num" and rec[key] is not None:
+            if key not in maps and "." in key and rec[key] is not None:
                 unmapped_seen.add(key)
         for hq, m in maps.items():
             hv = rec.get(hq, ABSENT)
