@@ -222,6 +222,15 @@ static struct cg_val cg_field_first(struct cg *cg, const struct hq_field *f)
 static LLVMValueRef cg_when(struct cg *cg, const struct hq_field *f)
 {
 	struct cg_val w = cg_field(cg, f->when_field);
+	if (f->when_op != HQ_CMP_EQ) {
+		static const LLVMIntPredicate pred[] = {
+			[HQ_CMP_NE] = LLVMIntNE,  [HQ_CMP_LT] = LLVMIntULT, [HQ_CMP_LE] = LLVMIntULE,
+			[HQ_CMP_GT] = LLVMIntUGT, [HQ_CMP_GE] = LLVMIntUGE,
+		};
+		LLVMValueRef c = LLVMBuildICmp(cg->b, pred[f->when_op], w.a,
+					       cg_const64(cg, f->when_values[0]), "");
+		return LLVMBuildAnd(cg->b, w.present, c, "");
+	}
 	LLVMValueRef any = LLVMConstInt(cg->i1, 0, 0);
 	for (int i = 0; i < f->n_when_values; i++)
 		any = LLVMBuildOr(cg->b, any,

@@ -250,9 +250,11 @@ int cg_finish(struct cg *cg, enum hq_emit what, struct hq_object *out)
 	LLVMTargetMachineRef tm = cg_target_machine(cg);
 	if (!tm)
 		return -1;
-	char *layout = LLVMCopyStringRepOfTargetData(LLVMCreateTargetDataLayout(tm));
+	LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
+	char *layout = LLVMCopyStringRepOfTargetData(td);
 	LLVMSetDataLayout(cg->mod, layout);
 	LLVMDisposeMessage(layout);
+	LLVMDisposeTargetData(td);
 	int err = cg_optimise(cg, tm);
 	if (!err) {
 		if (what == HQ_EMIT_IR)

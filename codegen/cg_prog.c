@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "cg_walk.h"
 
 #define XDP_PASS_CODE 2
 #define TC_ACT_UNSPEC_CODE (-1)
@@ -141,6 +142,12 @@ static void cg_prologue(struct cg *cg)
 		cg->ts_ns = cg_offline_or(cg, offline, offsetof(struct hq_meta, ts_ns),
 					  cg_helper(cg, BPF_FUNC_ktime_get_ns, cg->i64, NULL, 0));
 	cg->pkt_num = cg->plan->need_pkt_num ? cg_pkt_number(cg, offline) : NULL;
+	/* offline frames cut by the snap length: application layers are not
+	 * decoded from them (tshark does not either) */
+	LLVMValueRef cut = LLVMBuildICmp(cg->b, LLVMIntULT,
+					 cg_meta_u64(cg, offsetof(struct hq_meta, cap_len)),
+					 cg_meta_u64(cg, offsetof(struct hq_meta, wire_len)), "");
+	cg_set_flag(cg, cg->scratch_walk_off + 8 * W_TRUNC, LLVMBuildAnd(cg->b, offline, cut, ""));
 	/* packet pointers last: helpers above may invalidate them */
 	cg->data = cg_ctx_ptr(cg, L->data);
 	cg->data_end = cg_ctx_ptr(cg, L->data_end);

@@ -112,12 +112,20 @@ void cg_walk_init(struct cg *cg)
 
 /* ---- vlan: one 802.1Q/802.1ad tag, or two (QinQ) ---------------------- */
 
+/* the two bytes after a tag: an EtherType, or (below 0x0600) an 802.3
+ * length, which is not a type */
+static void cg_vlan_type(struct cg *cg, const struct hq_layer *l, LLVMValueRef t)
+{
+	LLVMValueRef is_type = LLVMBuildICmp(cg->b, LLVMIntUGE, t, cg_const64(cg, 0x600), "");
+	cg_var_set(cg, cg_var(cg, l, "type"), is_type, t);
+}
+
 static void cg_walk_vlan(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
 			 struct cg_hdr h)
 {
 	LLVMValueRef start = h.p;
 	LLVMValueRef t1 = cg_load_be(cg, cg_gepc(cg, start, 2), 2);
-	cg_set(cg, l, "type", t1);
+	cg_vlan_type(cg, l, t1);
 	LLVMValueRef stacked = LLVMBuildOr(cg->b, cg_eqc(cg, t1, 0x8100), cg_eqc(cg, t1, 0x88a8), "");
 	stacked = LLVMBuildAnd(cg->b, stacked, cg_in_bounds(cg, start, 8), "");
 	LLVMBasicBlockRef cont = cg_if(cg, stacked, "qinq");
@@ -127,7 +135,7 @@ static void cg_walk_vlan(struct cg *cg, const struct hq_layer *l, struct cg_laye
 	cg_set(cg, l, "inner_dei",
 	       LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, tci, cg_const64(cg, 12), ""),
 			    cg_const64(cg, 1), ""));
-	cg_set(cg, l, "type", cg_load_be(cg, cg_gepc(cg, start, 6), 2));
+	cg_vlan_type(cg, l, cg_load_be(cg, cg_gepc(cg, start, 6), 2));
 	cg_layer_put(cg, l, CG_NEXT,
 		     LLVMBuildAdd(cg->b, h.off, cg_const64(cg, 8), ""));
 	cg_endif(cg, cont);
@@ -231,7 +239,11 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	cg_endif(cg, cont);
 	cg_set(cg, l, "ext_len", cg_vload(cg, W_OUT));
 	cg_layer_put(cg, l, CG_NEXT, end);
-	LLVMValueRef kids = LLVMBuildAnd(cg->b, upper, cg_eqc(cg, fo, 0), "");
+	/* like IPv4: only an unfragmented (or atomic-fragment) payload is parsed */
+	LLVMValueRef frag = LLVMBuildAnd(cg->b, LLVMBuildLoad2(cg->b, cg->i1, w.has_frag, ""),
+					 LLVMBuildNot(cg->b, LLVMBuildAnd(cg->b, cg_eqc(cg, fo, 0),
+									  cg_eqc(cg, LLVMBuildLoad2(cg->b, cg->i64, w.mf, ""), 0), ""), ""), "");
+	LLVMValueRef kids = LLVMBuildAnd(cg->b, upper, LLVMBuildNot(cg->b, frag, ""), "");
 	kids = LLVMBuildAnd(cg->b, kids, LLVMBuildNot(cg->b, cg_eqc(cg, nh, IP6_NONE), ""), "");
 	kids = LLVMBuildAnd(cg->b, kids,
 			    LLVMBuildICmp(cg->b, LLVMIntULE, end, cg_const64(cg, CG_MAX_OFF), ""), "");

@@ -20,6 +20,7 @@ LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueR
 
 /* bounded loops whose state lives in volatile scratch slots */
 enum { W_IN, W_OUT, W_REM, W_STATE };
+#define W_TRUNC 7 /* walker slot set by the prologue: the capture cut this frame short */
 enum { ST_RUN = 0, ST_DONE = 1, ST_FAIL = 2 };
 typedef void (*cg_loop_body)(struct cg *cg, void *arg);
 LLVMValueRef cg_vload(struct cg *cg, int slot);

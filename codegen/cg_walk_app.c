@@ -79,8 +79,31 @@ static void cg_dns_byte(struct cg *cg, void *arg)
 	LLVMPositionBuilderAtEnd(cg->b, next);
 }
 
+static LLVMValueRef cg_truncated(struct cg *cg)
+{
+	return cg_flag(cg, cg->scratch_walk_off + 8 * W_TRUNC);
+}
+
+/* DNS needs its 12-byte header inside the UDP payload that udp.len
+ * declares (tshark does not dissect DNS otherwise) */
+static void cg_dns_needs_udp_room(struct cg *cg, const struct hq_layer *l, struct cg_layer *st)
+{
+	const struct hq_field *ulen = proto_field(cg->proto, "udp.len");
+	if (!ulen || !cg->layers[ulen->layer->index].parsed)
+		return;
+	struct cg_val v = cg_field(cg, ulen);
+	LLVMValueRef room = LLVMBuildICmp(cg->b, LLVMIntUGE, v.a, cg_const64(cg, 8 + l->size), "");
+	LLVMValueRef ok = LLVMBuildAnd(cg->b, LLVMBuildNot(cg->b, cg_layer_ok(cg, ulen->layer), ""),
+				       cg_i1(cg, 1), "");
+	ok = LLVMBuildOr(cg->b, ok, LLVMBuildAnd(cg->b, v.present, room, ""), "");
+	ok = LLVMBuildAnd(cg->b, ok, LLVMBuildNot(cg->b, cg_truncated(cg), ""), "");
+	cg_set_flag(cg, st->ok, ok);
+	cg_set_flag(cg, st->kids_ok, LLVMBuildAnd(cg->b, ok, cg_flag(cg, st->kids_ok), ""));
+}
+
 void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h)
 {
+	cg_dns_needs_udp_room(cg, l, st);
 	struct cg_slotvar *name = cg_var(cg, l, "qname");
 	LLVMValueRef start = h.p;
 	LLVMValueRef qd = cg_load_be(cg, cg_gepc(cg, start, 4), 2);
@@ -159,7 +182,7 @@ static LLVMValueRef cg_add(struct cg *cg, LLVMValueRef a, uint64_t b)
 struct cg_copy {
 	LLVMValueRef base; /* i64 offset of the token's first byte */
 	struct cg_slotvar *out;
-	uint8_t stop1, stop2; /* bytes that end the token */
+	uint8_t stop1, stop2, stop3; /* bytes that end the token */
 };
 
 /* copy bytes from base + W_IN until stop1/stop2 (done) or out of room (fail) */
@@ -174,6 +197,7 @@ static void cg_copy_byte(struct cg *cg, void *arg)
 	LLVMPositionBuilderAtEnd(cg->b, have);
 	LLVMValueRef c = cg_load_be(cg, p, 1);
 	LLVMValueRef stop = LLVMBuildOr(cg->b, cg_eqc(cg, c, k->stop1), cg_eqc(cg, c, k->stop2), "");
+	stop = LLVMBuildOr(cg->b, stop, cg_eqc(cg, c, k->stop3), "");
 	LLVMBasicBlockRef end = cg_block(cg, "cp_end"), put = cg_block(cg, "cp_put");
 	LLVMBuildCondBr(cg->b, stop, end, put);
 	LLVMPositionBuilderAtEnd(cg->b, end);
@@ -200,7 +224,8 @@ static void cg_copy_token(struct cg *cg, LLVMValueRef base, struct cg_slotvar *o
 {
 	if (!out || out->size < 2)
 		return;
-	struct cg_copy k = {.base = base, .out = out, .stop1 = s1, .stop2 = s2};
+	/* a line ends a token too, as in tshark ("GET /\n" has the target "/") */
+	struct cg_copy k = {.base = base, .out = out, .stop1 = s1, .stop2 = s2, .stop3 = '\n'};
 	cg_walk_init(cg);
 	cg_loop(cg, out->size, cg_copy_byte, &k);
 	LLVMBasicBlockRef cont = cg_if(cg, cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE), "tok");
@@ -228,6 +253,9 @@ static void cg_host_step(struct cg *cg, void *arg)
 		"");
 	cg_vstore(cg, W_STATE, st);
 }
+
+static void cg_http_message(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
+			    LLVMValueRef base);
 
 static bool cg_wants(struct cg *cg, const struct hq_layer *l, const char *key)
 {
@@ -276,6 +304,22 @@ static void cg_http_status(struct cg *cg, const struct hq_layer *l, LLVMValueRef
 void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h)
 {
 	LLVMValueRef base = h.off;
+	LLVMBasicBlockRef whole = cg_block(cg, "http_whole"), cut = cg_block(cg, "http_cut");
+	LLVMBuildCondBr(cg->b, cg_truncated(cg), cut, whole);
+	LLVMPositionBuilderAtEnd(cg->b, cut);
+	cg_set_flag(cg, st->ok, cg_i1(cg, 0));
+	cg_set_flag(cg, st->kids_ok, cg_i1(cg, 0));
+	LLVMBasicBlockRef end = cg_block(cg, "http_end");
+	LLVMBuildBr(cg->b, end);
+	LLVMPositionBuilderAtEnd(cg->b, whole);
+	cg_http_message(cg, l, st, base);
+	LLVMBuildBr(cg->b, end);
+	LLVMPositionBuilderAtEnd(cg->b, end);
+}
+
+static void cg_http_message(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
+			    LLVMValueRef base)
+{
 	/* which method, if any: its length (0 = not a request line) */
 	LLVMValueRef mlen = cg_const64(cg, 0);
 	for (int i = 0; http_methods[i]; i++) {

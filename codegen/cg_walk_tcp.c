@@ -119,6 +119,12 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 
 	LLVMValueRef ok;
 	LLVMValueRef rem = cg_l3_remaining(cg, l, &ok);
+	/* no more than the frame holds after this header start (as tshark) */
+	LLVMValueRef in_frame = LLVMBuildSub(cg->b, cg->wire_len, h.off, "");
+	LLVMValueRef past = LLVMBuildICmp(cg->b, LLVMIntULT, cg->wire_len, h.off, "");
+	in_frame = LLVMBuildSelect(cg->b, past, cg_const64(cg, 0), in_frame, "");
+	rem = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, in_frame, rem, ""), in_frame,
+			      rem, "");
 	LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntUGE, rem, w.hlen, "");
 	LLVMBasicBlockRef cont = cg_if(cg, LLVMBuildAnd(cg->b, ok, fits, ""), "tcp_len");
 	cg_set(cg, l, "payload_len", LLVMBuildSub(cg->b, rem, w.hlen, ""));

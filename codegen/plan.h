@@ -44,6 +44,7 @@ struct hq_meta {
 	uint64_t wire_len;
 	uint64_t ifindex;
 	uint64_t num;	   /* live: the program's packet counter (atomic) */
+	uint64_t cap_len;  /* offline: bytes captured (< wire_len: cut by the snap length) */
 };
 
 /* Counters the program keeps (per-CPU array "hq_stats", index = enum). */

@@ -39,6 +39,8 @@ enum hq_field_src {
 
 struct hq_layer;
 
+enum hq_cmp { HQ_CMP_EQ, HQ_CMP_NE, HQ_CMP_LT, HQ_CMP_LE, HQ_CMP_GT, HQ_CMP_GE };
+
 struct hq_field {
 	char *name;	  /* short name inside the layer: "flags.rst", "src_port" */
 	char *full;	  /* "tcp.flags.rst" */
@@ -59,8 +61,9 @@ struct hq_field {
 	unsigned mul;  /* value is multiplied by mul (1 = raw); e.g. ip.hdr_len = ihl*4 */
 	char *fmt;     /* display hint for text output: NULL, "hex", "tcpflags" */
 	struct hq_field *when_field; /* field exists only if when_field is one of when_values */
-	uint64_t *when_values;
+	uint64_t *when_values;	     /* (or, with when_op != EQ, `when_field OP when_values[0]`) */
 	int n_when_values;
+	enum hq_cmp when_op;
 
 	char *key;		      /* HQ_FS_WALKER / HQ_FS_META: what to produce */
 	struct hq_field **alts;	      /* HQ_FS_FIRST: candidates in order */
@@ -78,8 +81,6 @@ struct hq_link {
 	uint64_t *values;
 	int n_values;
 };
-
-enum hq_cmp { HQ_CMP_EQ, HQ_CMP_NE, HQ_CMP_LT, HQ_CMP_LE, HQ_CMP_GT, HQ_CMP_GE };
 
 /* "field OP value", a condition on a layer's own fields */
 struct hq_cond {

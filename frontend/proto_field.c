@@ -24,6 +24,7 @@ struct fspec {
 	int n_alts, n_ws;
 	uint64_t *when_values;
 	int n_when;
+	enum hq_cmp when_op;
 };
 
 static const char *const type_names[] = {"uint", "bool", "ip4", "ip6", "inet", "mac", "str"};
@@ -180,6 +181,14 @@ static int parse_option(struct pparse *P, struct fspec *s, struct ptok *kw)
 	s->whenf[0] = pp_expect_word(P, "a field of this layer");
 	if (!s->whenf[0])
 		return -1;
+	if (pp_tok(P)->kind == PT_OP) { /* when F OP V: one comparison */
+		s->when_op = pp_next(P)->op;
+		if (pp_values(P, "a value", &s->when_values, &s->n_when))
+			return -1;
+		if (s->n_when != 1)
+			return pp_err(P, pp_tok(P), "a comparison in 'when' takes one value");
+		return 0;
+	}
 	return pp_values(P, "a value", &s->when_values, &s->n_when);
 }
 
@@ -290,6 +299,7 @@ static struct hq_field *build_field(struct pparse *P, struct fspec *s)
 	f->fmt = s->fmt ? proto_xstrdup(s->fmt->text) : NULL;
 	f->when_values = s->when_values;
 	f->n_when_values = s->n_when;
+	f->when_op = s->when_op;
 	s->when_values = NULL;
 	f->key = s->key ? proto_xstrdup(s->key->text) : NULL;
 	if (s->n_alts) {
