@@ -73,7 +73,7 @@ struct cg {
 	LLVMMetadataRef di_cu, di_file, di_int, di_u32;
 
 	/* maps (globals in .maps) */
-	LLVMValueRef map_meta, map_stats, map_events, map_scratch;
+	LLVMValueRef map_meta, map_stats, map_events, map_scratch, map_rate;
 	LLVMValueRef *map_groups;    /* per query, or NULL */
 	LLVMValueRef **map_distinct; /* per query, per distinct aggregate */
 	unsigned scratch_size;

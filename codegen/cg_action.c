@@ -8,6 +8,8 @@
 
 #include "cg.h"
 
+static void cg_log_record(struct cg *cg, const struct hq_qplan *qp);
+
 static LLVMValueRef cg_lookup(struct cg *cg, LLVMValueRef map, LLVMValueRef key)
 {
 	LLVMValueRef args[2] = {map, key};
@@ -142,7 +144,63 @@ static void cg_copy_packet(struct cg *cg, LLVMValueRef rec, const struct hq_qpla
 	LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
+/* i1: this record fits the query's rate (a fixed one-second window:
+ * window second << 32 | records so far, updated atomically) */
+static LLVMValueRef cg_rate_ok(struct cg *cg, const struct hq_qplan *qp)
+{
+	LLVMValueRef key = cg_alloca(cg, cg->i32, "rk");
+	LLVMBuildStore(cg->b, cg_const32(cg, qp->id), key);
+	LLVMValueRef b = cg_lookup(cg, cg->map_rate, key);
+	LLVMValueRef ok = cg_alloca(cg, cg->i1, "rate_ok");
+	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 0, 0), ok);
+	LLVMBasicBlockRef have = cg_block(cg, "rate"), done = cg_block(cg, "rated");
+	LLVMBuildCondBr(cg->b, cg_is_null(cg, b), done, have);
+	LLVMPositionBuilderAtEnd(cg->b, have);
+	LLVMValueRef win = LLVMBuildUDiv(cg->b, cg->ts_ns, cg_const64(cg, 1000000000ull), "");
+	win = LLVMBuildAnd(cg->b, win, cg_const64(cg, 0xffffffffull), "");
+	LLVMValueRef cur = LLVMBuildLoad2(cg->b, cg->i64, b, "");
+	LLVMSetVolatile(cur, 1);
+	LLVMValueRef cur_win = LLVMBuildLShr(cg->b, cur, cg_const64(cg, 32), "");
+	LLVMValueRef fresh = LLVMBuildShl(cg->b, win, cg_const64(cg, 32), "");
+	LLVMBasicBlockRef reset = cg_block(cg, "rate_reset"), count = cg_block(cg, "rate_count");
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, cur_win, win, ""), reset, count);
+	LLVMPositionBuilderAtEnd(cg->b, reset);
+	LLVMBuildAtomicCmpXchg(cg->b, b, cur, fresh, LLVMAtomicOrderingSequentiallyConsistent,
+			       LLVMAtomicOrderingSequentiallyConsistent, 0);
+	LLVMBuildBr(cg->b, count);
+	LLVMPositionBuilderAtEnd(cg->b, count);
+	LLVMValueRef old = LLVMBuildAtomicRMW(cg->b, LLVMAtomicRMWBinOpAdd, b, cg_const64(cg, 1),
+					      LLVMAtomicOrderingSequentiallyConsistent, 0);
+	LLVMValueRef same = LLVMBuildICmp(cg->b, LLVMIntEQ,
+					  LLVMBuildLShr(cg->b, old, cg_const64(cg, 32), ""), win, "");
+	LLVMValueRef n = LLVMBuildAnd(cg->b, old, cg_const64(cg, 0xffffffffull), "");
+	LLVMValueRef room = LLVMBuildICmp(cg->b, LLVMIntULT, n, cg_const64(cg, qp->rate), "");
+	LLVMBuildStore(cg->b, LLVMBuildAnd(cg->b, same, room, ""), ok);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+	return LLVMBuildLoad2(cg->b, cg->i1, ok, "");
+}
+
 static void cg_log(struct cg *cg, const struct hq_qplan *qp)
+{
+	LLVMBasicBlockRef logged = NULL;
+	if (qp->rate && cg->map_rate) {
+		LLVMBasicBlockRef go = cg_block(cg, "in_rate"), held = cg_block(cg, "held_back");
+		logged = cg_block(cg, "rate_end");
+		LLVMBuildCondBr(cg->b, cg_rate_ok(cg, qp), go, held);
+		LLVMPositionBuilderAtEnd(cg->b, held);
+		cg_stat_inc(cg, HQ_STAT_RATE_DROPS);
+		LLVMBuildBr(cg->b, logged);
+		LLVMPositionBuilderAtEnd(cg->b, go);
+	}
+	cg_log_record(cg, qp);
+	if (logged) {
+		LLVMBuildBr(cg->b, logged);
+		LLVMPositionBuilderAtEnd(cg->b, logged);
+	}
+}
+
+static void cg_log_record(struct cg *cg, const struct hq_qplan *qp)
 {
 	bool wr = cg->plan->opts.write_packets;
 	unsigned size = qp->rec_size + (wr ? cg->plan->opts.snaplen : 0);

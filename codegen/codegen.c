@@ -70,6 +70,9 @@ static void cg_maps(struct cg *cg)
 	cg->map_stats = cg_map(cg, "hq_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8,
 			       HQ_STAT_N + pl->n_qplans);
 	cg->map_scratch = cg_map(cg, "hq_scratch", BPF_MAP_TYPE_PERCPU_ARRAY, 4, cg->scratch_size, 1);
+	for (int i = 0; i < pl->n_qplans; i++)
+		if (pl->qplans[i].rate && !cg->map_rate)
+			cg->map_rate = cg_map(cg, "hq_rate", BPF_MAP_TYPE_ARRAY, 4, 8, pl->n_qplans);
 	if (cg_needs_events(pl))
 		cg->map_events = cg_map(cg, "hq_events", BPF_MAP_TYPE_RINGBUF, 0, 0,
 					pl->opts.ringbuf_size);

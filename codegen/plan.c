@@ -324,8 +324,10 @@ static int plan_query(struct hq_plan *pl, int i, struct hq_diag *d)
 	snprintf(qp->name, sizeof(qp->name), "hq_q%d", i % 1000);
 	if (plan_ifaces(qp, q, d))
 		return -1;
-	if (q->action == HQ_ACT_LOG)
+	if (q->action == HQ_ACT_LOG) {
 		plan_log(qp, q, pl->proto);
+		qp->rate = q->rate ? q->rate : pl->opts.rate;
+	}
 	else {
 		qp->n_present_words = 1;
 		qp->rec_size = sizeof(struct hq_rec_hdr) + 8;

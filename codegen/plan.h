@@ -119,6 +119,12 @@ struct hq_qplan {
 	struct hq_distinct_map *distinct;
 	int n_distinct;
 
+	/* LOG: at most `rate` records per second (0: no limit), enforced in the
+	 * kernel with a fixed one-second window per query (array map hq_rate,
+	 * u64 = window second << 32 | records in it); records held back are
+	 * counted in hq_stats[HQ_STAT_RATE_DROPS] */
+	uint64_t rate;
+
 	/* where this query applies: ifindexes (0 entries: every attached one) */
 	int *ifindexes;
 	int n_ifindexes;
@@ -131,6 +137,7 @@ struct hq_plan_opts {
 	unsigned snaplen;     /* bytes of packet appended to log records for -w (0: none) */
 	bool write_packets;   /* -w: every matching packet is logged with its bytes */
 	unsigned ringbuf_size;/* bytes, power of two (default 8 MiB) */
+	uint64_t rate;	      /* --rate: records/s for log queries without a `rate` clause */
 };
 
 struct hq_plan {
