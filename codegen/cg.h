@@ -73,7 +73,7 @@ struct cg {
 	LLVMMetadataRef di_cu, di_file, di_int, di_u32;
 
 	/* maps (globals in .maps) */
-	LLVMValueRef map_meta, map_stats, map_events, map_scratch, map_rate;
+	LLVMValueRef map_meta, map_stats, map_events, map_scratch, map_rate, map_flows;
 	LLVMValueRef *map_groups;    /* per query, or NULL */
 	LLVMValueRef **map_distinct; /* per query, per distinct aggregate */
 	unsigned scratch_size;
@@ -81,6 +81,7 @@ struct cg {
 	unsigned scratch_walk_off;   /* 8 x u64 of walker loop state (volatile) */
 	unsigned scratch_layers_off; /* 4 x u64 per layer: start, next, ok, kids */
 	unsigned scratch_vars_off;   /* 2 x u64 per walker output: present, value */
+	unsigned scratch_flow_off;   /* 48 bytes: a flow key + value being built */
 
 	/* per function */
 	enum cg_hook hook;

@@ -31,6 +31,8 @@ void cg_loop(struct cg *cg, unsigned n, cg_loop_body body, void *arg);
 /* all slots to 0 (ST_RUN) */
 void cg_walk_init(struct cg *cg);
 
+void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h,
+		       LLVMValueRef plen);
 void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
 void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
 void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);

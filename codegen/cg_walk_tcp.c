@@ -96,6 +96,68 @@ static void cg_tcp_step(struct cg *cg, void *arg)
 	LLVMPositionBuilderAtEnd(cg->b, next);
 }
 
+/* ---- retransmit: this segment's sequence range was already seen on its
+ * flow. Per direction, an LRU map keeps the highest sequence end seen
+ * (serial arithmetic, RFC 1982); a segment that occupies sequence space
+ * (data, SYN or FIN) and ends at or before it is a retransmission. */
+
+#define TCP_FLOW_KEY 40 /* u32 family, 16 + 16 address bytes, u16 + u16 ports */
+
+static void cg_flow_key(struct cg *cg, LLVMValueRef key, struct cg_hdr h)
+{
+	const struct hq_field *src = proto_field(cg->proto, "inet.src");
+	const struct hq_field *dst = proto_field(cg->proto, "inet.dst");
+	cg_memset0(cg, key, TCP_FLOW_KEY);
+	struct hq_slot s = {.type = HQ_T_INET, .size = 20};
+	if (src && dst) {
+		struct cg_val a = cg_field(cg, src), b = cg_field(cg, dst);
+		cg_store_value(cg, key, &s, a);
+		LLVMValueRef bk = cg_gepc(cg, key, 20);
+		LLVMBuildStore(cg->b, b.b, bk);
+		LLVMBuildStore(cg->b, b.c, cg_gepc(cg, bk, 8));
+	}
+	LLVMValueRef ports = cg_load_raw(cg, h.p, cg->i32); /* both ports, as on the wire */
+	LLVMBuildStore(cg->b, ports, cg_gepc(cg, key, 36));
+}
+
+void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h,
+		       LLVMValueRef plen)
+{
+	LLVMValueRef seq = cg_load_be(cg, cg_gepc(cg, h.p, 4), 4);
+	LLVMValueRef flags = cg_load_be(cg, cg_gepc(cg, h.p, 13), 1);
+	LLVMValueRef synfin = LLVMBuildAdd(cg->b, LLVMBuildAnd(cg->b, flags, cg_const64(cg, 1), ""),
+					   LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, flags, cg_const64(cg, 1), ""),
+							cg_const64(cg, 1), ""), "");
+	LLVMValueRef len = LLVMBuildAdd(cg->b, plen, synfin, "");
+	LLVMValueRef end = LLVMBuildTrunc(cg->b, LLVMBuildAdd(cg->b, seq, len, ""), cg->i32, "");
+	LLVMValueRef key = cg_gepc(cg, cg->scratch, cg->scratch_flow_off);
+	cg_flow_key(cg, key, h);
+	LLVMValueRef args[2] = {cg->map_flows, key};
+	LLVMValueRef seen = cg_helper(cg, 1 /* map_lookup_elem */, cg->ptr, args, 2);
+	cg_set(cg, l, "retransmit", cg_const64(cg, 0));
+	LLVMBasicBlockRef known = cg_block(cg, "flow_known"), fresh = cg_block(cg, "flow_new"),
+			  done = cg_block(cg, "flow_done");
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, seen, LLVMConstNull(cg->ptr), ""),
+			fresh, known);
+	LLVMPositionBuilderAtEnd(cg->b, known);
+	LLVMValueRef prev = LLVMBuildLoad2(cg->b, cg->i32, seen, "");
+	LLVMValueRef ahead = LLVMBuildICmp(cg->b, LLVMIntSGT, LLVMBuildSub(cg->b, end, prev, ""),
+					   cg_const32(cg, 0), "");
+	LLVMValueRef occupies = LLVMBuildICmp(cg->b, LLVMIntNE, len, cg_const64(cg, 0), "");
+	LLVMValueRef again = LLVMBuildAnd(cg->b, occupies, LLVMBuildNot(cg->b, ahead, ""), "");
+	cg_set(cg, l, "retransmit", LLVMBuildZExt(cg->b, again, cg->i64, ""));
+	LLVMBuildStore(cg->b, LLVMBuildSelect(cg->b, ahead, end, prev, ""), seen);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, fresh);
+	LLVMValueRef val = cg_gepc(cg, key, TCP_FLOW_KEY);
+	LLVMBuildStore(cg->b, cg_const64(cg, 0), val);
+	LLVMBuildStore(cg->b, end, val);
+	LLVMValueRef uargs[4] = {cg->map_flows, key, val, cg_const64(cg, 0)};
+	cg_helper(cg, 2 /* map_update_elem */, cg->i64, uargs, 4);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+}
+
 void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h)
 {
 	struct cg_tcpw w = {.l = l};
@@ -114,7 +176,8 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 		cg_loop(cg, TCP_MAX_OPTS, cg_tcp_step, &w);
 		cg_endif(cg, walk);
 	}
-	if (!cg_field_used(cg, l, "payload_len"))
+	bool retrans = cg_field_used(cg, l, "retransmit");
+	if (!cg_field_used(cg, l, "payload_len") && !retrans)
 		return;
 
 	LLVMValueRef ok;
@@ -126,7 +189,11 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 	rem = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, in_frame, rem, ""), in_frame,
 			      rem, "");
 	LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntUGE, rem, w.hlen, "");
-	LLVMBasicBlockRef cont = cg_if(cg, LLVMBuildAnd(cg->b, ok, fits, ""), "tcp_len");
-	cg_set(cg, l, "payload_len", LLVMBuildSub(cg->b, rem, w.hlen, ""));
+	LLVMValueRef have = LLVMBuildAnd(cg->b, ok, fits, "");
+	LLVMValueRef plen = LLVMBuildSub(cg->b, rem, w.hlen, "");
+	LLVMBasicBlockRef cont = cg_if(cg, have, "tcp_len");
+	cg_set(cg, l, "payload_len", plen);
 	cg_endif(cg, cont);
+	if (retrans)
+		cg_tcp_retransmit(cg, l, h, LLVMBuildSelect(cg->b, have, plen, cg_const64(cg, 0), ""));
 }

@@ -50,7 +50,8 @@ static void cg_scratch_layout(struct cg *cg)
 		st->kids_ok = st->slot + 24;
 	}
 	cg->scratch_vars_off = cg->scratch_layers_off + 32 * cg->proto->n_layers;
-	cg->scratch_size = cg->scratch_vars_off + 16 * CG_MAX_VARS;
+	cg->scratch_flow_off = cg->scratch_vars_off + 16 * CG_MAX_VARS;
+	cg->scratch_size = cg->scratch_flow_off + 48;
 }
 
 static bool cg_needs_events(const struct hq_plan *plan)
@@ -63,6 +64,16 @@ static bool cg_needs_events(const struct hq_plan *plan)
 	return false;
 }
 
+/* is a walker output named key read by some query (any layer)? */
+static bool cg_uses_key(struct cg *cg, const char *key)
+{
+	for (int i = 0; i < cg->proto->n_layers; i++)
+		if (cg->layers[cg->proto->layers[i]->index].needed &&
+		    cg_field_used(cg, cg->proto->layers[i], key))
+			return true;
+	return false;
+}
+
 static void cg_maps(struct cg *cg)
 {
 	const struct hq_plan *pl = cg->plan;
@@ -70,6 +81,8 @@ static void cg_maps(struct cg *cg)
 	cg->map_stats = cg_map(cg, "hq_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8,
 			       HQ_STAT_N + pl->n_qplans);
 	cg->map_scratch = cg_map(cg, "hq_scratch", BPF_MAP_TYPE_PERCPU_ARRAY, 4, cg->scratch_size, 1);
+	if (cg_uses_key(cg, "retransmit"))
+		cg->map_flows = cg_map(cg, "hq_flows", BPF_MAP_TYPE_LRU_HASH, 40, 8, 65536);
 	for (int i = 0; i < pl->n_qplans; i++)
 		if (pl->qplans[i].rate && !cg->map_rate)
 			cg->map_rate = cg_map(cg, "hq_rate", BPF_MAP_TYPE_ARRAY, 4, 8, pl->n_qplans);

@@ -74,7 +74,7 @@ const char *const proto_walker_names[] = {"vlan", "ip6_ext", "tcp_opts", "dns",
 static const char *const keys_vlan[] = {"type", "inner_id", "inner_pcp", "inner_dei", NULL};
 static const char *const keys_ip6_ext[] = {"proto", "frag_off", "mf", NULL};
 static const char *const keys_tcp_opts[] = {"opt.mss",    "opt.wscale", "opt.sack_perm", "opt.sack",
-                                            "opt.ts_val", "opt.ts_ecr", "payload_len",   NULL};
+                                            "opt.ts_val", "opt.ts_ecr", "payload_len",   "retransmit", NULL};
 static const char *const keys_dns[] = {"qname", "qtype", "qclass", NULL};
 static const char *const keys_http[] = {"method", "path", "version", "host", "status", NULL};
 static const char *const keys_l4len[] = {"payload_len", NULL};

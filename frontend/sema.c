@@ -98,9 +98,9 @@ static int sema_query(struct sema *S, struct hq_query *q)
 	if (q->where)
 		rc |= sema_pred(S, &q->where, SC_WHERE);
 	if (q->action == HQ_ACT_LOG)
-		rc |= sema_log(S);
+		rc |= sema_expand_flow(S, &S->q->log) | sema_log(S);
 	if (q->action == HQ_ACT_GROUP) {
-		rc |= sema_keys(S);
+		rc |= sema_expand_flow(S, &S->q->keys) | sema_keys(S);
 		rc |= sema_select(S);
 		if (!rc)
 			rc |= sema_having(S);

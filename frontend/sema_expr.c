@@ -135,12 +135,18 @@ static uint64_t sema_field_max(const struct hq_field *f)
 	return max * mul;
 }
 
+/* The literal kind of e; a named constant counts as an integer. */
+static enum hq_expr_kind sema_lit_kind(const struct hq_expr *e)
+{
+	return e->kind == HQ_EX_NAME && e->ref == HQ_REF_CONST ? HQ_EX_INT : e->kind;
+}
+
 /* An integer literal n against the field expression a. */
 static int sema_fits(struct sema *S, const struct hq_expr *a, const struct hq_expr *n)
 {
 	uint64_t max;
 
-	if (a->kind != HQ_EX_NAME || a->ref != HQ_REF_FIELD || n->kind != HQ_EX_INT)
+	if (a->kind != HQ_EX_NAME || a->ref != HQ_REF_FIELD || sema_lit_kind(n) != HQ_EX_INT)
 		return 0;
 	max = sema_field_max(a->field);
 	if (a->field->type == HQ_T_BOOL && n->u.num > 1)
@@ -210,10 +216,9 @@ static int sema_compat(struct sema *S, enum hq_op op, const struct hq_expr *a,
 
 static int sema_cmp(struct sema *S, struct hq_expr *e, enum sema_ctx ctx)
 {
-	int rc = sema_value(S, &e->lhs, ctx);
+	int rc = sema_const_pair(S, &e->lhs, &e->rhs, ctx);
 	const struct hq_expr *a, *b;
 
-	rc |= sema_value(S, &e->rhs, ctx);
 	if (rc)
 		return -1;
 	e->type = HQ_T_BOOL;
@@ -229,10 +234,9 @@ static int sema_cmp(struct sema *S, struct hq_expr *e, enum sema_ctx ctx)
 
 static int sema_bits(struct sema *S, struct hq_expr *e, enum sema_ctx ctx)
 {
-	int rc = sema_value(S, &e->lhs, ctx);
+	int rc = sema_const_pair(S, &e->lhs, &e->rhs, ctx);
 	char t[64];
 
-	rc |= sema_value(S, &e->rhs, ctx);
 	if (rc)
 		return -1;
 	for (int i = 0; i < 2; i++) {
@@ -274,7 +278,7 @@ static int sema_strop(struct sema *S, struct hq_expr *e, enum sema_ctx ctx)
 static int sema_member_lit(struct sema *S, const struct hq_expr *lhs, struct hq_expr *lit)
 {
 	enum hq_type t = lhs->type;
-	enum hq_expr_kind k = lit->kind;
+	enum hq_expr_kind k = sema_lit_kind(lit);
 	bool ok;
 	char a[64], b[64];
 
@@ -308,17 +312,17 @@ static int sema_range(struct sema *S, const struct hq_expr *lhs, struct hq_expr 
 
 	for (int i = 0; i < 2; i++) {
 		struct hq_expr *x = i ? hi : lo;
-		if (x->kind != HQ_EX_INT && x->kind != HQ_EX_IP4 && x->kind != HQ_EX_IP6 &&
+		if (sema_lit_kind(x) != HQ_EX_INT && x->kind != HQ_EX_IP4 && x->kind != HQ_EX_IP6 &&
 		    x->kind != HQ_EX_MAC)
 			return sema_err(S, x->span,
 			                "a range a..b takes numbers or addresses as its bounds");
 		if (sema_member_lit(S, lhs, x))
 			return -1;
 	}
-	if (lo->kind != hi->kind)
+	if (sema_lit_kind(lo) != sema_lit_kind(hi))
 		return sema_err(S, r->span, "both ends of a range must be of the same kind");
 	r->type = lo->type;
-	if (lo->kind == HQ_EX_INT)
+	if (sema_lit_kind(lo) == HQ_EX_INT)
 		bad = lo->u.num > hi->u.num;
 	else
 		bad = memcmp(lo->u.addr, hi->u.addr, sizeof(lo->u.addr)) > 0;
@@ -344,6 +348,10 @@ static int sema_member(struct sema *S, const struct hq_expr *lhs, struct hq_expr
 	case HQ_EX_MAC:
 	case HQ_EX_STR:
 		return sema_member_lit(S, lhs, m);
+	case HQ_EX_NAME:
+		if (m->ref == HQ_REF_CONST)
+			return sema_member_lit(S, lhs, m);
+		/* fall through */
 	default:
 		sema_text(S, m, t, sizeof(t));
 		return sema_err(S, m->span, "a set holds constants only; %s is not one", t);
@@ -361,6 +369,7 @@ static int sema_in(struct sema *S, struct hq_expr *e, enum sema_ctx ctx)
 	if (sema_is_const(e->lhs))
 		return sema_err(S, e->lhs->span, "the left side of %s must be a field",
 		                ast_op_str(e->op));
+	sema_const_bind(S, e->lhs, r);
 	if (r->kind == HQ_EX_SET) {
 		if (!r->items.n)
 			return sema_err(S, r->span, "empty set: %s {} can never match",

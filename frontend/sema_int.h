@@ -6,6 +6,8 @@
  *                tiers, layer predicates, derived fields, suggestions
  *   sema_expr.c  types of predicates, comparisons, `in`, sets and ranges
  *   sema_agg.c   aggregates: calls, select, having, group keys, log fields
+ *   sema_const.c named constants (ip.proto == tcp), from stdlib/constants.tbl
+ *   sema_flow.c  `flow` in log fields and group keys
  */
 #ifndef HQ_SEMA_INT_H
 #define HQ_SEMA_INT_H
@@ -54,6 +56,15 @@ int sema_having(struct sema *S);
 int sema_keys(struct sema *S);
 int sema_log(struct sema *S);
 bool sema_expr_equal(const struct hq_expr *a, const struct hq_expr *b);
+
+/* sema_flow.c */
+int sema_expand_flow(struct sema *S, struct hq_expr_list *l);
+
+/* sema_const.c: named constants (stdlib/constants.tbl) */
+int sema_const_pair(struct sema *S, struct hq_expr **a, struct hq_expr **b, enum sema_ctx ctx);
+void sema_const_bind(struct sema *S, const struct hq_expr *field_side, struct hq_expr *other);
+int sema_const_resolve(struct sema *S, struct hq_expr *e);
+void sema_const_names(void (*add)(void *arg, const char *name), void *arg);
 
 /* sema.c */
 int sema_err(struct sema *S, struct hq_span at, const char *fmt, ...)

@@ -21,7 +21,9 @@ static const struct {
 	const char *name;
 	enum hq_type type;
 } sema_derived[] = {
-    {"retransmit", HQ_T_BOOL},
+    /* none left: `retransmit` is tcp.retransmit in stdlib/proto/40-tcp.hdr;
+     * the table stays for derived values that no layer can own */
+    {NULL, HQ_T_NONE},
 };
 
 #define SEMA_MAX_CANDS 16
@@ -151,6 +153,11 @@ static void sema_names_add(struct sema_names *s, const char *name)
 	s->v[s->n++] = name;
 }
 
+static void sema_names_add_cb(void *s, const char *name)
+{
+	sema_names_add(s, name);
+}
+
 static void sema_names_collect(const struct sema *S, struct sema_names *s)
 {
 	for (int i = 0; i < S->p->n_layers; i++) {
@@ -166,7 +173,9 @@ static void sema_names_collect(const struct sema *S, struct sema_names *s)
 	for (int i = 0; i < S->script->n_lets; i++)
 		sema_names_add(s, S->script->lets[i]->name);
 	for (size_t i = 0; i < sizeof(sema_derived) / sizeof(sema_derived[0]); i++)
-		sema_names_add(s, sema_derived[i].name);
+		if (sema_derived[i].name)
+			sema_names_add(s, sema_derived[i].name);
+	sema_const_names(sema_names_add_cb, s);
 }
 
 static void sema_names_free(struct sema_names *s)
@@ -328,13 +337,16 @@ static int sema_resolve_name(struct sema *S, struct hq_expr *e)
 	if (f)
 		return sema_set_field(e, f);
 	for (size_t i = 0; i < sizeof(sema_derived) / sizeof(sema_derived[0]); i++) {
-		if (!strcmp(e->name, sema_derived[i].name)) {
+		if (sema_derived[i].name && !strcmp(e->name, sema_derived[i].name)) {
 			e->ref = HQ_REF_DERIVED;
 			e->derived = sema_derived[i].name;
 			e->type = sema_derived[i].type;
 			return 0;
 		}
 	}
+	err = sema_const_resolve(S, e);
+	if (err)
+		return err < 0 ? -1 : 0;
 	return sema_unknown(S, e);
 }
 
@@ -389,6 +401,8 @@ int sema_name(struct sema *S, struct hq_expr **ep, enum sema_ctx ctx)
 	const struct hq_let *let = sema_let_find(S, e->name, e->span);
 	struct hq_span use = e->span;
 
+	if (e->ref == HQ_REF_CONST)
+		return 0; /* bound by sema_const_bind to the field it is compared with */
 	if (let) {
 		if (S->n_expanded > SEMA_MAX_EXPANDED)
 			return -1; /* already reported */

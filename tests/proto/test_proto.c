@@ -183,8 +183,10 @@ static void test_ip(struct hq_proto *p)
 	      ip->valid[0].op == HQ_CMP_EQ && ip->valid[0].value == 4);
 	CHECK(ip->valid[1].field == F(p, "ip.ihl") && ip->valid[1].op == HQ_CMP_GE &&
 	      ip->valid[1].value == 5);
-	CHECK(ip->n_next_if == 1 && ip->next_if[0].field == F(p, "ip.frag_off") &&
+	CHECK(ip->n_next_if == 2 && ip->next_if[0].field == F(p, "ip.frag_off") &&
 	      ip->next_if[0].op == HQ_CMP_EQ && ip->next_if[0].value == 0);
+	CHECK(ip->next_if[1].field == F(p, "ip.mf") && ip->next_if[1].op == HQ_CMP_EQ &&
+	      ip->next_if[1].value == 0);
 	const struct hq_link *le = link_to(ip, "eth"), *lv = link_to(ip, "vlan");
 	CHECK(le && le->field == F(p, "eth.type") && le->n_values == 1 && le->values[0] == 0x0800);
 	CHECK(lv && lv->field == F(p, "vlan.type") && lv->values[0] == 0x0800);
