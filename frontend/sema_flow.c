@@ -3,8 +3,9 @@
  * `flow` is shorthand: it expands, where it stands in the list, into the
  * fields that make a flow — inet.src, src_port, inet.dst, dst_port,
  * inet.proto — with the ports resolved like any bare name against the
- * query's LAYER (tcp.src_port in a tcp query). A let or a field named
- * `flow` takes precedence, as for any name.
+ * query's LAYER (tcp.src_port in a tcp query). A let, or a field named
+ * `flow` of the query's own LAYER (ip6.flow in an ip6 query), takes
+ * precedence.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,8 @@ static const char *const sema_flow_parts[] = {"inet.src", "src_port", "inet.dst"
 static bool sema_is_flow(const struct sema *S, const struct hq_expr *e)
 {
 	return e->kind == HQ_EX_NAME && !strcmp(e->name, "flow") &&
-	       !sema_let_find(S, e->name, e->span) && !proto_field(S->p, e->name);
+	       !sema_let_find(S, e->name, e->span) && !proto_field(S->p, e->name) &&
+	       !(S->layer && proto_layer_field(S->layer, e->name)); /* ip6: the flow label */
 }
 
 /* Replace every `flow` item of l by its five fields. */
