@@ -24,6 +24,7 @@
 #include "privs.h"
 #include "reader_ring.h"
 #include "run.h"
+#include "stdlib_list.h"
 #include "sys.h"
 
 #ifndef HQ_VERSION
@@ -399,6 +400,8 @@ int driver_run(struct hq_options *o)
 		driver_version(stdout);
 		return 0;
 	}
+	if (o->mode == HQ_MODE_LIST_QUERIES)
+		return stdlib_list(stdout, stderr);
 	struct drv *dr = calloc(1, sizeof(*dr));
 	if (!dr)
 		return 1;

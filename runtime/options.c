@@ -17,6 +17,7 @@ enum {
 	OPT_EMIT,
 	OPT_CHECK,
 	OPT_VERSION,
+	OPT_LIST,
 };
 
 static const struct option opt_long[] = {
@@ -34,6 +35,7 @@ static const struct option opt_long[] = {
     {"emit", required_argument, NULL, OPT_EMIT},
     {"check", no_argument, NULL, OPT_CHECK},
     {"list-fields", optional_argument, NULL, 'l'},
+    {"list", no_argument, NULL, OPT_LIST},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -56,6 +58,7 @@ void options_usage(FILE *f)
 	      "      --emit KIND         compile only, to stdout: ir, asm, obj or ast\n"
 	      "      --check             load through the verifier, print instruction counts\n"
 	      "  -l, --list-fields [LAYER]  list layers and fields (with Wireshark names)\n"
+	      "      --list              list the saved queries of the standard library\n"
 	      "  -h, --help              this text\n"
 	      "      --version           versions of hdrq, LLVM and libbpf\n"
 	      "\n"
@@ -176,6 +179,9 @@ static int opt_one(int c, const char *arg, struct hq_options *o, struct hq_diag 
 			return diag_errorf(d, "--emit and --check cannot be combined"), 2;
 		o->mode = HQ_MODE_CHECK;
 		return 0;
+	case OPT_LIST:
+		o->mode = HQ_MODE_LIST_QUERIES;
+		return 0;
 	case 'l':
 		o->mode = HQ_MODE_LIST_FIELDS;
 		o->list_layer = arg;
@@ -223,6 +229,8 @@ static int opt_validate(struct hq_options *o, struct hq_diag *d)
 {
 	if (o->mode == HQ_MODE_HELP || o->mode == HQ_MODE_VERSION || o->mode == HQ_MODE_LIST_FIELDS)
 		return 0;
+	if (o->mode == HQ_MODE_LIST_QUERIES)
+		return o->query ? (diag_errorf(d, "--list takes no query"), 2) : 0;
 	if (o->query && o->script_file)
 		return diag_errorf(d, "give either a QUERY or -f SCRIPT, not both"), 2;
 	if (!o->query && !o->script_file)

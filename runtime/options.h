@@ -19,6 +19,7 @@ enum hq_mode {
 	HQ_MODE_EMIT,        /* --emit: compile only, to stdout */
 	HQ_MODE_CHECK,       /* --check: load through the verifier, attach nothing */
 	HQ_MODE_LIST_FIELDS, /* -l [LAYER] */
+	HQ_MODE_LIST_QUERIES, /* --list: saved queries of the stdlib */
 	HQ_MODE_HELP,
 	HQ_MODE_VERSION,
 };
