@@ -219,8 +219,7 @@ static bool const_looking(const struct sema *S, const struct hq_expr *e)
 	if (e->kind == HQ_EX_INT)
 		return true;
 	if (e->kind == HQ_EX_NAME)
-		return const_free_name(S, e) && const_known(e->name) &&
-		       !proto_field(S->p, e->name);
+		return const_free_name(S, e) && const_known(e->name) && !proto_field(S->p, e->name);
 	if (e->kind == HQ_EX_BINARY && (e->op == HQ_OP_BAND || e->op == HQ_OP_BOR))
 		return const_looking(S, e->lhs) && const_looking(S, e->rhs);
 	return false;
@@ -334,9 +333,9 @@ int sema_const_resolve(struct sema *S, struct hq_expr *e)
 		if (!first)
 			first = c;
 		if (len < sizeof(list))
-			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%" PRIu64 " for %s",
-			                        len ? ", " : "", c->value,
-			                        t->g[c->group].fields[0]);
+			len +=
+			    (size_t)snprintf(list + len, sizeof(list) - len, "%s%" PRIu64 " for %s",
+			                     len ? ", " : "", c->value, t->g[c->group].fields[0]);
 	}
 	if (!first)
 		return 0;
