@@ -1,6 +1,9 @@
 /* driver.c — the pipeline of one invocation: source text, frontend, plan,
  * codegen, then emit / check / run (live or offline), and the one place
- * where diagnostics are printed. */
+ * where diagnostics are printed. Also sets up what a run carries along:
+ * --anonymize (anon.h), --metrics and --linger (metrics.h), --rate (the
+ * plan's default record rate), and finds the standard library of an
+ * installed binary (PREFIX/bin/hdrq -> PREFIX/share/hdrq/stdlib). */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
@@ -15,13 +18,16 @@
 
 #include "../codegen/codegen.h"
 #include "../frontend/frontend.h"
+#include "anon.h"
 #include "driver.h"
 #include "hook.h"
 #include "live.h"
 #include "loader.h"
+#include "metrics.h"
 #include "offline.h"
 #include "pcapw.h"
 #include "privs.h"
+#include "reader_groups.h"
 #include "reader_ring.h"
 #include "run.h"
 #include "stdlib_list.h"
@@ -55,6 +61,8 @@ struct drv {
 	struct hq_hooks hooks;
 	struct hq_output *out;
 	struct hq_pcapw *pw;
+	struct hq_anon *anon;
+	struct hq_metrics *metrics;
 	struct hq_run run;
 	char *vlog_tail;
 };
@@ -89,8 +97,37 @@ void driver_version(FILE *f)
 	        libbpf_major_version(), libbpf_minor_version());
 }
 
+/* An installed hdrq (PREFIX/bin/hdrq) uses PREFIX/share/hdrq/stdlib when
+ * HDRQ_STDLIB is not set, wherever PREFIX was moved (DESTDIR, a tarball):
+ * proto_stdlib_dir() reads HDRQ_STDLIB first, so it is set here. A binary in
+ * the build tree has no such directory beside it and falls back to the
+ * source tree's stdlib, then to the configured install prefix. */
+static void drv_stdlib_beside_binary(void)
+{
+	char exe[4096], dir[4096 + 32];
+	const char *env = getenv("HDRQ_STDLIB");
+	if (env && *env)
+		return;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	snprintf(dir, sizeof(dir), "%s/../share/hdrq/stdlib", exe);
+	char proto[sizeof(dir) + 8];
+	snprintf(proto, sizeof(proto), "%s/proto", dir);
+	char *real = realpath(dir, NULL);
+	if (real && sys_file_exists(proto))
+		setenv("HDRQ_STDLIB", real, 1);
+	free(real);
+}
+
 static int drv_proto(struct drv *dr)
 {
+	drv_stdlib_beside_binary();
 	const char *dir = proto_stdlib_dir();
 	if (!dir) {
 		diag_errorf(&dr->d, "cannot find the hdrq standard library (stdlib/proto); set "
@@ -180,6 +217,7 @@ static int drv_query_ifaces(struct drv *dr)
 static int drv_plan(struct drv *dr)
 {
 	struct hq_plan_opts po = {0};
+	po.rate = dr->o->rate;
 	if (dr->o->mode == HQ_MODE_RUN && dr->o->write_file) {
 		po.write_packets = true;
 		po.snaplen = dr->o->read_file ? DRV_SNAPLEN_OFFLINE : DRV_SNAPLEN_LIVE;
@@ -241,6 +279,18 @@ static int drv_check(struct drv *dr)
 	return loader_report(dr->ld, stdout, &dr->d) ? drv_fail(dr, 1) : 0;
 }
 
+static void drv_anon_keys(struct hq_run *r, const struct hq_qplan *qp, struct hq_group_dump *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		for (int k = 0; k < qp->n_keys; k++)
+			anon_slot(r->anon, &qp->keys[k], g->keys + i * qp->key_size + qp->keys[k].off);
+}
+
+static void drv_retire(struct hq_run *r, int q, const struct hq_group_row *rows, int n)
+{
+	metrics_retire(r->metrics, q, rows, n);
+}
+
 /* Output, pcap writer and ring buffer: what both kinds of run share. */
 static int drv_run_setup(struct drv *dr)
 {
@@ -264,7 +314,36 @@ static int drv_run_setup(struct drv *dr)
 	          dr->o->write_file, dr->o->read_file ? DRV_SNAPLEN_FILE_OFFLINE : DRV_SNAPLEN_LIVE,
 	          &dr->d)))
 		return drv_fail(dr, 1);
-	return ring_open(r) ? drv_fail(dr, 1) : 0;
+	r->anon = dr->anon;
+	r->anon_keys = dr->anon ? drv_anon_keys : NULL;
+	if (dr->pw && dr->anon)
+		pcapw_set_anon(dr->pw, dr->anon);
+	if (ring_open(r))
+		return drv_fail(dr, 1);
+	if (dr->o->metrics) {
+		r->offline = dr->o->read_file != NULL;
+		if (!(dr->metrics = r->metrics = metrics_start(dr->o->metrics, dr->plan, &dr->d)))
+			return drv_fail(dr, 1);
+		r->retire = drv_retire;
+		metrics_service(r->metrics, r, true);
+	}
+	return 0;
+}
+
+/* --anonymize: read the key before anything is compiled or loaded. */
+static int drv_anon(struct drv *dr)
+{
+	if (!dr->o->anon_key || dr->o->mode != HQ_MODE_RUN)
+		return 0;
+	dr->anon = anon_load(dr->o->anon_key, &dr->d);
+	return dr->anon ? 0 : drv_fail(dr, 2);
+}
+
+/* --linger: the run is over (results printed); keep answering scrapes. */
+static void drv_linger(struct drv *dr)
+{
+	if (dr->metrics && dr->o->linger && !dr->run.epipe)
+		metrics_linger(dr->metrics, &dr->run, dr->o->linger, &drv_signalled);
 }
 
 static int drv_offline(struct drv *dr)
@@ -286,6 +365,7 @@ static int drv_offline(struct drv *dr)
 		return -1;
 	if (offline_run(&dr->run, dr->o->read_file, &drv_signalled))
 		return drv_fail(dr, 1);
+	drv_linger(dr);
 	return 0;
 }
 
@@ -315,6 +395,7 @@ static int drv_live(struct drv *dr)
 		return -1;
 	if (live_run(&dr->run, &dr->hooks, &drv_signalled))
 		return drv_fail(dr, 1);
+	drv_linger(dr);
 	return 0;
 }
 
@@ -353,7 +434,7 @@ static int drv_pipeline(struct drv *dr)
 		free(s);
 		return 0;
 	}
-	if (drv_plan(dr))
+	if (drv_anon(dr) || drv_plan(dr))
 		return -1;
 	if (dr->o->mode == HQ_MODE_EMIT)
 		return drv_emit(dr);
@@ -365,6 +446,8 @@ static int drv_pipeline(struct drv *dr)
 static void drv_cleanup(struct drv *dr)
 {
 	hook_free(&dr->hooks);
+	metrics_stop(dr->metrics); /* before the maps it reads go away */
+	dr->metrics = dr->run.metrics = NULL;
 	ring_close(&dr->run);
 	free(dr->run.q_logged);
 	free(dr->run.q_next);
@@ -376,6 +459,7 @@ static void drv_cleanup(struct drv *dr)
 	if (dr->plan)
 		loader_free(dr->ld, dr->plan);
 	codegen_object_free(&dr->elf);
+	anon_free(dr->anon);
 	plan_free(dr->plan);
 	if (dr->script)
 		ast_script_free(dr->script);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "live.h"
+#include "metrics.h"
 #include "pcapw.h"
 #include "reader_ring.h"
 #include "reader_stats.h"
@@ -81,6 +82,7 @@ static int live_loop(struct hq_run *r, volatile sig_atomic_t *signalled)
 		now = live_now(r);
 		if (results_tick(r, now))
 			return -1;
+		metrics_service(r->metrics, r, false);
 		if (r->pw && now - flushed >= LIVE_PCAP_FLUSH_NS) { /* -w file readable meanwhile */
 			if (pcapw_flush(r->pw, r->d))
 				return -1;

@@ -5,14 +5,18 @@
  * it drains the ring buffer, so log records come out in frame order.
  * `every` intervals follow capture time. The kernel copies at most one page
  * minus XDP headroom and skb_shared_info into the test frame (3520 bytes on
- * x86-64); a larger frame is cut to that, keeping its wire length. */
+ * x86-64); a larger frame is cut to that, keeping its wire length.
+ * Long runs draw a progress bar on a terminal (progress.h); a --metrics
+ * scrape is answered between frames. */
 #include <errno.h>
 #include <string.h>
 
 #include <pcap/pcap.h>
 
 #include "offline.h"
+#include "metrics.h"
 #include "pcapw.h"
+#include "progress.h"
 #include "reader_ring.h"
 #include "reader_stats.h"
 #include "results.h"
@@ -78,35 +82,49 @@ static bool offline_should_stop(struct hq_run *r, volatile sig_atomic_t *signall
 	return r->opt->count && run_matched(r) >= r->opt->count;
 }
 
+/* One frame of the loop: 0 go on, 1 stop (-d reached), -1 failed. */
+static int offline_step(struct hq_run *r, const struct pcap_pkthdr *h, const u_char *data,
+                        uint64_t num, uint64_t *first_ts, uint64_t *last_ts)
+{
+	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+	if (num == 1) {
+		*first_ts = ts;
+		results_free(r);
+		if (results_start(r, ts))
+			return -1;
+	}
+	/* -d counts capture time offline */
+	if (r->opt->duration && ts > *first_ts &&
+	    ts - *first_ts >= (uint64_t)(r->opt->duration * 1e9))
+		return 1;
+	*last_ts = ts;
+	if (results_tick(r, ts))
+		return -1;
+	if (h->caplen < ETH_HLEN_MIN) {
+		r->skipped_frames++; /* the kernel refuses frames shorter than Ethernet */
+		return 0;
+	}
+	return offline_frame(r, h, data, num, ts);
+}
+
 static int offline_loop(struct hq_run *r, pcap_t *p, const char *path,
                         volatile sig_atomic_t *signalled, uint64_t *last_ts)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	uint64_t num = 0, first_ts = 0;
-	int rc = 0;
-	while (!offline_should_stop(r, signalled) && (rc = pcap_next_ex(p, &h, &data)) == 1) {
-		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
-		if (++num == 1) {
-			first_ts = ts;
-			results_free(r);
-			if (results_start(r, ts))
-				return -1;
-		}
-		/* -d counts capture time offline */
-		if (r->opt->duration && ts > first_ts &&
-		    ts - first_ts >= (uint64_t)(r->opt->duration * 1e9))
-			break;
-		*last_ts = ts;
-		if (results_tick(r, ts))
-			return -1;
-		if (h->caplen < ETH_HLEN_MIN) {
-			r->skipped_frames++; /* the kernel refuses frames shorter than Ethernet */
-			continue;
-		}
-		if (offline_frame(r, h, data, num, ts))
-			return -1;
+	int rc = 0, step = 0;
+	struct hq_progress bar;
+	progress_start(&bar, pcap_file(p), stderr, r->opt->progress);
+	while (!step && !offline_should_stop(r, signalled) &&
+	       (rc = pcap_next_ex(p, &h, &data)) == 1) {
+		progress_update(&bar, num);
+		metrics_service(r->metrics, r, false);
+		step = offline_step(r, h, data, ++num, &first_ts, last_ts);
 	}
+	progress_end(&bar);
+	if (step < 0)
+		return -1;
 	if (rc == -1)
 		diag_warning(r->d, NULL, (struct hq_span){0}, "%s: %s (after frame %llu)", path,
 		             pcap_geterr(p), (unsigned long long)num);

@@ -14,6 +14,8 @@ enum {
 	OPT_METRICS,
 	OPT_ANONYMIZE,
 	OPT_RATE,
+	OPT_LINGER,
+	OPT_PROGRESS,
 	OPT_EMIT,
 	OPT_CHECK,
 	OPT_VERSION,
@@ -32,6 +34,8 @@ static const struct option opt_long[] = {
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"anonymize", required_argument, NULL, OPT_ANONYMIZE},
     {"rate", required_argument, NULL, OPT_RATE},
+    {"linger", required_argument, NULL, OPT_LINGER},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
     {"emit", required_argument, NULL, OPT_EMIT},
     {"check", no_argument, NULL, OPT_CHECK},
     {"list-fields", optional_argument, NULL, 'l'},
@@ -55,6 +59,11 @@ void options_usage(FILE *f)
 	      "  -d, --duration SECONDS  stop after SECONDS\n"
 	      "  -o, --output FORMAT     text (default), json or csv\n"
 	      "  -f, --file SCRIPT       run the queries of a script file\n"
+	      "      --metrics ADDR:PORT serve /metrics for Prometheus while running\n"
+	      "      --linger SECONDS    keep serving --metrics for SECONDS after the run\n"
+	      "      --anonymize KEYFILE prefix-preserving anonymisation of IP addresses\n"
+	      "      --rate N            at most N log records per second per query\n"
+	      "      --progress          progress bar for -r even when stderr is no terminal\n"
 	      "      --emit KIND         compile only, to stdout: ir, asm, obj or ast\n"
 	      "      --check             load through the verifier, print instruction counts\n"
 	      "  -l, --list-fields [LAYER]  list layers and fields (with Wireshark names)\n"
@@ -115,10 +124,34 @@ static int pick(const char *arg, const char *const *names, int n)
 	return -1;
 }
 
-static int opt_not_yet(struct hq_diag *d, const char *opt)
+/* ADDR:PORT, [ADDR6]:PORT or :PORT (every address); port 0..65535 (0: a
+ * free port, printed on stderr). Only the form is checked here. */
+static int parse_listen(const char *arg)
 {
-	diag_errorf(d, "%s is not supported yet", opt);
-	return 2;
+	const char *colon = strrchr(arg, ':');
+	if (!colon || !colon[1] || strlen(colon + 1) > 5)
+		return -1;
+	for (const char *p = colon + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return -1;
+	if (atoi(colon + 1) > 65535)
+		return -1;
+	if (arg[0] == '[' && (colon == arg || colon[-1] != ']'))
+		return -1;
+	return 0;
+}
+
+/* N or N/s */
+static int parse_rate(const char *arg, uint64_t *out)
+{
+	char buf[32];
+	size_t n = strlen(arg);
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, arg, n + 1);
+	if (n > 2 && !strcmp(buf + n - 2, "/s"))
+		buf[n - 2] = '\0';
+	return parse_count(buf, out);
 }
 
 /* One option; returns 0 or an exit code. */
@@ -187,11 +220,24 @@ static int opt_one(int c, const char *arg, struct hq_options *o, struct hq_diag 
 		o->list_layer = arg;
 		return 0;
 	case OPT_METRICS:
-		return opt_not_yet(d, "--metrics");
+		if (parse_listen(arg))
+			return opt_bad(d, "--metrics", arg, "ADDR:PORT (127.0.0.1:9464, [::1]:9464, :9464)");
+		o->metrics = arg;
+		return 0;
 	case OPT_ANONYMIZE:
-		return opt_not_yet(d, "--anonymize");
+		o->anon_key = arg;
+		return 0;
 	case OPT_RATE:
-		return opt_not_yet(d, "--rate");
+		if (parse_rate(arg, &o->rate))
+			return opt_bad(d, "--rate", arg, "a positive number of records per second");
+		return 0;
+	case OPT_LINGER:
+		if (parse_duration(arg, &o->linger))
+			return opt_bad(d, "--linger", arg, "a positive number of seconds");
+		return 0;
+	case OPT_PROGRESS:
+		o->progress = true;
+		return 0;
 	}
 	return 0;
 }
@@ -239,6 +285,8 @@ static int opt_validate(struct hq_options *o, struct hq_diag *d)
 		return diag_errorf(d, "-r reads a capture; it cannot be combined with -i"), 2;
 	if (o->read_file && o->hook_set)
 		return diag_errorf(d, "--hook has no meaning with -r"), 2;
+	if (o->linger && !o->metrics)
+		return diag_errorf(d, "--linger keeps --metrics serving; give --metrics ADDR:PORT"), 2;
 	return 0;
 }
 

@@ -40,6 +40,11 @@ struct hq_options {
 	const char *script_file; /* -f */
 	enum hq_emit_kind emit;
 	const char *list_layer; /* -l LAYER, NULL: every layer */
+	const char *metrics;    /* --metrics ADDR:PORT, or NULL */
+	const char *anon_key;   /* --anonymize KEYFILE, or NULL */
+	uint64_t rate;          /* --rate N: records/s per log query, 0: none */
+	double linger;          /* --linger SECONDS: keep serving --metrics after the run */
+	bool progress;          /* --progress: force the offline progress bar */
 	char *query;            /* positional words joined by spaces, or NULL */
 };
 

@@ -35,6 +35,7 @@ struct hq_loss {
 	uint64_t packets; /* packets the program ran on */
 	uint64_t rb_drops, map_full, rate_drops, truncated;
 	uint64_t skipped_frames; /* offline: frames of another link type */
+	bool total;              /* the totals of the run (at exit), not an interval's deltas */
 };
 
 struct hq_output;

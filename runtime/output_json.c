@@ -227,6 +227,8 @@ static void out_json_loss(struct hq_output *o, const struct hq_loss *l, uint64_t
 	out_json_u64(f, "rate_limited", l->rate_drops);
 	out_json_u64(f, "truncated", l->truncated);
 	out_json_u64(f, "skipped_frames", l->skipped_frames);
+	out_json_key(f, "total");
+	fputs(l->total ? "true" : "false", f);
 	fputs("}\n", f);
 }
 

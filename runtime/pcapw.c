@@ -1,4 +1,5 @@
-/* pcapw.c — writes matching packets to a pcap file (-w) through libpcap. */
+/* pcapw.c — writes matching packets to a pcap file (-w) through libpcap,
+ * with their addresses anonymised under --anonymize (anon_packet). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 
 #include <pcap/pcap.h>
 
+#include "anon.h"
 #include "pcapw.h"
 
 #define PCAPW_RECENT 16
@@ -24,7 +26,30 @@ struct hq_pcapw {
 	uint64_t written;
 	struct pkt_id recent[PCAPW_RECENT];
 	unsigned next;
+	const struct hq_anon *anon; /* --anonymize: rewrite a copy of each packet */
+	uint8_t *copy;
+	uint32_t copy_size;
 };
+
+void pcapw_set_anon(struct hq_pcapw *w, const struct hq_anon *a)
+{
+	w->anon = a;
+}
+
+/* A writable copy of the packet, anonymised; NULL when out of memory. */
+static const uint8_t *pcapw_anon(struct hq_pcapw *w, const uint8_t *data, uint32_t caplen)
+{
+	if (caplen > w->copy_size) {
+		uint8_t *n = realloc(w->copy, caplen);
+		if (!n)
+			return NULL;
+		w->copy = n;
+		w->copy_size = caplen;
+	}
+	memcpy(w->copy, data, caplen);
+	anon_packet(w->anon, w->copy, caplen);
+	return w->copy;
+}
 
 struct hq_pcapw *pcapw_open(const char *path, unsigned snaplen, struct hq_diag *d)
 {
@@ -59,6 +84,8 @@ void pcapw_write(struct hq_pcapw *w, uint64_t ts_ns, const uint8_t *data, uint32
 	h.ts.tv_usec = (suseconds_t)(ts_ns % 1000000000u); /* nanosecond file */
 	h.caplen = caplen;
 	h.len = len < caplen ? caplen : len;
+	if (w->anon && !(data = pcapw_anon(w, data, caplen)))
+		return; /* never write an address in the clear */
 	pcap_dump((u_char *)w->dump, &h, data);
 	w->written++;
 }
@@ -106,6 +133,7 @@ int pcapw_close(struct hq_pcapw *w, struct hq_diag *d)
 	int rc = pcapw_flush(w, d);
 	pcap_dump_close(w->dump);
 	pcap_close(w->dead);
+	free(w->copy);
 	free(w->path);
 	free(w);
 	return rc;

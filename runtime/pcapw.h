@@ -21,6 +21,9 @@ void pcapw_write(struct hq_pcapw *w, uint64_t ts_ns, const uint8_t *data, uint32
 /* One ring-buffer record's packet (bytes after the record's slots). */
 void pcapw_record(struct hq_pcapw *w, const struct hq_rec_hdr *h, const uint8_t *pkt,
                   uint64_t ts_ns);
+struct hq_anon;
+/* --anonymize: every packet written from now on has its addresses rewritten. */
+void pcapw_set_anon(struct hq_pcapw *w, const struct hq_anon *a);
 uint64_t pcapw_count(const struct hq_pcapw *w);
 /* Flush to disk; -1 with an error in d if writing failed. */
 int pcapw_flush(struct hq_pcapw *w, struct hq_diag *d);

@@ -265,8 +265,11 @@ int groups_report(struct hq_run *r, int q, bool reset, bool skip_empty, uint64_t
 	int err = groups_dump(r->ld->group_fds[q], qp->key_size, qp->val_size, r->ncpus, reset, &g);
 	for (int k = 0; !err && reset && k < qp->n_distinct; k++)
 		err = map_clear(r->ld->distinct_fds[q][k]);
-	if (!err)
+	if (!err) {
+		if (r->anon_keys)
+			r->anon_keys(r, qp, &g);
 		err = groups_table(qp, &g, r->ncpus, &t);
+	}
 	if (err) {
 		groups_dump_free(&g);
 		diag_errorf(r->d, "cannot read the groups of query %s (map %s): %s",
@@ -275,6 +278,8 @@ int groups_report(struct hq_run *r, int q, bool reset, bool skip_empty, uint64_t
 	}
 	if (t.n || !skip_empty)
 		r->out->ops->group_table(r->out, qp, t.rows, t.n, interval_ts);
+	if (reset && r->retire)
+		r->retire(r, q, t.rows, t.n);
 	int n = t.n;
 	groups_table_free(&t);
 	groups_dump_free(&g);

@@ -1,10 +1,14 @@
 /* reader_ring.c — consumes hq_events: validation of each record against
- * the plan, dispatch to the output and the pcap writer, limit and -c. */
+ * the plan, anonymisation of its address fields (--anonymize, on a copy:
+ * the ring is read-only), dispatch to the output and the pcap writer, limit
+ * and -c. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/libbpf.h>
 
+#include "anon.h"
 #include "pcapw.h"
 #include "reader_ring.h"
 #include "sys.h"
@@ -31,6 +35,25 @@ static bool ring_budget_spent(struct hq_run *r)
 	return sys_mono_ns() > r->rb_deadline;
 }
 
+/* --anonymize: a writable copy of the record with its addresses rewritten
+ * (the packet bytes are rewritten by the pcap writer). NULL: out of memory. */
+static void *ring_anon(struct hq_run *r, const struct hq_qplan *qp, const void *data, size_t size)
+{
+	if (size > r->rec_buf_size) {
+		uint8_t *n = realloc(r->rec_buf, size);
+		if (!n)
+			return NULL;
+		r->rec_buf = n;
+		r->rec_buf_size = size;
+	}
+	memcpy(r->rec_buf, data, size);
+	const uint8_t *present = r->rec_buf + sizeof(struct hq_rec_hdr);
+	for (int i = 0; i < qp->n_fields; i++)
+		if (value_present(present, qp->fields[i].present_bit))
+			anon_slot(r->anon, &qp->fields[i], r->rec_buf + qp->fields[i].off);
+	return r->rec_buf;
+}
+
 static void ring_handle(struct hq_run *r, void *data, size_t size)
 {
 	const struct hq_rec_hdr *h = data;
@@ -46,6 +69,11 @@ static void ring_handle(struct hq_run *r, void *data, size_t size)
 	r->frame_matched = true;
 	if (r->stop)
 		return;
+	if (r->anon && !(data = ring_anon(r, qp, data, size))) {
+		r->bad_records++;
+		return;
+	}
+	h = data;
 	uint64_t ts = r->offline ? h->ts_ns : h->ts_ns + (uint64_t)r->wall_off;
 	if (r->pw && !r->offline)
 		pcapw_record(r->pw, h, (const uint8_t *)data + qp->rec_size, ts);
@@ -107,6 +135,9 @@ void ring_close(struct hq_run *r)
 {
 	ring_buffer__free(r->rb);
 	r->rb = NULL;
+	free(r->rec_buf);
+	r->rec_buf = NULL;
+	r->rec_buf_size = 0;
 }
 
 bool ring_limits_reached(const struct hq_run *r)

@@ -1,5 +1,6 @@
 /* reader_stats.c — reads hq_stats (PERCPU_ARRAY of u64) and sums it. */
 #include <stdlib.h>
+#include <string.h>
 
 #include <bpf/bpf.h>
 
@@ -25,6 +26,7 @@ uint64_t stats_query(struct hq_run *r, int q)
 
 void stats_loss(struct hq_run *r, struct hq_loss *l)
 {
+	memset(l, 0, sizeof(*l));
 	l->packets = stats_sum(r, HQ_STAT_PACKETS);
 	l->rb_drops = stats_sum(r, HQ_STAT_RB_DROPS);
 	l->map_full = stats_sum(r, HQ_STAT_MAP_FULL);

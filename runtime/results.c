@@ -95,6 +95,7 @@ int results_final(struct hq_run *r, uint64_t now)
 	}
 	struct hq_loss total;
 	stats_loss(r, &total);
+	total.total = true;
 	r->out->ops->loss(r->out, &total, now);
 	r->out->ops->flush(r->out);
 	return rc;

@@ -18,6 +18,10 @@
 
 struct ring_buffer;
 struct hq_pcapw;
+struct hq_anon;
+struct hq_metrics;
+struct hq_group_dump;
+struct hq_group_row;
 
 struct hq_run {
 	const struct hq_options *opt;
@@ -25,6 +29,15 @@ struct hq_run {
 	struct hq_output *out;
 	struct hq_loaded *ld;
 	struct hq_pcapw *pw; /* -w, or NULL */
+	struct hq_anon *anon;       /* --anonymize, or NULL */
+	struct hq_metrics *metrics; /* --metrics, or NULL */
+	uint8_t *rec_buf;           /* --anonymize: a log record's writable copy */
+	size_t rec_buf_size;
+	/* Hooks of the group reader (NULL: none), set by the driver so that the
+	 * reader needs neither anon.c nor metrics.c: rewrite the address keys of
+	 * a dump (--anonymize), and hand rows read with a reset to --metrics. */
+	void (*anon_keys)(struct hq_run *r, const struct hq_qplan *qp, struct hq_group_dump *g);
+	void (*retire)(struct hq_run *r, int q, const struct hq_group_row *rows, int n);
 	struct hq_diag *d;
 	int ncpus;
 	bool offline;

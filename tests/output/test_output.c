@@ -805,7 +805,7 @@ static void test_loss(void)
 	struct hq_plan plan = {0};
 	struct hq_loss none = {.packets = 1000};
 	struct hq_loss some = {.packets = 5000, .rb_drops = 12, .map_full = 3, .truncated = 1};
-	struct hq_loss all = {1, 2, 3, 4, 5, 6};
+	struct hq_loss all = {1, 2, 3, 4, 5, 6, true};
 	struct cap c;
 
 	cap_open(&c, HQ_FMT_TEXT, &plan);
@@ -837,10 +837,10 @@ static void test_loss(void)
 	CHECK(c.out,
 	      "{\"type\":\"loss\",\"ts\":\"2026-11-29T07:53:00.123456789Z\",\"packets\":1000,"
 	      "\"ringbuf_drops\":0,\"map_full\":0,\"rate_limited\":0,\"truncated\":0,"
-	      "\"skipped_frames\":0}\n"
+	      "\"skipped_frames\":0,\"total\":false}\n"
 	      "{\"type\":\"loss\",\"ts\":\"2026-11-29T07:53:00.123456789Z\",\"packets\":1,"
 	      "\"ringbuf_drops\":2,\"map_full\":3,\"rate_limited\":4,\"truncated\":5,"
-	      "\"skipped_frames\":6}\n");
+	      "\"skipped_frames\":6,\"total\":true}\n");
 	CHECK(c.err, "");
 	cap_free(&c);
 
@@ -868,7 +868,7 @@ static void emit_json(void)
 	uint8_t hkey[16] = {0}, rec[512];
 	struct hq_group_row hrow = {hkey, hv};
 	struct grp_data d;
-	struct hq_loss loss = {100, 1, 2, 3, 4, 5};
+	struct hq_loss loss = {100, 1, 2, 3, 4, 5, true};
 	struct hq_output *o = output_new(HQ_FMT_JSON, &plan, stdout, stderr);
 
 	fx_log(&qp[0], &fx[0], "q1", 0, log4_fields, 12);

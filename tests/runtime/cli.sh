@@ -40,7 +40,7 @@ lines() { wc -l <"$TMP/out" | tr -d ' '; }
 # --- usage (exit 2), no privileges needed ---------------------------------------
 expect 2 "no query given" - -- -i lo
 expect 2 "invalid argument 'x' for -c" - -- -c x ip
-expect 2 "--metrics is not supported yet" - -- --metrics :9100 ip
+expect 2 "invalid argument '9100' for --metrics" - -- --metrics 9100 ip
 expect 2 "unknown option --nope" - -- --nope ip
 expect 2 "no interface to watch" - -- ip
 expect 2 "unknown field ip.srcc; did you mean ip.src?" - -- -r "$FLAGS" 'ip group by ip.srcc'
