@@ -176,6 +176,9 @@ struct cg_val cg_field(struct cg *cg, const struct hq_field *f);
 struct cg_val cg_expr(struct cg *cg, const struct hq_query *q, const struct hq_expr *e);
 LLVMValueRef cg_truth(struct cg *cg, struct cg_val v); /* i1 */
 
+/* cg_str.c: string predicates against a literal (NULL if not applicable) */
+LLVMValueRef cg_str_pred(struct cg *cg, enum hq_op op, struct cg_val v, const char *lit);
+
 /* cg_action.c: per-query actions */
 void cg_query(struct cg *cg, const struct hq_qplan *qp);
 bool cg_query_in_hook(struct cg *cg, const struct hq_qplan *qp);

@@ -114,8 +114,25 @@ static LLVMValueRef cg_ordered(struct cg *cg, enum hq_op op, LLVMValueRef a, LLV
 	return LLVMBuildICmp(cg->b, p, a, b, "");
 }
 
+/* a string field against a string literal, either way round */
+static struct cg_val cg_str_compare(struct cg *cg, const struct hq_query *q, const struct hq_expr *e)
+{
+	const struct hq_expr *fe = e->lhs->kind == HQ_EX_STR ? e->rhs : e->lhs;
+	const struct hq_expr *lit = fe == e->lhs ? e->rhs : e->lhs;
+	LLVMValueRef r = NULL;
+	if (lit->kind == HQ_EX_STR && (fe == e->lhs || e->op == HQ_OP_EQ || e->op == HQ_OP_NE))
+		r = cg_str_pred(cg, e->op, cg_expr(cg, q, fe), lit->u.str);
+	if (!r) {
+		cg_unsupported(cg, q, e->span, "comparing two string fields");
+		r = LLVMConstInt(cg->i1, 0, 0);
+	}
+	return cg_bool(cg, r);
+}
+
 static struct cg_val cg_compare(struct cg *cg, const struct hq_query *q, const struct hq_expr *e)
 {
+	if (e->lhs->type == HQ_T_STR || e->rhs->type == HQ_T_STR)
+		return cg_str_compare(cg, q, e);
 	struct cg_val x = cg_expr(cg, q, e->lhs), y = cg_expr(cg, q, e->rhs);
 	LLVMValueRef both = LLVMBuildAnd(cg->b, x.present, y.present, "");
 	LLVMValueRef r;
@@ -226,6 +243,9 @@ static struct cg_val cg_binary(struct cg *cg, const struct hq_query *q, const st
 	case HQ_OP_BAND:
 	case HQ_OP_BOR:
 		return cg_bitwise(cg, q, e);
+	case HQ_OP_CONTAINS:
+	case HQ_OP_STARTSWITH:
+		return cg_str_compare(cg, q, e);
 	case HQ_OP_EQ:
 	case HQ_OP_NE:
 	case HQ_OP_LT:
