@@ -82,6 +82,7 @@ struct cg {
 	unsigned scratch_layers_off; /* 4 x u64 per layer: start, next, ok, kids */
 	unsigned scratch_vars_off;   /* 2 x u64 per walker output: present, value */
 	unsigned scratch_flow_off;   /* 48 bytes: a flow key + value being built */
+	unsigned scratch_hw_off;     /* 24 bytes: TC's VLAN tag metadata (cg_tc_vlan.c) */
 
 	/* per function */
 	enum cg_hook hook;

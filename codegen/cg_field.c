@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "cg_walk.h"
 
 /* Temporaries that carry a value out of a conditional block. */
 struct cg_tmp {
@@ -251,5 +252,7 @@ struct cg_val cg_field(struct cg *cg, const struct hq_field *f)
 		pre = LLVMBuildAnd(cg->b, pre, cg_when(cg, f), "");
 	if (f->src == HQ_FS_WALKER)
 		return cg_field_walker(cg, f, pre);
+	if (cg_tc_vlan_covers(cg, f))
+		return cg_tc_vlan_field(cg, f, cg_field_fixed(cg, f, pre));
 	return cg_field_fixed(cg, f, pre);
 }

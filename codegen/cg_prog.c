@@ -142,6 +142,7 @@ static void cg_prologue(struct cg *cg)
 		cg->ts_ns = cg_offline_or(cg, offline, offsetof(struct hq_meta, ts_ns),
 					  cg_helper(cg, BPF_FUNC_ktime_get_ns, cg->i64, NULL, 0));
 	cg->pkt_num = cg->plan->need_pkt_num ? cg_pkt_number(cg, offline) : NULL;
+	cg_tc_vlan_prologue(cg);
 	/* offline frames cut by the snap length: application layers are not
 	 * decoded from them (tshark does not either) */
 	LLVMValueRef cut = LLVMBuildICmp(cg->b, LLVMIntULT,

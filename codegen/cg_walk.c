@@ -120,25 +120,39 @@ static void cg_vlan_type(struct cg *cg, const struct hq_layer *l, LLVMValueRef t
 	cg_var_set(cg, cg_var(cg, l, "type"), is_type, t);
 }
 
+/* The tag's EtherType sits 2 bytes into the tag, or — when TC's kernel
+ * took the outer tag out (cg_tc_vlan.c) — where eth.type was: 2 bytes
+ * before the layer start. An inner tag follows right after. */
 static void cg_walk_vlan(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
 			 struct cg_hdr h)
 {
-	LLVMValueRef start = h.p;
-	LLVMValueRef t1 = cg_load_be(cg, cg_gepc(cg, start, 2), 2);
+	LLVMValueRef hw = cg_tc_vlan_hw(cg);
+	LLVMValueRef tpos = LLVMBuildSelect(cg->b, hw, LLVMBuildSub(cg->b, h.off, cg_const64(cg, 2), ""),
+					    LLVMBuildAdd(cg->b, h.off, cg_const64(cg, 2), ""), "");
+	cg_vstore(cg, W_IN, tpos);
+	LLVMValueRef tp = cg_gep(cg, cg->data, cg_clampc(cg, cg_vload(cg, W_IN), CG_MAX_OFF));
+	LLVMBasicBlockRef have = cg_if(cg, cg_in_bounds(cg, tp, 2), "vlan_type");
+	LLVMValueRef t1 = cg_load_be(cg, tp, 2);
 	cg_vlan_type(cg, l, t1);
+	cg_layer_put(cg, l, CG_NEXT, LLVMBuildAdd(cg->b, cg_vload(cg, W_IN), cg_const64(cg, 2), ""));
+	/* an inner tag: TCI and EtherType right after */
+	LLVMValueRef inner = cg_gep(cg, cg->data,
+				    cg_clampc(cg, LLVMBuildAdd(cg->b, cg_vload(cg, W_IN), cg_const64(cg, 2), ""),
+					      CG_MAX_OFF));
 	LLVMValueRef stacked = LLVMBuildOr(cg->b, cg_eqc(cg, t1, 0x8100), cg_eqc(cg, t1, 0x88a8), "");
-	stacked = LLVMBuildAnd(cg->b, stacked, cg_in_bounds(cg, start, 8), "");
+	stacked = LLVMBuildAnd(cg->b, stacked, cg_in_bounds(cg, inner, 4), "");
 	LLVMBasicBlockRef cont = cg_if(cg, stacked, "qinq");
-	LLVMValueRef tci = cg_load_be(cg, cg_gepc(cg, start, 4), 2);
+	LLVMValueRef tci = cg_load_be(cg, inner, 2);
 	cg_set(cg, l, "inner_id", LLVMBuildAnd(cg->b, tci, cg_const64(cg, 0xfff), ""));
 	cg_set(cg, l, "inner_pcp", LLVMBuildLShr(cg->b, tci, cg_const64(cg, 13), ""));
 	cg_set(cg, l, "inner_dei",
 	       LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, tci, cg_const64(cg, 12), ""),
 			    cg_const64(cg, 1), ""));
-	cg_vlan_type(cg, l, cg_load_be(cg, cg_gepc(cg, start, 6), 2));
-	cg_layer_put(cg, l, CG_NEXT,
-		     LLVMBuildAdd(cg->b, h.off, cg_const64(cg, 8), ""));
+	cg_vlan_type(cg, l, cg_load_be(cg, cg_gepc(cg, inner, 2), 2));
+	cg_layer_put(cg, l, CG_NEXT, LLVMBuildAdd(cg->b, cg_vload(cg, W_IN), cg_const64(cg, 6), ""));
 	cg_endif(cg, cont);
+	cg_endif(cg, have);
+	(void)st;
 }
 
 /* ---- ip6_ext: bounded walk over IPv6 extension headers ---------------- */

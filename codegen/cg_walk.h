@@ -31,6 +31,12 @@ void cg_loop(struct cg *cg, unsigned n, cg_loop_body body, void *arg);
 /* all slots to 0 (ST_RUN) */
 void cg_walk_init(struct cg *cg);
 
+/* cg_tc_vlan.c: outer VLAN tags in TC's skb metadata */
+void cg_tc_vlan_prologue(struct cg *cg);
+LLVMValueRef cg_tc_vlan_hw(struct cg *cg);
+bool cg_tc_vlan_covers(struct cg *cg, const struct hq_field *f);
+struct cg_val cg_tc_vlan_field(struct cg *cg, const struct hq_field *f, struct cg_val from_pkt);
+
 void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h,
 		       LLVMValueRef plen);
 void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
