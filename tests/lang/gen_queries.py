@@ -51,7 +51,8 @@ CONSTS = {
     "arp.op": ["request", "reply"], "dns.qtype": ["a", "AAAA", "ptr", "mx"],
     "dns.rcode": ["noerror", "nxdomain"],
 }
-STRINGS = False  # string comparisons: "not supported yet" in codegen (see report)
+STRINGS = os.environ.get("HQ_GEN_STRINGS", "1") == "1"  # string predicates (codegen c0761be)
+WORDS = ["GET", "POST", "HTTP/1.1", "example.com", "www", "/index.html", "a", ".org"]
 
 
 class Gen:
@@ -128,8 +129,15 @@ class Gen:
         return "%s %s %d" % (n, self.pick(["==", "!=", "<", "<=", ">", ">="]), self.num(full))
 
     def atom(self, layer):
-        full = self.pick(self.fields_for(layer, ["uint", "bool", "ip4", "ip6", "inet", "mac"]))
+        types = ["uint", "bool", "ip4", "ip6", "inet", "mac"] + (["str"] if STRINGS else [])
+        full = self.pick(self.fields_for(layer, types))
         t, n = self.f[full]["type"], self.name(full, layer)
+        if t == "str":
+            w = [x for x in WORDS if len(x) <= 16]
+            op = self.pick(["==", "!=", "contains", "startswith", "in"])
+            if op == "in":
+                return "%s in {%s}" % (n, ", ".join('"%s"' % x for x in self.r.sample(w, 2)))
+            return '%s %s "%s"' % (n, op, self.pick(w))
         if t == "bool":
             return self.pick([n, "%s == %d" % (n, self.r.randint(0, 1)), "not %s" % n])
         if t == "uint":
