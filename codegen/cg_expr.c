@@ -197,6 +197,11 @@ static LLVMValueRef cg_in_item(struct cg *cg, const struct hq_query *q, struct c
 	}
 	if (it->kind == HQ_EX_CIDR4 || it->kind == HQ_EX_CIDR6)
 		return cg_in_cidr(cg, v, it);
+	if (it->kind == HQ_EX_STR) {
+		LLVMValueRef r = cg_str_pred(cg, HQ_OP_EQ, v, it->u.str);
+		if (r)
+			return r;
+	}
 	return cg_eq(cg, v, cg_expr(cg, q, it));
 }
 

@@ -164,6 +164,13 @@ void cg_memcpy(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, unsigned n)
 int cg_unsupported(struct cg *cg, const struct hq_query *q, struct hq_span span, const char *what)
 {
 	cg->error = true;
+	/* each query is generated once per program: say it once */
+	for (int i = 0; i < cg->d->n; i++) {
+		const struct hq_diag_entry *e = &cg->d->entries[i];
+		if (e->span.line == span.line && e->span.col == span.col &&
+		    e->src == (q ? q->src : NULL))
+			return -1;
+	}
 	return diag_error(cg->d, q ? q->src : NULL, span, "%s is not supported yet", what);
 }
 

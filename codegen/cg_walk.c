@@ -300,6 +300,28 @@ LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueR
 	return rem;
 }
 
+/* i1: the frame holds all of the IP payload its header declares (tshark
+ * hands no application dissector a payload that the frame cut short) */
+LLVMValueRef cg_l3_complete(struct cg *cg)
+{
+	LLVMValueRef all = cg_i1(cg, 1);
+	static const char *const lens[][3] = {{"ip", "ip.len", NULL}, {"ip6", "ip6.plen", "40"}};
+	for (int i = 0; i < 2; i++) {
+		const struct hq_layer *l = proto_layer(cg->proto, lens[i][0]);
+		const struct hq_field *f = proto_field(cg->proto, lens[i][1]);
+		if (!l || !f || !cg->layers[l->index].parsed)
+			continue;
+		struct cg_val v = cg_field(cg, f);
+		LLVMValueRef end = LLVMBuildAdd(cg->b, cg_layer_get(cg, l, CG_START), v.a, "");
+		if (lens[i][2])
+			end = LLVMBuildAdd(cg->b, end, cg_const64(cg, 40), "");
+		LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntULE, end, cg->wire_len, "");
+		LLVMValueRef here = LLVMBuildAnd(cg->b, cg_layer_ok(cg, l), v.present, "");
+		all = LLVMBuildAnd(cg->b, all, LLVMBuildOr(cg->b, LLVMBuildNot(cg->b, here, ""), fits, ""), "");
+	}
+	return all;
+}
+
 /* ---- l4len: payload length of UDP/ICMP-like layers -------------------- */
 
 static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,

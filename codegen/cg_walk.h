@@ -15,6 +15,7 @@ LLVMValueRef cg_eqc(struct cg *cg, LLVMValueRef v, uint64_t c);
 void cg_set(struct cg *cg, const struct hq_layer *l, const char *key, LLVMValueRef v);
 LLVMValueRef cg_get(struct cg *cg, const struct hq_layer *l, const char *key,
 		    LLVMValueRef *present);
+LLVMValueRef cg_l3_complete(struct cg *cg);
 /* bytes from the start of an upper layer to the end of the IP payload */
 LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueRef *ok);
 

@@ -45,14 +45,50 @@ static void cg_dns_byte(struct cg *cg, void *arg)
 	LLVMValueRef full = LLVMBuildICmp(cg->b, LLVMIntUGE, o, cg_const64(cg, d->out->size - 1), "");
 	LLVMBasicBlockRef lenb = cg_block(cg, "dns_len"), chr = cg_block(cg, "dns_chr");
 	LLVMBuildCondBr(cg->b, cg_eqc(cg, rem, 0), lenb, chr);
-	/* inside a label: copy one byte */
+	/* inside a label: copy one byte, escaped as tshark shows it — C escapes
+	 * for 0x07..0x0d, three octal digits for other controls and 0x7f;
+	 * bytes from 0x80 stay as they are */
 	LLVMPositionBuilderAtEnd(cg->b, chr);
-	LLVMBasicBlockRef put = cg_block(cg, "dns_put");
-	LLVMBuildCondBr(cg->b, full, fail, put);
+	LLVMValueRef cesc = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, c, cg_const64(cg, 7), ""),
+					 LLVMBuildICmp(cg->b, LLVMIntULE, c, cg_const64(cg, 13), ""), "");
+	LLVMValueRef esc = LLVMBuildOr(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, c, cg_const64(cg, 0x20), ""),
+				       cg_eqc(cg, c, 0x7f), "");
+	LLVMValueRef need = LLVMBuildSelect(cg->b, esc, cg_const64(cg, 4), cg_const64(cg, 1), "");
+	need = LLVMBuildSelect(cg->b, cesc, cg_const64(cg, 2), need, "");
+	LLVMValueRef room = LLVMBuildICmp(cg->b, LLVMIntULE, LLVMBuildAdd(cg->b, o, need, ""),
+					  cg_const64(cg, d->out->size - 1), "");
+	LLVMBasicBlockRef put = cg_block(cg, "dns_put"), oct = cg_block(cg, "dns_oct"),
+			  plain = cg_block(cg, "dns_plain");
+	LLVMBuildCondBr(cg->b, room, put, fail);
 	LLVMPositionBuilderAtEnd(cg->b, put);
-	cg_put_char(cg, d->out, o, c);
-	cg_vstore(cg, W_OUT, LLVMBuildAdd(cg->b, o, cg_const64(cg, 1), ""));
+	cg_vstore(cg, W_OUT, LLVMBuildAdd(cg->b, o, need, ""));
 	cg_vstore(cg, W_REM, LLVMBuildSub(cg->b, rem, cg_const64(cg, 1), ""));
+	LLVMBuildCondBr(cg->b, LLVMBuildOr(cg->b, esc, cesc, ""), oct, plain);
+	LLVMPositionBuilderAtEnd(cg->b, plain);
+	cg_put_char(cg, d->out, o, c);
+	LLVMBuildBr(cg->b, next);
+	LLVMPositionBuilderAtEnd(cg->b, oct);
+	cg_put_char(cg, d->out, o, cg_const64(cg, '\\'));
+	/* "abtnvfr" indexed by c - 7, packed in one word */
+	uint64_t letters = 0;
+	memcpy(&letters, "abtnvfr", 7);
+	LLVMValueRef sh = LLVMBuildShl(cg->b, LLVMBuildSub(cg->b, c, cg_const64(cg, 7), ""),
+				       cg_const64(cg, 3), "");
+	LLVMValueRef letter = LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, cg_const64(cg, letters),
+							       LLVMBuildAnd(cg->b, sh, cg_const64(cg, 63), ""), ""),
+					   cg_const64(cg, 0xff), "");
+	LLVMBasicBlockRef cb = cg_block(cg, "dns_cesc"), ob = cg_block(cg, "dns_octal");
+	LLVMBuildCondBr(cg->b, cesc, cb, ob);
+	LLVMPositionBuilderAtEnd(cg->b, cb);
+	cg_put_char(cg, d->out, LLVMBuildAdd(cg->b, o, cg_const64(cg, 1), ""), letter);
+	LLVMBuildBr(cg->b, next);
+	LLVMPositionBuilderAtEnd(cg->b, ob);
+	for (int k = 0; k < 3; k++) {
+		LLVMValueRef dig = LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, c, cg_const64(cg, 6 - 3 * k), ""),
+						cg_const64(cg, 7), "");
+		cg_put_char(cg, d->out, LLVMBuildAdd(cg->b, o, cg_const64(cg, k + 1), ""),
+			    LLVMBuildAdd(cg->b, dig, cg_const64(cg, '0'), ""));
+	}
 	LLVMBuildBr(cg->b, next);
 	/* a length byte: 0 ends the name, 0xc0 is a pointer (not followed) */
 	LLVMPositionBuilderAtEnd(cg->b, lenb);
@@ -97,6 +133,7 @@ static void cg_dns_needs_udp_room(struct cg *cg, const struct hq_layer *l, struc
 				       cg_i1(cg, 1), "");
 	ok = LLVMBuildOr(cg->b, ok, LLVMBuildAnd(cg->b, v.present, room, ""), "");
 	ok = LLVMBuildAnd(cg->b, ok, LLVMBuildNot(cg->b, cg_truncated(cg), ""), "");
+	ok = LLVMBuildAnd(cg->b, ok, cg_l3_complete(cg), "");
 	cg_set_flag(cg, st->ok, ok);
 	cg_set_flag(cg, st->kids_ok, LLVMBuildAnd(cg->b, ok, cg_flag(cg, st->kids_ok), ""));
 }
@@ -305,7 +342,9 @@ void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, 
 {
 	LLVMValueRef base = h.off;
 	LLVMBasicBlockRef whole = cg_block(cg, "http_whole"), cut = cg_block(cg, "http_cut");
-	LLVMBuildCondBr(cg->b, cg_truncated(cg), cut, whole);
+	LLVMValueRef cut_short = LLVMBuildOr(cg->b, cg_truncated(cg),
+					     LLVMBuildNot(cg->b, cg_l3_complete(cg), ""), "");
+	LLVMBuildCondBr(cg->b, cut_short, cut, whole);
 	LLVMPositionBuilderAtEnd(cg->b, cut);
 	cg_set_flag(cg, st->ok, cg_i1(cg, 0));
 	cg_set_flag(cg, st->kids_ok, cg_i1(cg, 0));

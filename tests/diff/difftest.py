@@ -350,7 +350,10 @@ def equal(m, hv, tv):
     if k in ("first_of", "last_of"):
         return generic(hv) == generic(tv)
     if k == "str":
-        h, t = str(hv), unescape_tshark(tv)
+        # DNS names: hdrq writes tshark's own escapes (\ooo for bytes outside
+        # 0x20..0x7e), so the text is compared as tshark prints it
+        h = str(hv)
+        t = tv if m.fields[0] == "dns.qry.name" else unescape_tshark(tv)
         if "\x00" in t:
             t = t[:t.index("\x00")]
         if m.fields[0] == "dns.qry.name":

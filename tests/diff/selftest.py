@@ -42,7 +42,7 @@ def fake(path, mpath):
                 elif k == "mac":
                     rec[hq] = v.upper()
                 elif k == "str":
-                    t = difftest.unescape_tshark(v)
+                    t = v if m.fields[0] == "dns.qry.name" else difftest.unescape_tshark(v)
                     if m.fields[0] == "dns.qry.name" and t == "<Root>":
                         t = ""
                     if m.max_len:
