@@ -9,6 +9,7 @@ PKGS=(
   llvm-19-dev clang-19 libclang-rt-19-dev
   libbpf-dev libelf-dev zlib1g-dev libzstd-dev libpcap-dev
   bpftool iproute2 tshark python3-scapy jq
+  bpftrace valgrind
 )
 
 missing=()

@@ -1,0 +1,223 @@
+/* common.h — shared parsing for the hand-written reference XDP programs
+ * (bench/reference/qNN.c), the baseline hdrq's generated code is measured
+ * against. Written the way an experienced BPF programmer would: the header
+ * cursor idiom, bounded unrolled walks over VLAN tags, IPv4 options and IPv6
+ * extension headers, transport parsed only for unfragmented IP (as hdrq and
+ * tshark without reassembly do), and the same per-CPU counters hdrq keeps
+ * (packets seen, packets matched), so that both sides do the same work.
+ */
+#ifndef HQ_BENCH_COMMON_H
+#define HQ_BENCH_COMMON_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* [0] packets the program ran on, [1] packets the query matched */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void stat_inc(__u32 i)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &i);
+
+	if (v)
+		*v += 1;
+}
+
+struct icmphdr {
+	__u8 type, code;
+	__be16 csum;
+	__be16 id, seq;
+};
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct pkt {
+	void *data, *end;
+	__u32 len;
+	__u16 l3proto;	   /* EtherType after the VLAN tags */
+	__u8 nvlan;
+	__u16 vid, inner_vid;
+	__u8 pcp, dei;
+	struct iphdr *ip;  /* set for IPv4 */
+	struct ipv6hdr *ip6;
+	__u8 ttl;	   /* TTL or hop limit */
+	__u8 proto;	   /* upper-layer protocol (after IPv6 extension headers) */
+	void *l4;	   /* transport header: unfragmented only, whole header in frame */
+};
+
+/* Ethernet, up to two VLAN tags, IPv4 (with options) or IPv6 (up to six
+ * extension headers), and the transport header's start. Returns 0 when the
+ * frame has no complete Ethernet header. */
+static __always_inline int parse(struct xdp_md *ctx, struct pkt *p)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	void *cur;
+	__u16 type;
+	int i;
+
+	__builtin_memset(p, 0, sizeof(*p));
+	p->data = data;
+	p->end = end;
+	p->len = end - data;
+	if ((void *)(eth + 1) > end)
+		return 0;
+	type = eth->h_proto;
+	cur = eth + 1;
+#pragma unroll
+	for (i = 0; i < 2; i++) {
+		struct vlan_hdr *v = cur;
+
+		if (type != bpf_htons(ETH_P_8021Q) && type != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(v + 1) > end)
+			return 1;
+		if (i == 0) {
+			__u16 tci = bpf_ntohs(v->tci);
+
+			p->vid = tci & 0xfff;
+			p->pcp = tci >> 13;
+			p->dei = (tci >> 12) & 1;
+		} else {
+			p->inner_vid = bpf_ntohs(v->tci) & 0xfff;
+		}
+		p->nvlan++;
+		type = v->proto;
+		cur = v + 1;
+	}
+	p->l3proto = bpf_ntohs(type);
+	if (type == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = cur;
+		__u32 hl;
+
+		if ((void *)(ip + 1) > end || ip->version != 4 || ip->ihl < 5)
+			return 1;
+		p->ip = ip;
+		p->ttl = ip->ttl;
+		p->proto = ip->protocol;
+		hl = ip->ihl * 4;
+		if (ip->frag_off & bpf_htons(0x3fff))
+			return 1;
+		if (cur + hl > end)
+			return 1;
+		p->l4 = cur + hl;
+	} else if (type == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = cur;
+		__u8 nh;
+
+		if ((void *)(ip6 + 1) > end || ip6->version != 6)
+			return 1;
+		p->ip6 = ip6;
+		p->ttl = ip6->hop_limit;
+		nh = ip6->nexthdr;
+		cur = ip6 + 1;
+#pragma unroll
+		for (i = 0; i < 6; i++) {
+			__u8 *h = cur;
+
+			if (nh != 0 && nh != 43 && nh != 44 && nh != 60 && nh != 51)
+				break;
+			if ((void *)(h + 8) > end)
+				return 1;
+			if (nh == 44) {
+				/* fragment: transport only in an atomic fragment */
+				if ((h[2] << 8 | h[3]) & 0xfff9)
+					return 1;
+				cur = h + 8;
+			} else if (nh == 51) {
+				cur = h + (h[1] + 2) * 4;
+			} else {
+				cur = h + (h[1] + 1) * 8;
+			}
+			nh = h[0];
+		}
+		p->proto = nh;
+		p->l4 = cur;
+	}
+	return 1;
+}
+
+static __always_inline struct tcphdr *tcp_of(struct pkt *p)
+{
+	struct tcphdr *t = p->l4;
+
+	if (!t || p->proto != IPPROTO_TCP || (void *)(t + 1) > p->end || t->doff < 5)
+		return NULL;
+	return t;
+}
+
+static __always_inline struct udphdr *udp_of(struct pkt *p)
+{
+	struct udphdr *u = p->l4;
+
+	if (!u || p->proto != IPPROTO_UDP || (void *)(u + 1) > p->end)
+		return NULL;
+	return u;
+}
+
+/* Header of each ring-buffer record, as hdrq's (plan.h struct hq_rec_hdr). */
+struct rec_hdr {
+	__u32 query, cap_len;
+	__u64 ts_ns, num;
+	__u32 ifindex, wire_len, dir, pad;
+};
+
+static __always_inline void rec_hdr_fill(struct rec_hdr *h, struct xdp_md *ctx, struct pkt *p)
+{
+	h->query = 0;
+	h->cap_len = 0;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->num = 0;
+	h->ifindex = ctx->ingress_ifindex;
+	h->wire_len = p->len;
+	h->dir = 0;
+	h->pad = 0;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+#define GROUP_MAP(name, K, V)                                                                      \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);                                            \
+		__uint(max_entries, 65536);                                                        \
+		__type(key, K);                                                                    \
+		__type(value, V);                                                                  \
+	} name SEC(".maps")
+
+/* Find the group's per-CPU value, creating it (zeroed) on first sight. */
+#define GROUP_VALUE(map, keyp, V)                                                                  \
+	({                                                                                         \
+		V *_v = bpf_map_lookup_elem(&map, keyp);                                           \
+		if (!_v) {                                                                         \
+			static V _z; /* .bss: zeroed, off the 512-byte stack */                \
+			bpf_map_update_elem(&map, keyp, &_z, BPF_NOEXIST);                         \
+			_v = bpf_map_lookup_elem(&map, keyp);                                      \
+		}                                                                                  \
+		_v;                                                                                \
+	})
+
+#endif

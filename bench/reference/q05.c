@@ -1,0 +1,36 @@
+/* q05.c — reference for: tcp where tcp.window == 0 log ip.src, ip.dst, src_port, dst_port */
+#include "common.h"
+
+struct rec {
+	struct rec_hdr h;
+	__u64 present;
+	__be32 src, dst;
+	__u64 sport, dport;
+};
+
+SEC("xdp") int ref(struct xdp_md *ctx)
+{
+	struct pkt p;
+	struct tcphdr *t;
+	struct rec *r;
+
+	stat_inc(0);
+	if (!parse(ctx, &p) || !(t = tcp_of(&p)) || t->window != 0)
+		return XDP_PASS;
+	stat_inc(1);
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r)
+		return XDP_PASS;
+	rec_hdr_fill(&r->h, ctx, &p);
+	r->present = 0xc;
+	r->src = r->dst = 0;
+	if (p.ip) {
+		r->present |= 3;
+		r->src = p.ip->saddr;
+		r->dst = p.ip->daddr;
+	}
+	r->sport = bpf_ntohs(t->source);
+	r->dport = bpf_ntohs(t->dest);
+	bpf_ringbuf_submit(r, 0);
+	return XDP_PASS;
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# bench/run.sh — hdrq's benchmarks, one command (root): builds hdrq, the
+# BPF_PROG_TEST_RUN driver (bpfbench.c) and the hand-written reference
+# programs (reference/*.c), then measures and writes bench/RESULTS.md:
+#   1. in-kernel ns/packet of hdrq's hq_xdp vs the reference vs an empty
+#      XDP_PASS program, per SPEC §1 example (queries.tsv) and stdlib query,
+#      over the frames of frames.py, with xlated instruction counts;
+#   2. start-up wall time and peak RSS of a whole live run vs bpftrace;
+#   3. (flood.sh) fidelity and overhead under a bounded veth flood.
+# Environment: BUILD (hdrq build dir, default ../build-bench beside the
+# repo), REPEAT (test-run repeat, default 1000000), SKIP_FLOOD=1.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+BUILD=${BUILD:-$(dirname "$ROOT")/build-bench}
+REPEAT=${REPEAT:-1000000}
+WORK=$(mktemp -d /tmp/hdrq-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+OUT=$HERE/RESULTS.md
+[ "$(id -u)" -eq 0 ] || { echo "bench/run.sh: needs root (BPF_PROG_TEST_RUN, attach)" >&2; exit 1; }
+
+echo "== building hdrq in $BUILD" >&2
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD" -j"$(nproc)" --target hdrq >/dev/null
+HDRQ=$BUILD/hdrq
+export HDRQ_STDLIB=$ROOT/stdlib
+
+echo "== building bpfbench and the reference programs" >&2
+gcc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$WORK/bpfbench" "$HERE/bpfbench.c" -lbpf
+ARCH_INC=/usr/include/$(gcc -dumpmachine)
+for f in "$HERE"/reference/*.c; do
+	clang-19 -O2 -g -target bpf -I"$ARCH_INC" -Wall -Wextra -Werror -Wno-unused-parameter \
+		-c "$f" -o "$WORK/ref_$(basename "${f%.c}").o"
+done
+/usr/bin/python3 "$HERE/frames.py" "$WORK/frames"
+FRAMES=$(ls "$WORK"/frames/*.bin)
+
+# mean of the wall ns over the frames of one bpfbench output
+summ() { awk '/^xlated=/{split($1,a,"=");x=a[2]} / wall=/{for(i=2;i<=NF;i++){split($i,a,"=");if(a[1]=="wall"){s+=a[2];n++}}} END{printf "%s %.2f\n", x, s/n}' "$1"; }
+# per-frame wall ns, "name value" lines
+perframe() { awk '/ wall=/{n=$1; sub(".*/","",n); sub(".bin","",n); for(i=2;i<=NF;i++){split($i,a,"=");if(a[1]=="wall")print n, a[2]}}' "$1"; }
+
+echo "== in-kernel cost (repeat $REPEAT)" >&2
+"$WORK/bpfbench" "$WORK/ref_empty.o" ref "$REPEAT" $FRAMES >"$WORK/empty.txt"
+read -r _ EMPTY_NS < <(summ "$WORK/empty.txt")
+TABLE=$WORK/table.md
+DETAIL=$WORK/detail.md
+: >"$TABLE"
+: >"$DETAIL"
+run_query() { # id ref query
+	local id=$1 ref=$2 q=$3 hx hn rx rn ratio
+	if ! "$HDRQ" --emit obj "$q" >"$WORK/$id.o" 2>"$WORK/$id.err"; then
+		echo "| $id | \`$q\` | – | – | – | – | – | hdrq: $(head -1 "$WORK/$id.err" | sed 's/|/\\|/g') |" >>"$TABLE"
+		return
+	fi
+	"$WORK/bpfbench" "$WORK/$id.o" hq_xdp "$REPEAT" $FRAMES >"$WORK/$id.hq" 2>"$WORK/$id.err" || {
+		echo "| $id | \`$q\` | – | – | – | – | – | bpfbench: $(head -1 "$WORK/$id.err") |" >>"$TABLE"
+		return
+	}
+	read -r hx hn < <(summ "$WORK/$id.hq")
+	if [ "$ref" = - ]; then
+		echo "| $id | \`$q\` | $hn | $hx | – | – | – | no reference yet |" >>"$TABLE"
+		return
+	fi
+	"$WORK/bpfbench" "$WORK/ref_${ref%.c}.o" ref "$REPEAT" $FRAMES >"$WORK/$id.ref"
+	read -r rx rn < <(summ "$WORK/$id.ref")
+	ratio=$(awk -v a="$hn" -v b="$rn" 'BEGIN{printf "%.2f", a/b}')
+	local met=yes
+	awk -v r="$ratio" 'BEGIN{exit !(r > 1.15)}' && met=no
+	echo "| $id | \`$q\` | $hn | $hx | $rn | $rx | **$ratio×** | $met |" >>"$TABLE"
+	{
+		echo "**$id** \`$q\` — ns per frame (hdrq / reference / empty):"
+		echo
+		join <(perframe "$WORK/$id.hq" | sort) <(perframe "$WORK/$id.ref" | sort) |
+			join - <(perframe "$WORK/empty.txt" | sort) |
+			awk '{printf "%s %s/%s/%s; ", $1, $2, $3, $4}'
+		echo
+		echo
+	} >>"$DETAIL"
+}
+while IFS=$'\t' read -r id ref q; do
+	case $id in '#'* | '') continue ;; esac
+	echo "   $id $q" >&2
+	run_query "$id" "$ref" "$q"
+done <"$HERE/queries.tsv"
+# stdlib saved queries, once they exist: hdrq --emit obj NAME
+if compgen -G "$ROOT/stdlib/queries/*.hq" >/dev/null; then
+	for f in "$ROOT"/stdlib/queries/*.hq; do
+		n=$(basename "${f%.hq}")
+		echo "   stdlib $n" >&2
+		run_query "$n" - "$n"
+	done
+fi
+
+echo "== start-up" >&2
+STARTUP=$WORK/startup.md
+ONE='tcp where flags.rst group by dst_port'
+startup() { # label command...
+	local label=$1
+	shift
+	/usr/bin/time -v "$@" >/dev/null 2>"$WORK/time.txt" || true
+	local wall rss
+	wall=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=a[n]+(n>1?a[n-1]*60:0); print s}' "$WORK/time.txt")
+	rss=$(awk -F': ' '/Maximum resident/{print $2}' "$WORK/time.txt")
+	echo "| $label | $wall | $((rss / 1024)) |" >>"$STARTUP"
+}
+: >"$STARTUP"
+for i in 1 2 3; do
+	startup "hdrq -i lo -d 0.1 '$ONE' (run $i)" "$HDRQ" -i lo -d 0.1 "$ONE"
+done
+BPFTRACE_NOTE=
+if command -v bpftrace >/dev/null; then
+	for i in 1 2 3; do
+		startup "bpftrace netif_receive_skb keyed count, exits after 0.1 s (run $i)" \
+			bpftrace -e 'tracepoint:net:netif_receive_skb { @[args->len] = count(); } interval:ms:100 { exit(); }'
+	done
+else
+	BPFTRACE_NOTE="bpftrace is not installed here (apt-get install bpftrace); not measured."
+fi
+
+FLOOD=
+if [ "${SKIP_FLOOD:-0}" != 1 ] && [ -x "$HERE/flood.sh" ]; then
+	echo "== flood" >&2
+	FLOOD=$("$HERE/flood.sh" "$HDRQ" 2>&2) || FLOOD="flood.sh failed: see its stderr"
+fi
+
+{
+	echo "# hdrq benchmark results"
+	echo
+	echo "Recorded by \`bench/run.sh\` (as root, from the repository root: \`sudo bench/run.sh\`)."
+	echo
+	echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "- commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- codegen frontend runtime stdlib 2>/dev/null || echo ' (working tree differs from it)')"
+	echo "- machine: $(uname -srm), $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/{printf "%d MiB", $2/1024}' /proc/meminfo)"
+	echo "- toolchain: $(clang-19 --version | head -1); libbpf $(pkg-config --modversion libbpf)"
+	echo
+	echo "## In-kernel cost (BPF_PROG_TEST_RUN, XDP, repeat $REPEAT, best of 5)"
+	echo
+	echo "Mean wall ns per run over the frames of \`bench/frames.py\` ($(echo "$FRAMES" | wc -l) frames: IPv4/IPv6, 802.1Q and QinQ, IPv4 options, IPv6 extension headers, TCP options, DNS, HTTP, ICMP, a fragment, ARP). An empty XDP_PASS program costs **$EMPTY_NS ns** on the same frames (the test-run loop's own cost, included in every figure). xlated = translated instructions of the program measured (hdrq: hq_xdp)."
+	echo
+	echo "| id | query | hdrq ns | hdrq xlated | reference ns | reference xlated | ratio | ≤ 1.15×? |"
+	echo "|---|---|---|---|---|---|---|---|"
+	cat "$TABLE"
+	echo
+	echo "### Per frame"
+	echo
+	cat "$DETAIL"
+	echo "## Start-up (whole run: compile, verify, attach, detach, print)"
+	echo
+	echo "| run | wall s | peak RSS MiB |"
+	echo "|---|---|---|"
+	cat "$STARTUP"
+	[ -n "$BPFTRACE_NOTE" ] && { echo; echo "$BPFTRACE_NOTE"; }
+	if [ -n "$FLOOD" ]; then
+		echo
+		echo "## Flood: fidelity and overhead"
+		echo
+		echo "$FLOOD"
+	fi
+	if [ -f "$HERE/ANALYSIS.md" ]; then
+		echo
+		cat "$HERE/ANALYSIS.md"
+	fi
+} >"$OUT"
+echo "wrote $OUT" >&2
