@@ -169,6 +169,10 @@ static void cg_program(struct cg *cg, enum cg_hook hook)
 	cg->hook = hook;
 	cg->fn = LLVMAddFunction(cg->mod, L->name, fty);
 	LLVMSetSection(cg->fn, L->section);
+	/* no unwind tables: BPF has no use for .eh_frame (libbpf warns about it) */
+	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+	LLVMAddAttributeAtIndex(cg->fn, LLVMAttributeFunctionIndex,
+				LLVMCreateEnumAttribute(cg->ctx, nounwind, 0));
 	cg_di_function(cg, cg->fn, L->name, hook);
 	cg->ctx_arg = LLVMGetParam(cg->fn, 0);
 	LLVMBasicBlockRef entry = cg_block(cg, "entry");
