@@ -37,9 +37,9 @@ struct cg_val {
  * extension headers, walker loops), which would multiply without bound. */
 struct cg_layer {
 	bool needed;
-	bool parsed;	 /* code emitted in this function */
-	unsigned slot;	 /* scratch offset: u64 start, u64 next (from data) */
-	unsigned ok;	 /* scratch offset of the flag: header present */
+	bool parsed;      /* code emitted in this function */
+	unsigned slot;    /* scratch offset: u64 start, u64 next (from data) */
+	unsigned ok;      /* scratch offset of the flag: header present */
 	unsigned kids_ok; /* scratch offset of the flag: next_if holds */
 };
 
@@ -52,7 +52,7 @@ struct cg_slotvar {
 	const struct hq_layer *layer;
 	const char *key;
 	unsigned present; /* cell: flag */
-	unsigned val;	  /* cell: i64 value (scalars) */
+	unsigned val;     /* cell: i64 value (scalars) */
 	LLVMValueRef str; /* ptr to scratch bytes (STR) */
 	unsigned size;
 };
@@ -87,13 +87,13 @@ struct cg {
 	/* per function */
 	enum cg_hook hook;
 	LLVMValueRef fn, ctx_arg;
-	LLVMValueRef data, data_end; /* ptr */
-	LLVMValueRef scratch;	     /* ptr: this CPU's scratch value */
-	LLVMValueRef meta;	     /* ptr: hq_meta value */
-	LLVMValueRef pkt_num;	     /* i64 */
+	LLVMValueRef data, data_end;           /* ptr */
+	LLVMValueRef scratch;                  /* ptr: this CPU's scratch value */
+	LLVMValueRef meta;                     /* ptr: hq_meta value */
+	LLVMValueRef pkt_num;                  /* i64 */
 	LLVMValueRef ts_ns, wire_len, ifindex; /* i64 */
 	LLVMBasicBlockRef exit_bb;
-	struct cg_layer *layers; /* indexed by hq_layer.index */
+	struct cg_layer *layers;      /* indexed by hq_layer.index */
 	const struct hq_field **used; /* fields the queries read (walkers skip the rest) */
 	int n_used;
 	bool all_used; /* log * */
@@ -114,21 +114,20 @@ LLVMValueRef cg_gep(struct cg *cg, LLVMValueRef p, LLVMValueRef off);
 LLVMValueRef cg_gepc(struct cg *cg, LLVMValueRef p, unsigned off);
 LLVMValueRef cg_alloca(struct cg *cg, LLVMTypeRef t, const char *name);
 LLVMValueRef cg_opaque(struct cg *cg, LLVMValueRef v);
-LLVMValueRef cg_vload_at(struct cg *cg, unsigned scratch_off);		/* volatile i64 */
+LLVMValueRef cg_vload_at(struct cg *cg, unsigned scratch_off);          /* volatile i64 */
 void cg_vstore_at(struct cg *cg, unsigned scratch_off, LLVMValueRef v); /* volatile i64 */
-LLVMValueRef cg_flag(struct cg *cg, unsigned cell);		 /* i1 */
+LLVMValueRef cg_flag(struct cg *cg, unsigned cell);                     /* i1 */
 void cg_set_flag(struct cg *cg, unsigned cell, LLVMValueRef i1);
 LLVMBasicBlockRef cg_block(struct cg *cg, const char *name);
 void cg_memset0(struct cg *cg, LLVMValueRef p, unsigned n);
 void cg_memcpy(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, unsigned n);
-int cg_unsupported(struct cg *cg, const struct hq_query *q, struct hq_span span,
-		   const char *what);
+int cg_unsupported(struct cg *cg, const struct hq_query *q, struct hq_span span, const char *what);
 
 /* cg_btf.c: debug info (-> BTF) and maps */
 void cg_di_init(struct cg *cg);
 void cg_di_function(struct cg *cg, LLVMValueRef fn, const char *name, enum cg_hook hook);
 LLVMValueRef cg_map(struct cg *cg, const char *name, int type, unsigned key_size,
-		    unsigned value_size, unsigned max_entries);
+                    unsigned value_size, unsigned max_entries);
 void cg_license(struct cg *cg);
 
 /* cg_pkt.c: bounded packet access */
@@ -148,7 +147,7 @@ void cg_layer_put(struct cg *cg, const struct hq_layer *l, int which, LLVMValueR
 LLVMValueRef cg_layer_ptr(struct cg *cg, const struct hq_layer *l, int which);
 struct cg_slotvar *cg_var(struct cg *cg, const struct hq_layer *l, const char *key);
 struct cg_slotvar *cg_var_new(struct cg *cg, const struct hq_layer *l, const char *key,
-			      unsigned str_size);
+                              unsigned str_size);
 void cg_var_set(struct cg *cg, struct cg_slotvar *v, LLVMValueRef present, LLVMValueRef val);
 
 /* cg_walk.c: walkers named in stdlib (vlan, ip6_ext, tcp_opts, dns, http, l4len) */
@@ -164,7 +163,8 @@ struct cg_walker {
 	/* Called in a block where the layer's fixed header is known to be in
 	 * the packet (ok is true). May clear ok, must store next and set the
 	 * walker keys' vars. */
-	void (*parse)(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
+	void (*parse)(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
+	              struct cg_hdr h);
 	/* values the walker keeps for later layers that no field exposes */
 	const char *const *internal_keys;
 };
@@ -184,16 +184,16 @@ LLVMValueRef cg_str_pred(struct cg *cg, enum hq_op op, struct cg_val v, const ch
 void cg_query(struct cg *cg, const struct hq_qplan *qp);
 bool cg_query_in_hook(struct cg *cg, const struct hq_qplan *qp);
 void cg_store_slot(struct cg *cg, LLVMValueRef base, LLVMValueRef present_words,
-		   const struct hq_slot *s, struct cg_val v);
+                   const struct hq_slot *s, struct cg_val v);
 void cg_stat_inc(struct cg *cg, unsigned idx);
 void cg_store_value(struct cg *cg, LLVMValueRef p, const struct hq_slot *s, struct cg_val v);
 void cg_add64(struct cg *cg, LLVMValueRef p, LLVMValueRef v);
 LLVMValueRef cg_map_update(struct cg *cg, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
-			   uint64_t flags);
+                           uint64_t flags);
 
 /* cg_agg.c: one aggregate of a group value */
 void cg_agg_update(struct cg *cg, const struct hq_qplan *qp, const struct hq_agg_slot *a,
-		   LLVMValueRef val, LLVMValueRef key);
+                   LLVMValueRef val, LLVMValueRef key);
 
 /* cg_prog.c: the three hook functions */
 void cg_programs(struct cg *cg);

@@ -16,8 +16,8 @@ static LLVMValueRef cg_lookup(struct cg *cg, LLVMValueRef map, LLVMValueRef key)
 	return cg_helper(cg, BPF_FUNC_map_lookup_elem, cg->ptr, args, 2);
 }
 
-LLVMValueRef cg_map_update(struct cg *cg, LLVMValueRef map, LLVMValueRef key,
-			      LLVMValueRef val, uint64_t flags)
+LLVMValueRef cg_map_update(struct cg *cg, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
+                           uint64_t flags)
 {
 	LLVMValueRef args[4] = {map, key, val, cg_const64(cg, flags)};
 	return cg_helper(cg, BPF_FUNC_map_update_elem, cg->i64, args, 4);
@@ -47,8 +47,7 @@ void cg_stat_inc(struct cg *cg, unsigned idx)
 	LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
-void cg_store_value(struct cg *cg, LLVMValueRef p, const struct hq_slot *s,
-			   struct cg_val v)
+void cg_store_value(struct cg *cg, LLVMValueRef p, const struct hq_slot *s, struct cg_val v)
 {
 	switch (s->type) {
 	case HQ_T_IP4:
@@ -66,9 +65,10 @@ void cg_store_value(struct cg *cg, LLVMValueRef p, const struct hq_slot *s,
 	case HQ_T_MAC:
 		LLVMBuildStore(cg->b, LLVMBuildTrunc(cg->b, v.a, cg->i32, ""), p);
 		LLVMBuildStore(cg->b,
-			       LLVMBuildTrunc(cg->b, LLVMBuildLShr(cg->b, v.a, cg_const64(cg, 32), ""),
-					      cg->i16, ""),
-			       cg_gepc(cg, p, 4));
+		               LLVMBuildTrunc(cg->b,
+		                              LLVMBuildLShr(cg->b, v.a, cg_const64(cg, 32), ""),
+		                              cg->i16, ""),
+		               cg_gepc(cg, p, 4));
 		break;
 	case HQ_T_STR:
 		if (v.ptr)
@@ -82,7 +82,7 @@ void cg_store_value(struct cg *cg, LLVMValueRef p, const struct hq_slot *s,
 
 /* If v is present: set its presence bit and store it at base + slot->off. */
 void cg_store_slot(struct cg *cg, LLVMValueRef base, LLVMValueRef present_words,
-		   const struct hq_slot *s, struct cg_val v)
+                   const struct hq_slot *s, struct cg_val v)
 {
 	LLVMBasicBlockRef st = cg_block(cg, "slot"), done = cg_block(cg, "slot_done");
 	LLVMBuildCondBr(cg->b, v.present, st, done);
@@ -97,7 +97,7 @@ void cg_store_slot(struct cg *cg, LLVMValueRef base, LLVMValueRef present_words,
 }
 
 static struct cg_val cg_slot_value(struct cg *cg, const struct hq_qplan *qp,
-				   const struct hq_slot *s)
+                                   const struct hq_slot *s)
 {
 	if (s->expr)
 		return cg_expr(cg, qp->q, s->expr);
@@ -106,16 +106,17 @@ static struct cg_val cg_slot_value(struct cg *cg, const struct hq_qplan *qp,
 
 static void cg_store_hdr(struct cg *cg, LLVMValueRef rec, const struct hq_qplan *qp)
 {
-	LLVMBuildStore(cg->b, cg_const32(cg, qp->id), cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, query)));
+	LLVMBuildStore(cg->b, cg_const32(cg, qp->id),
+	               cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, query)));
 	LLVMBuildStore(cg->b, cg->ts_ns, cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, ts_ns)));
 	LLVMBuildStore(cg->b, cg->pkt_num ? cg->pkt_num : cg_const64(cg, 0),
-		       cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, num)));
+	               cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, num)));
 	LLVMBuildStore(cg->b, LLVMBuildTrunc(cg->b, cg->ifindex, cg->i32, ""),
-		       cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, ifindex)));
+	               cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, ifindex)));
 	LLVMBuildStore(cg->b, LLVMBuildTrunc(cg->b, cg->wire_len, cg->i32, ""),
-		       cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, wire_len)));
+	               cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, wire_len)));
 	LLVMBuildStore(cg->b, cg_const32(cg, cg->hook == CG_HOOK_TC_OUT),
-		       cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, dir)));
+	               cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, dir)));
 }
 
 /* -w: copy up to snaplen packet bytes behind the slots */
@@ -123,22 +124,22 @@ static void cg_copy_packet(struct cg *cg, LLVMValueRef rec, const struct hq_qpla
 {
 	unsigned snap = cg->plan->opts.snaplen;
 	LLVMValueRef len = LLVMBuildSelect(
-		cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, cg->wire_len, cg_const64(cg, snap), ""),
-		cg->wire_len, cg_const64(cg, snap), "");
+	    cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, cg->wire_len, cg_const64(cg, snap), ""),
+	    cg->wire_len, cg_const64(cg, snap), "");
 	len = cg_opaque(cg, len);
 	LLVMBasicBlockRef cp = cg_block(cg, "copy"), done = cg_block(cg, "copied");
-	LLVMValueRef ok = LLVMBuildAnd(
-		cg->b, LLVMBuildICmp(cg->b, LLVMIntUGT, len, cg_const64(cg, 0), ""),
-		LLVMBuildICmp(cg->b, LLVMIntULE, len, cg_const64(cg, snap), ""), "");
+	LLVMValueRef ok =
+	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGT, len, cg_const64(cg, 0), ""),
+	                 LLVMBuildICmp(cg->b, LLVMIntULE, len, cg_const64(cg, snap), ""), "");
 	LLVMBuildCondBr(cg->b, ok, cp, done);
 	LLVMPositionBuilderAtEnd(cg->b, cp);
 	int helper = cg->hook == CG_HOOK_XDP ? BPF_FUNC_xdp_load_bytes : BPF_FUNC_skb_load_bytes;
 	LLVMValueRef args[4] = {cg->ctx_arg, cg_const32(cg, 0), cg_gepc(cg, rec, qp->rec_size),
-				LLVMBuildTrunc(cg->b, len, cg->i32, "")};
+	                        LLVMBuildTrunc(cg->b, len, cg->i32, "")};
 	LLVMValueRef r = cg_helper(cg, helper, cg->i64, args, 4);
 	LLVMValueRef got = LLVMBuildICmp(cg->b, LLVMIntEQ, r, cg_const64(cg, 0), "");
 	LLVMValueRef cap = LLVMBuildSelect(cg->b, got, LLVMBuildTrunc(cg->b, len, cg->i32, ""),
-					   cg_const32(cg, 0), "");
+	                                   cg_const32(cg, 0), "");
 	LLVMBuildStore(cg->b, cap, cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, cap_len)));
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
@@ -166,13 +167,13 @@ static LLVMValueRef cg_rate_ok(struct cg *cg, const struct hq_qplan *qp)
 	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, cur_win, win, ""), reset, count);
 	LLVMPositionBuilderAtEnd(cg->b, reset);
 	LLVMBuildAtomicCmpXchg(cg->b, b, cur, fresh, LLVMAtomicOrderingSequentiallyConsistent,
-			       LLVMAtomicOrderingSequentiallyConsistent, 0);
+	                       LLVMAtomicOrderingSequentiallyConsistent, 0);
 	LLVMBuildBr(cg->b, count);
 	LLVMPositionBuilderAtEnd(cg->b, count);
 	LLVMValueRef old = LLVMBuildAtomicRMW(cg->b, LLVMAtomicRMWBinOpAdd, b, cg_const64(cg, 1),
-					      LLVMAtomicOrderingSequentiallyConsistent, 0);
-	LLVMValueRef same = LLVMBuildICmp(cg->b, LLVMIntEQ,
-					  LLVMBuildLShr(cg->b, old, cg_const64(cg, 32), ""), win, "");
+	                                      LLVMAtomicOrderingSequentiallyConsistent, 0);
+	LLVMValueRef same = LLVMBuildICmp(
+	    cg->b, LLVMIntEQ, LLVMBuildLShr(cg->b, old, cg_const64(cg, 32), ""), win, "");
 	LLVMValueRef n = LLVMBuildAnd(cg->b, old, cg_const64(cg, 0xffffffffull), "");
 	LLVMValueRef room = LLVMBuildICmp(cg->b, LLVMIntULT, n, cg_const64(cg, qp->rate), "");
 	LLVMBuildStore(cg->b, LLVMBuildAnd(cg->b, same, room, ""), ok);
@@ -207,7 +208,7 @@ static void cg_log_record(struct cg *cg, const struct hq_qplan *qp)
 	LLVMValueRef args[3] = {cg->map_events, cg_const64(cg, size), cg_const64(cg, 0)};
 	LLVMValueRef rec = cg_helper(cg, BPF_FUNC_ringbuf_reserve, cg->ptr, args, 3);
 	LLVMBasicBlockRef fill = cg_block(cg, "fill"), lost = cg_block(cg, "rb_full"),
-			  done = cg_block(cg, "logged");
+	                  done = cg_block(cg, "logged");
 	LLVMBuildCondBr(cg->b, cg_is_null(cg, rec), lost, fill);
 	LLVMPositionBuilderAtEnd(cg->b, lost);
 	cg_stat_inc(cg, HQ_STAT_RB_DROPS);
@@ -218,7 +219,8 @@ static void cg_log_record(struct cg *cg, const struct hq_qplan *qp)
 	cg_store_hdr(cg, rec, qp);
 	LLVMValueRef words = cg_gepc(cg, rec, sizeof(struct hq_rec_hdr));
 	for (int i = 0; i < qp->n_fields; i++)
-		cg_store_slot(cg, rec, words, &qp->fields[i], cg_slot_value(cg, qp, &qp->fields[i]));
+		cg_store_slot(cg, rec, words, &qp->fields[i],
+		              cg_slot_value(cg, qp, &qp->fields[i]));
 	if (wr)
 		cg_copy_packet(cg, rec, qp);
 	LLVMValueRef sargs[2] = {rec, cg_const64(cg, 0)};
@@ -230,19 +232,19 @@ static void cg_log_record(struct cg *cg, const struct hq_qplan *qp)
 /* the group's value for this packet's key, created on first sight;
  * returns the block to continue in with *val set, or counts map-full */
 static LLVMValueRef cg_group_value(struct cg *cg, const struct hq_qplan *qp, LLVMValueRef map,
-				   LLVMValueRef key, LLVMBasicBlockRef skip)
+                                   LLVMValueRef key, LLVMBasicBlockRef skip)
 {
 	LLVMValueRef found = cg_lookup(cg, map, key);
 	LLVMBasicBlockRef create = cg_block(cg, "g_new"), have = cg_block(cg, "g_have"),
-			  full = cg_block(cg, "g_full"), again = cg_block(cg, "g_again");
+	                  full = cg_block(cg, "g_full"), again = cg_block(cg, "g_again");
 	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
 	LLVMBuildCondBr(cg->b, cg_is_null(cg, found), create, have);
 	LLVMPositionBuilderAtEnd(cg->b, create);
 	LLVMValueRef r = cg_map_update(cg, map, key, cg_gepc(cg, cg->scratch, cg->scratch_zero_off),
-				   BPF_NOEXIST);
+	                               BPF_NOEXIST);
 	LLVMValueRef isfull = LLVMBuildOr(
-		cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, r, cg_const64(cg, (uint64_t)-E2BIG), ""),
-		LLVMBuildICmp(cg->b, LLVMIntEQ, r, cg_const64(cg, (uint64_t)-ENOMEM), ""), "");
+	    cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, r, cg_const64(cg, (uint64_t)-E2BIG), ""),
+	    LLVMBuildICmp(cg->b, LLVMIntEQ, r, cg_const64(cg, (uint64_t)-ENOMEM), ""), "");
 	LLVMBuildCondBr(cg->b, isfull, full, again);
 	LLVMPositionBuilderAtEnd(cg->b, full);
 	cg_stat_inc(cg, HQ_STAT_MAP_FULL);
@@ -290,9 +292,9 @@ static LLVMValueRef cg_query_ifindex(struct cg *cg, const struct hq_qplan *qp)
 	LLVMValueRef any = LLVMConstInt(cg->i1, 0, 0);
 	for (int i = 0; i < qp->n_ifindexes; i++)
 		any = LLVMBuildOr(cg->b, any,
-				  LLVMBuildICmp(cg->b, LLVMIntEQ, cg->ifindex,
-						cg_const64(cg, (uint64_t)qp->ifindexes[i]), ""),
-				  "");
+		                  LLVMBuildICmp(cg->b, LLVMIntEQ, cg->ifindex,
+		                                cg_const64(cg, (uint64_t)qp->ifindexes[i]), ""),
+		                  "");
 	/* offline runs have no interface: every query applies */
 	LLVMValueRef offline = LLVMBuildICmp(cg->b, LLVMIntEQ, cg->ifindex, cg_const64(cg, 0), "");
 	return LLVMBuildOr(cg->b, any, offline, "");
@@ -304,13 +306,14 @@ void cg_query(struct cg *cg, const struct hq_qplan *qp)
 		return;
 	const struct hq_query *q = qp->q;
 	LLVMBasicBlockRef test = cg_block(cg, qp->name), act = cg_block(cg, "match"),
-			  next = cg_block(cg, "next_query");
+	                  next = cg_block(cg, "next_query");
 	LLVMValueRef pre = cg_query_ifindex(cg, qp);
 	if (q->layer)
 		pre = LLVMBuildAnd(cg->b, pre, cg_layer_ok(cg, q->layer), "");
 	LLVMBuildCondBr(cg->b, pre, test, next);
 	LLVMPositionBuilderAtEnd(cg->b, test);
-	LLVMValueRef m = q->where ? cg_truth(cg, cg_expr(cg, q, q->where)) : LLVMConstInt(cg->i1, 1, 0);
+	LLVMValueRef m =
+	    q->where ? cg_truth(cg, cg_expr(cg, q, q->where)) : LLVMConstInt(cg->i1, 1, 0);
 	LLVMBuildCondBr(cg->b, m, act, next);
 	LLVMPositionBuilderAtEnd(cg->b, act);
 	cg_stat_inc(cg, HQ_STAT_N + qp->id);

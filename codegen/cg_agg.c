@@ -15,14 +15,14 @@ static LLVMValueRef cg_u64_at(struct cg *cg, LLVMValueRef val, unsigned off)
 }
 
 static void cg_agg_minmax(struct cg *cg, const struct hq_agg_slot *a, LLVMValueRef val,
-			  LLVMValueRef v)
+                          LLVMValueRef v)
 {
 	LLVMValueRef pv = cg_u64_at(cg, val, a->off), pn = cg_u64_at(cg, val, a->off + 8);
 	LLVMValueRef cur = LLVMBuildLoad2(cg->b, cg->i64, pv, "");
 	LLVMValueRef n = LLVMBuildLoad2(cg->b, cg->i64, pn, "");
 	LLVMValueRef first = LLVMBuildICmp(cg->b, LLVMIntEQ, n, cg_const64(cg, 0), "");
-	LLVMValueRef better = LLVMBuildICmp(
-		cg->b, a->kind == HQ_AGG_MIN ? LLVMIntULT : LLVMIntUGT, v, cur, "");
+	LLVMValueRef better =
+	    LLVMBuildICmp(cg->b, a->kind == HQ_AGG_MIN ? LLVMIntULT : LLVMIntUGT, v, cur, "");
 	LLVMValueRef take = LLVMBuildOr(cg->b, first, better, "");
 	LLVMBuildStore(cg->b, LLVMBuildSelect(cg->b, take, v, cur, ""), pv);
 	LLVMBuildStore(cg->b, LLVMBuildAdd(cg->b, n, cg_const64(cg, 1), ""), pn);
@@ -51,7 +51,7 @@ static LLVMValueRef cg_lhist_index(struct cg *cg, const struct hq_agg_slot *a, L
 {
 	LLVMValueRef lo = cg_const64(cg, (uint64_t)a->lmin), hi = cg_const64(cg, (uint64_t)a->lmax);
 	LLVMValueRef rel = LLVMBuildUDiv(cg->b, LLVMBuildSub(cg->b, v, lo, ""),
-					 cg_const64(cg, (uint64_t)a->lstep), "");
+	                                 cg_const64(cg, (uint64_t)a->lstep), "");
 	LLVMValueRef idx = LLVMBuildAdd(cg->b, rel, cg_const64(cg, 1), "");
 	LLVMValueRef under = LLVMBuildICmp(cg->b, LLVMIntULT, v, lo, "");
 	LLVMValueRef over = LLVMBuildICmp(cg->b, LLVMIntUGE, v, hi, "");
@@ -60,7 +60,7 @@ static LLVMValueRef cg_lhist_index(struct cg *cg, const struct hq_agg_slot *a, L
 }
 
 static void cg_agg_bucket(struct cg *cg, const struct hq_agg_slot *a, LLVMValueRef val,
-			  LLVMValueRef idx)
+                          LLVMValueRef idx)
 {
 	idx = cg_clamp(cg, idx, a->n_buckets - 1);
 	LLVMValueRef off = LLVMBuildMul(cg->b, idx, cg_const64(cg, 8), "");
@@ -69,9 +69,8 @@ static void cg_agg_bucket(struct cg *cg, const struct hq_agg_slot *a, LLVMValueR
 }
 
 /* exact distinct: insert (group key, value) into a set; a new member counts */
-static void cg_agg_distinct(struct cg *cg, const struct hq_qplan *qp,
-			    const struct hq_agg_slot *a, LLVMValueRef val, LLVMValueRef key,
-			    struct cg_val v)
+static void cg_agg_distinct(struct cg *cg, const struct hq_qplan *qp, const struct hq_agg_slot *a,
+                            LLVMValueRef val, LLVMValueRef key, struct cg_val v)
 {
 	LLVMValueRef dkey = cg_gepc(cg, cg->scratch, cg->scratch_dkey_off);
 	cg_memcpy(cg, dkey, key, qp->key_size);
@@ -82,10 +81,11 @@ static void cg_agg_distinct(struct cg *cg, const struct hq_qplan *qp,
 		v.size = 16;
 	cg_store_value(cg, vp, &s, v);
 	LLVMValueRef map = cg->map_distinct[qp->id][a->distinct_map];
-	LLVMValueRef r = cg_map_update(cg, map, dkey, cg_gepc(cg, cg->scratch, cg->scratch_zero_off),
-				       BPF_NOEXIST);
+	LLVMValueRef r = cg_map_update(cg, map, dkey,
+	                               cg_gepc(cg, cg->scratch, cg->scratch_zero_off), BPF_NOEXIST);
 	LLVMValueRef isnew = LLVMBuildICmp(cg->b, LLVMIntEQ, r, cg_const64(cg, 0), "");
-	LLVMValueRef full = LLVMBuildICmp(cg->b, LLVMIntEQ, r, cg_const64(cg, (uint64_t)-E2BIG), "");
+	LLVMValueRef full =
+	    LLVMBuildICmp(cg->b, LLVMIntEQ, r, cg_const64(cg, (uint64_t)-E2BIG), "");
 	LLVMValueRef p = cg_u64_at(cg, val, a->off);
 	cg_add64(cg, p, LLVMBuildZExt(cg->b, isnew, cg->i64, ""));
 	LLVMBasicBlockRef lost = cg_block(cg, "d_full"), done = cg_block(cg, "d_done");
@@ -97,7 +97,7 @@ static void cg_agg_distinct(struct cg *cg, const struct hq_qplan *qp,
 }
 
 static void cg_agg_apply(struct cg *cg, const struct hq_qplan *qp, const struct hq_agg_slot *a,
-			 LLVMValueRef val, LLVMValueRef key, struct cg_val v)
+                         LLVMValueRef val, LLVMValueRef key, struct cg_val v)
 {
 	switch (a->kind) {
 	case HQ_AGG_SUM:
@@ -113,8 +113,8 @@ static void cg_agg_apply(struct cg *cg, const struct hq_qplan *qp, const struct 
 		break;
 	case HQ_AGG_HIST: {
 		LLVMValueRef zero = LLVMBuildICmp(cg->b, LLVMIntEQ, v.a, cg_const64(cg, 0), "");
-		LLVMValueRef idx = LLVMBuildSelect(cg->b, zero, cg_const64(cg, 0),
-						   cg_hist_index(cg, v.a), "");
+		LLVMValueRef idx =
+		    LLVMBuildSelect(cg->b, zero, cg_const64(cg, 0), cg_hist_index(cg, v.a), "");
 		cg_agg_bucket(cg, a, val, idx);
 		break;
 	}
@@ -130,7 +130,7 @@ static void cg_agg_apply(struct cg *cg, const struct hq_qplan *qp, const struct 
 }
 
 void cg_agg_update(struct cg *cg, const struct hq_qplan *qp, const struct hq_agg_slot *a,
-		   LLVMValueRef val, LLVMValueRef key)
+                   LLVMValueRef val, LLVMValueRef key)
 {
 	if (a->kind == HQ_AGG_COUNT || !a->arg) {
 		cg_add64(cg, cg_u64_at(cg, val, a->off), cg_const64(cg, 1));

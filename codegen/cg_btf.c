@@ -7,41 +7,41 @@
 
 #include "cg.h"
 
-#define DW_ATE_signed 0x05
-#define DW_ATE_unsigned 0x08
+#define DW_ATE_signed         0x05
+#define DW_ATE_unsigned       0x08
 #define DW_TAG_structure_type 0x13
 
 void cg_di_init(struct cg *cg)
 {
 	cg->di = LLVMCreateDIBuilder(cg->mod);
 	cg->di_file = LLVMDIBuilderCreateFile(cg->di, "query.hq", 8, ".", 1);
-	cg->di_cu = LLVMDIBuilderCreateCompileUnit(
-		cg->di, LLVMDWARFSourceLanguageC, cg->di_file, "hdrq", 4, 1, "", 0, 0, "", 0,
-		LLVMDWARFEmissionFull, 0, 0, 0, "", 0, "", 0);
-	cg->di_int = LLVMDIBuilderCreateBasicType(cg->di, "int", 3, 32, DW_ATE_signed,
-						  LLVMDIFlagZero);
-	cg->di_u32 = LLVMDIBuilderCreateBasicType(cg->di, "unsigned int", 12, 32,
-						  DW_ATE_unsigned, LLVMDIFlagZero);
+	cg->di_cu = LLVMDIBuilderCreateCompileUnit(cg->di, LLVMDWARFSourceLanguageC, cg->di_file,
+	                                           "hdrq", 4, 1, "", 0, 0, "", 0,
+	                                           LLVMDWARFEmissionFull, 0, 0, 0, "", 0, "", 0);
+	cg->di_int =
+	    LLVMDIBuilderCreateBasicType(cg->di, "int", 3, 32, DW_ATE_signed, LLVMDIFlagZero);
+	cg->di_u32 = LLVMDIBuilderCreateBasicType(cg->di, "unsigned int", 12, 32, DW_ATE_unsigned,
+	                                          LLVMDIFlagZero);
 	LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorWarning, "Debug Info Version", 18,
-			  LLVMValueAsMetadata(cg_const32(cg, 3)));
+	                  LLVMValueAsMetadata(cg_const32(cg, 3)));
 	LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorWarning, "Dwarf Version", 13,
-			  LLVMValueAsMetadata(cg_const32(cg, 5)));
+	                  LLVMValueAsMetadata(cg_const32(cg, 5)));
 }
 
 /* int (*name)[n]: how a BTF map definition spells a number */
 static LLVMMetadataRef cg_di_uint_member(struct cg *cg, LLVMMetadataRef scope, const char *name,
-					 unsigned n, unsigned idx)
+                                         unsigned n, unsigned idx)
 {
 	LLVMMetadataRef range = LLVMDIBuilderGetOrCreateSubrange(cg->di, 0, n);
-	LLVMMetadataRef arr = LLVMDIBuilderCreateArrayType(cg->di, (uint64_t)n * 32, 32,
-							   cg->di_int, &range, 1);
+	LLVMMetadataRef arr =
+	    LLVMDIBuilderCreateArrayType(cg->di, (uint64_t)n * 32, 32, cg->di_int, &range, 1);
 	LLVMMetadataRef p = LLVMDIBuilderCreatePointerType(cg->di, arr, 64, 0, 0, "", 0);
-	return LLVMDIBuilderCreateMemberType(cg->di, scope, name, strlen(name), cg->di_file, 0,
-					     64, 64, (uint64_t)idx * 64, LLVMDIFlagZero, p);
+	return LLVMDIBuilderCreateMemberType(cg->di, scope, name, strlen(name), cg->di_file, 0, 64,
+	                                     64, (uint64_t)idx * 64, LLVMDIFlagZero, p);
 }
 
 LLVMValueRef cg_map(struct cg *cg, const char *name, int type, unsigned key_size,
-		    unsigned value_size, unsigned max_entries)
+                    unsigned value_size, unsigned max_entries)
 {
 	const char *names[4] = {"type", "max_entries", "key_size", "value_size"};
 	unsigned vals[4] = {(unsigned)type, max_entries, key_size, value_size};
@@ -49,9 +49,9 @@ LLVMValueRef cg_map(struct cg *cg, const char *name, int type, unsigned key_size
 	LLVMMetadataRef members[4];
 	for (int i = 0; i < n; i++)
 		members[i] = cg_di_uint_member(cg, cg->di_file, names[i], vals[i], i);
-	LLVMMetadataRef st = LLVMDIBuilderCreateStructType(
-		cg->di, cg->di_file, "", 0, cg->di_file, 0, (uint64_t)n * 64, 64, LLVMDIFlagZero,
-		NULL, members, n, 0, NULL, "", 0);
+	LLVMMetadataRef st = LLVMDIBuilderCreateStructType(cg->di, cg->di_file, "", 0, cg->di_file,
+	                                                   0, (uint64_t)n * 64, 64, LLVMDIFlagZero,
+	                                                   NULL, members, n, 0, NULL, "", 0);
 
 	LLVMTypeRef fields[4] = {cg->ptr, cg->ptr, cg->ptr, cg->ptr};
 	LLVMTypeRef t = LLVMStructTypeInContext(cg->ctx, fields, n, 0);
@@ -62,8 +62,8 @@ LLVMValueRef cg_map(struct cg *cg, const char *name, int type, unsigned key_size
 
 	LLVMMetadataRef expr = LLVMDIBuilderCreateExpression(cg->di, NULL, 0);
 	LLVMMetadataRef gve = LLVMDIBuilderCreateGlobalVariableExpression(
-		cg->di, cg->di_cu, name, strlen(name), name, strlen(name), cg->di_file, 0, st, 0,
-		expr, NULL, 64);
+	    cg->di, cg->di_cu, name, strlen(name), name, strlen(name), cg->di_file, 0, st, 0, expr,
+	    NULL, 64);
 	LLVMGlobalSetMetadata(g, LLVMGetMDKindIDInContext(cg->ctx, "dbg", 3), gve);
 	return g;
 }
@@ -72,19 +72,19 @@ LLVMValueRef cg_map(struct cg *cg, const char *name, int type, unsigned key_size
 void cg_di_function(struct cg *cg, LLVMValueRef fn, const char *name, enum cg_hook hook)
 {
 	const char *ctxname = hook == CG_HOOK_XDP ? "xdp_md" : "__sk_buff";
-	LLVMMetadataRef fwd = LLVMDIBuilderCreateForwardDecl(
-		cg->di, DW_TAG_structure_type, ctxname, strlen(ctxname), cg->di_file, cg->di_file,
-		0, 0, 0, 0, "", 0);
+	LLVMMetadataRef fwd =
+	    LLVMDIBuilderCreateForwardDecl(cg->di, DW_TAG_structure_type, ctxname, strlen(ctxname),
+	                                   cg->di_file, cg->di_file, 0, 0, 0, 0, "", 0);
 	LLVMMetadataRef pctx = LLVMDIBuilderCreatePointerType(cg->di, fwd, 64, 0, 0, "", 0);
 	LLVMMetadataRef sig[2] = {cg->di_int, pctx};
 	LLVMMetadataRef fty =
-		LLVMDIBuilderCreateSubroutineType(cg->di, cg->di_file, sig, 2, LLVMDIFlagZero);
-	LLVMMetadataRef sp = LLVMDIBuilderCreateFunction(
-		cg->di, cg->di_file, name, strlen(name), name, strlen(name), cg->di_file, 1, fty,
-		0, 1, 1, LLVMDIFlagPrototyped, 1);
+	    LLVMDIBuilderCreateSubroutineType(cg->di, cg->di_file, sig, 2, LLVMDIFlagZero);
+	LLVMMetadataRef sp =
+	    LLVMDIBuilderCreateFunction(cg->di, cg->di_file, name, strlen(name), name, strlen(name),
+	                                cg->di_file, 1, fty, 0, 1, 1, LLVMDIFlagPrototyped, 1);
 	LLVMSetSubprogram(fn, sp);
 	LLVMMetadataRef arg = LLVMDIBuilderCreateParameterVariable(
-		cg->di, sp, "ctx", 3, 1, cg->di_file, 1, pctx, 1, LLVMDIFlagZero);
+	    cg->di, sp, "ctx", 3, 1, cg->di_file, 1, pctx, 1, LLVMDIFlagZero);
 	(void)arg;
 }
 

@@ -84,13 +84,15 @@ static LLVMValueRef cg_eq(struct cg *cg, struct cg_val x, struct cg_val y)
 	if (x.type == HQ_T_INET || y.type == HQ_T_INET) {
 		struct cg_val i = x.type == HQ_T_INET ? x : y, o = x.type == HQ_T_INET ? y : x;
 		if (o.type == HQ_T_IP4) {
-			LLVMValueRef fam = LLVMBuildICmp(cg->b, LLVMIntEQ, i.a, cg_const32(cg, 4), "");
+			LLVMValueRef fam =
+			    LLVMBuildICmp(cg->b, LLVMIntEQ, i.a, cg_const32(cg, 4), "");
 			LLVMValueRef lo = LLVMBuildTrunc(cg->b, i.b, cg->i32, "");
-			return LLVMBuildAnd(cg->b, fam, LLVMBuildICmp(cg->b, LLVMIntEQ, lo, o.a, ""),
-					    "");
+			return LLVMBuildAnd(cg->b, fam,
+			                    LLVMBuildICmp(cg->b, LLVMIntEQ, lo, o.a, ""), "");
 		}
 		if (o.type == HQ_T_IP6) {
-			LLVMValueRef fam = LLVMBuildICmp(cg->b, LLVMIntEQ, i.a, cg_const32(cg, 6), "");
+			LLVMValueRef fam =
+			    LLVMBuildICmp(cg->b, LLVMIntEQ, i.a, cg_const32(cg, 6), "");
 			LLVMValueRef a = LLVMBuildICmp(cg->b, LLVMIntEQ, i.b, o.a, "");
 			LLVMValueRef b = LLVMBuildICmp(cg->b, LLVMIntEQ, i.c, o.b, "");
 			return LLVMBuildAnd(cg->b, fam, LLVMBuildAnd(cg->b, a, b, ""), "");
@@ -108,14 +110,15 @@ static LLVMValueRef cg_eq(struct cg *cg, struct cg_val x, struct cg_val y)
 static LLVMValueRef cg_ordered(struct cg *cg, enum hq_op op, LLVMValueRef a, LLVMValueRef b)
 {
 	LLVMIntPredicate p = op == HQ_OP_LT   ? LLVMIntULT
-			     : op == HQ_OP_LE ? LLVMIntULE
-			     : op == HQ_OP_GT ? LLVMIntUGT
-					      : LLVMIntUGE;
+	                     : op == HQ_OP_LE ? LLVMIntULE
+	                     : op == HQ_OP_GT ? LLVMIntUGT
+	                                      : LLVMIntUGE;
 	return LLVMBuildICmp(cg->b, p, a, b, "");
 }
 
 /* a string field against a string literal, either way round */
-static struct cg_val cg_str_compare(struct cg *cg, const struct hq_query *q, const struct hq_expr *e)
+static struct cg_val cg_str_compare(struct cg *cg, const struct hq_query *q,
+                                    const struct hq_expr *e)
 {
 	const struct hq_expr *fe = e->lhs->kind == HQ_EX_STR ? e->rhs : e->lhs;
 	const struct hq_expr *lit = fe == e->lhs ? e->rhs : e->lhs;
@@ -165,7 +168,7 @@ static LLVMValueRef cg_in_cidr(struct cg *cg, struct cg_val v, const struct hq_e
 		LLVMValueRef m = cg_const32(cg, (uint32_t)cg_bytes_u64(mask, 4));
 		LLVMValueRef net = cg_const32(cg, (uint32_t)cg_bytes_u64(c->u.addr, 4));
 		LLVMValueRef eq = LLVMBuildICmp(cg->b, LLVMIntEQ, LLVMBuildAnd(cg->b, addr, m, ""),
-						LLVMBuildAnd(cg->b, net, m, ""), "");
+		                                LLVMBuildAnd(cg->b, net, m, ""), "");
 		return LLVMBuildAnd(cg->b, fam, eq, "");
 	}
 	LLVMValueRef lo = v.a, hi = v.b, fam = LLVMConstInt(cg->i1, 1, 0);
@@ -180,20 +183,20 @@ static LLVMValueRef cg_in_cidr(struct cg *cg, struct cg_val v, const struct hq_e
 		LLVMValueRef m = cg_const64(cg, cg_bytes_u64(mask + 8 * h, 8));
 		LLVMValueRef net = cg_const64(cg, cg_bytes_u64(c->u.addr + 8 * h, 8));
 		LLVMValueRef eq =
-			LLVMBuildICmp(cg->b, LLVMIntEQ, LLVMBuildAnd(cg->b, halves[h], m, ""),
-				      LLVMBuildAnd(cg->b, net, m, ""), "");
+		    LLVMBuildICmp(cg->b, LLVMIntEQ, LLVMBuildAnd(cg->b, halves[h], m, ""),
+		                  LLVMBuildAnd(cg->b, net, m, ""), "");
 		r = LLVMBuildAnd(cg->b, r, eq, "");
 	}
 	return r;
 }
 
 static LLVMValueRef cg_in_item(struct cg *cg, const struct hq_query *q, struct cg_val v,
-			       const struct hq_expr *it)
+                               const struct hq_expr *it)
 {
 	if (it->kind == HQ_EX_RANGE) {
 		struct cg_val lo = cg_expr(cg, q, it->lhs), hi = cg_expr(cg, q, it->rhs);
 		return LLVMBuildAnd(cg->b, cg_ordered(cg, HQ_OP_GE, v.a, lo.a),
-				    cg_ordered(cg, HQ_OP_LE, v.a, hi.a), "");
+		                    cg_ordered(cg, HQ_OP_LE, v.a, hi.a), "");
 	}
 	if (it->kind == HQ_EX_CIDR4 || it->kind == HQ_EX_CIDR6)
 		return cg_in_cidr(cg, v, it);
@@ -212,7 +215,8 @@ static struct cg_val cg_in(struct cg *cg, const struct hq_query *q, const struct
 	LLVMValueRef any = LLVMConstInt(cg->i1, 0, 0);
 	if (set->kind == HQ_EX_SET) {
 		for (int i = 0; i < set->items.n; i++)
-			any = LLVMBuildOr(cg->b, any, cg_in_item(cg, q, v, set->items.items[i]), "");
+			any =
+			    LLVMBuildOr(cg->b, any, cg_in_item(cg, q, v, set->items.items[i]), "");
 	} else {
 		any = cg_in_item(cg, q, v, set);
 	}
@@ -226,7 +230,7 @@ static struct cg_val cg_logic(struct cg *cg, const struct hq_query *q, const str
 	LLVMValueRef x = cg_truth(cg, cg_expr(cg, q, e->lhs));
 	LLVMValueRef y = cg_truth(cg, cg_expr(cg, q, e->rhs));
 	return cg_bool(cg, e->op == HQ_OP_AND ? LLVMBuildAnd(cg->b, x, y, "")
-					      : LLVMBuildOr(cg->b, x, y, ""));
+	                                      : LLVMBuildOr(cg->b, x, y, ""));
 }
 
 static struct cg_val cg_bitwise(struct cg *cg, const struct hq_query *q, const struct hq_expr *e)
@@ -235,7 +239,7 @@ static struct cg_val cg_bitwise(struct cg *cg, const struct hq_query *q, const s
 	struct cg_val v = {.type = HQ_T_UINT};
 	v.present = LLVMBuildAnd(cg->b, x.present, y.present, "");
 	v.a = e->op == HQ_OP_BAND ? LLVMBuildAnd(cg->b, x.a, y.a, "")
-				  : LLVMBuildOr(cg->b, x.a, y.a, "");
+	                          : LLVMBuildOr(cg->b, x.a, y.a, "");
 	return v;
 }
 

@@ -17,9 +17,9 @@ struct cg_tmp {
 static struct cg_tmp cg_tmp_new(struct cg *cg)
 {
 	struct cg_tmp t = {
-		.present = cg_alloca(cg, cg->i1, "fp"),
-		.a = cg_alloca(cg, cg->i64, "fa"),
-		.b = cg_alloca(cg, cg->i64, "fb"),
+	    .present = cg_alloca(cg, cg->i1, "fp"),
+	    .a = cg_alloca(cg, cg->i64, "fa"),
+	    .b = cg_alloca(cg, cg->i64, "fb"),
 	};
 	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 0, 0), t.present);
 	LLVMBuildStore(cg->b, cg_const64(cg, 0), t.a);
@@ -46,13 +46,13 @@ static LLVMValueRef cg_uint_bits(struct cg *cg, const struct hq_field *f, LLVMVa
 	if (f->mul > 1)
 		raw = LLVMBuildMul(cg->b, raw, cg_const64(cg, f->mul), "");
 	if (f->type == HQ_T_BOOL && f->nbits > 1) /* true when any of its bits is set */
-		raw = LLVMBuildZExt(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, raw, cg_const64(cg, 0), ""),
-				    cg->i64, "");
+		raw = LLVMBuildZExt(cg->b,
+		                    LLVMBuildICmp(cg->b, LLVMIntNE, raw, cg_const64(cg, 0), ""),
+		                    cg->i64, "");
 	return raw;
 }
 
-static void cg_fixed_load(struct cg *cg, const struct hq_field *f, LLVMValueRef p,
-			  struct cg_tmp *t)
+static void cg_fixed_load(struct cg *cg, const struct hq_field *f, LLVMValueRef p, struct cg_tmp *t)
 {
 	LLVMValueRef a, b = cg_const64(cg, 0);
 	switch (f->type) {
@@ -65,8 +65,8 @@ static void cg_fixed_load(struct cg *cg, const struct hq_field *f, LLVMValueRef 
 		break;
 	case HQ_T_MAC: {
 		LLVMValueRef lo = LLVMBuildZExt(cg->b, cg_load_raw(cg, p, cg->i32), cg->i64, "");
-		LLVMValueRef hi = LLVMBuildZExt(cg->b, cg_load_raw(cg, cg_gepc(cg, p, 4), cg->i16),
-						cg->i64, "");
+		LLVMValueRef hi =
+		    LLVMBuildZExt(cg->b, cg_load_raw(cg, cg_gepc(cg, p, 4), cg->i16), cg->i64, "");
 		a = LLVMBuildOr(cg->b, lo, LLVMBuildShl(cg->b, hi, cg_const64(cg, 32), ""), "");
 		break;
 	}
@@ -96,7 +96,7 @@ static struct cg_val cg_field_fixed(struct cg *cg, const struct hq_field *f, LLV
 	struct cg_tmp t = cg_tmp_new(cg);
 	if (st->parsed) {
 		LLVMBasicBlockRef chk = cg_block(cg, "fchk"), load = cg_block(cg, "fload"),
-				  done = cg_block(cg, "fdone");
+		                  done = cg_block(cg, "fdone");
 		LLVMBuildCondBr(cg->b, pre, chk, done);
 		LLVMPositionBuilderAtEnd(cg->b, chk);
 		LLVMValueRef start = cg_layer_ptr(cg, f->layer, CG_START);
@@ -124,9 +124,9 @@ static struct cg_val cg_field_hdr(struct cg *cg, const struct hq_field *f, LLVMV
 	extra = LLVMBuildSelect(cg->b, ok, extra, cg_const64(cg, 0), "");
 	v.present = LLVMBuildAnd(cg->b, pre, h.present, "");
 	if (!strcmp(f->key, "hdr.opt_present"))
-		extra = LLVMBuildZExt(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, extra,
-							   cg_const64(cg, 0), ""),
-				      cg->i64, "");
+		extra = LLVMBuildZExt(cg->b,
+		                      LLVMBuildICmp(cg->b, LLVMIntNE, extra, cg_const64(cg, 0), ""),
+		                      cg->i64, "");
 	v.a = extra;
 	return v;
 }
@@ -225,19 +225,19 @@ static LLVMValueRef cg_when(struct cg *cg, const struct hq_field *f)
 	struct cg_val w = cg_field(cg, f->when_field);
 	if (f->when_op != HQ_CMP_EQ) {
 		static const LLVMIntPredicate pred[] = {
-			[HQ_CMP_NE] = LLVMIntNE,  [HQ_CMP_LT] = LLVMIntULT, [HQ_CMP_LE] = LLVMIntULE,
-			[HQ_CMP_GT] = LLVMIntUGT, [HQ_CMP_GE] = LLVMIntUGE,
+		    [HQ_CMP_NE] = LLVMIntNE,  [HQ_CMP_LT] = LLVMIntULT, [HQ_CMP_LE] = LLVMIntULE,
+		    [HQ_CMP_GT] = LLVMIntUGT, [HQ_CMP_GE] = LLVMIntUGE,
 		};
 		LLVMValueRef c = LLVMBuildICmp(cg->b, pred[f->when_op], w.a,
-					       cg_const64(cg, f->when_values[0]), "");
+		                               cg_const64(cg, f->when_values[0]), "");
 		return LLVMBuildAnd(cg->b, w.present, c, "");
 	}
 	LLVMValueRef any = LLVMConstInt(cg->i1, 0, 0);
 	for (int i = 0; i < f->n_when_values; i++)
-		any = LLVMBuildOr(cg->b, any,
-				  LLVMBuildICmp(cg->b, LLVMIntEQ, w.a,
-						cg_const64(cg, f->when_values[i]), ""),
-				  "");
+		any = LLVMBuildOr(
+		    cg->b, any,
+		    LLVMBuildICmp(cg->b, LLVMIntEQ, w.a, cg_const64(cg, f->when_values[i]), ""),
+		    "");
 	return LLVMBuildAnd(cg->b, w.present, any, "");
 }
 

@@ -14,7 +14,7 @@
 #include "cg.h"
 
 #define CG_TRIPLE "bpfel"
-#define CG_CPU "v3"
+#define CG_CPU    "v3"
 
 int cg_init(struct cg *cg, const struct hq_plan *plan, struct hq_diag *d)
 {
@@ -113,7 +113,8 @@ LLVMValueRef cg_opaque(struct cg *cg, LLVMValueRef v)
 	LLVMTypeRef t = LLVMTypeOf(v);
 	LLVMTypeRef fty = LLVMFunctionType(t, &t, 1, 0);
 	/* side effects: two barriers on the same value must not be merged */
-	LLVMValueRef asmv = LLVMGetInlineAsm(fty, "", 0, "=r,0", 4, 1, 0, LLVMInlineAsmDialectATT, 0);
+	LLVMValueRef asmv =
+	    LLVMGetInlineAsm(fty, "", 0, "=r,0", 4, 1, 0, LLVMInlineAsmDialectATT, 0);
 	return LLVMBuildCall2(cg->b, fty, asmv, &v, 1, "");
 }
 
@@ -192,7 +193,7 @@ static LLVMTargetMachineRef cg_target_machine(struct cg *cg)
 		return NULL;
 	}
 	return LLVMCreateTargetMachine(t, CG_TRIPLE, CG_CPU, "", LLVMCodeGenLevelAggressive,
-				       LLVMRelocStatic, LLVMCodeModelDefault);
+	                               LLVMRelocStatic, LLVMCodeModelDefault);
 }
 
 static int cg_verify(struct cg *cg)
@@ -232,7 +233,7 @@ static int cg_emit_text(struct cg *cg, struct hq_object *out)
 }
 
 static int cg_emit_machine(struct cg *cg, LLVMTargetMachineRef tm, LLVMCodeGenFileType ft,
-			   struct hq_object *out)
+                           struct hq_object *out)
 {
 	LLVMMemoryBufferRef buf;
 	char *err = NULL;
@@ -267,9 +268,8 @@ int cg_finish(struct cg *cg, enum hq_emit what, struct hq_object *out)
 		if (what == HQ_EMIT_IR)
 			err = cg_emit_text(cg, out);
 		else
-			err = cg_emit_machine(cg, tm,
-					      what == HQ_EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile,
-					      out);
+			err = cg_emit_machine(
+			    cg, tm, what == HQ_EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile, out);
 	}
 	LLVMDisposeTargetMachine(tm);
 	return err;

@@ -125,7 +125,7 @@ struct cg_slotvar *cg_var(struct cg *cg, const struct hq_layer *l, const char *k
 /* A walker output: allocas initialised to "absent" where the layer's parse
  * code starts (which dominates every later use). */
 struct cg_slotvar *cg_var_new(struct cg *cg, const struct hq_layer *l, const char *key,
-			      unsigned str_size)
+                              unsigned str_size)
 {
 	if (cg->n_vars == CG_MAX_VARS)
 		return NULL;
@@ -158,8 +158,8 @@ void cg_var_set(struct cg *cg, struct cg_slotvar *v, LLVMValueRef present, LLVMV
 static LLVMValueRef cg_cmp_const(struct cg *cg, enum hq_cmp op, LLVMValueRef v, uint64_t c)
 {
 	static const LLVMIntPredicate pred[] = {
-		[HQ_CMP_EQ] = LLVMIntEQ,  [HQ_CMP_NE] = LLVMIntNE,  [HQ_CMP_LT] = LLVMIntULT,
-		[HQ_CMP_LE] = LLVMIntULE, [HQ_CMP_GT] = LLVMIntUGT, [HQ_CMP_GE] = LLVMIntUGE,
+	    [HQ_CMP_EQ] = LLVMIntEQ,  [HQ_CMP_NE] = LLVMIntNE,  [HQ_CMP_LT] = LLVMIntULT,
+	    [HQ_CMP_LE] = LLVMIntULE, [HQ_CMP_GT] = LLVMIntUGT, [HQ_CMP_GE] = LLVMIntUGE,
 	};
 	return LLVMBuildICmp(cg->b, pred[op], v, cg_const64(cg, c), "");
 }
@@ -188,15 +188,15 @@ static LLVMValueRef cg_link_match(struct cg *cg, const struct hq_link *k)
 /* if (!ok && parent ok && parent lets children through && selector matches)
  *	start = parent.next, ok = 1 */
 static void cg_parse_link(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
-			  const struct hq_link *k)
+                          const struct hq_link *k)
 {
 	struct cg_layer *ps = &cg->layers[k->parent->index];
 	if (!ps->parsed)
 		return;
 	LLVMValueRef pre = LLVMBuildAnd(cg->b, cg_flag(cg, ps->kids_ok),
-					LLVMBuildNot(cg->b, cg_flag(cg, st->ok), ""), "");
+	                                LLVMBuildNot(cg->b, cg_flag(cg, st->ok), ""), "");
 	LLVMBasicBlockRef test = cg_block(cg, "link"), take = cg_block(cg, "take"),
-			  done = cg_block(cg, "linked");
+	                  done = cg_block(cg, "linked");
 	LLVMBuildCondBr(cg->b, pre, test, done);
 	LLVMPositionBuilderAtEnd(cg->b, test);
 	LLVMValueRef m = k->field ? cg_link_match(cg, k) : LLVMConstInt(cg->i1, 1, 0);
@@ -220,7 +220,7 @@ static LLVMValueRef cg_parse_hlen(struct cg *cg, const struct hq_layer *l, LLVMV
 		LLVMValueRef hl = LLVMBuildMul(cg->b, v.a, cg_const64(cg, l->hlen_mul), "hlen");
 		unsigned max = l->hlen_max ? l->hlen_max : 255;
 		fits = LLVMBuildAnd(cg->b, cg_cmp_const(cg, HQ_CMP_GE, hl, l->size),
-				    cg_cmp_const(cg, HQ_CMP_LE, hl, max), "");
+		                    cg_cmp_const(cg, HQ_CMP_LE, hl, max), "");
 		fits = LLVMBuildAnd(cg->b, fits, v.present, "");
 		len = LLVMBuildSelect(cg->b, fits, hl, len, "");
 	}
@@ -230,7 +230,7 @@ static LLVMValueRef cg_parse_hlen(struct cg *cg, const struct hq_layer *l, LLVMV
 }
 
 static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
-			  LLVMBasicBlockRef fail, LLVMBasicBlockRef done)
+                          LLVMBasicBlockRef fail, LLVMBasicBlockRef done)
 {
 	LLVMValueRef start = cg_layer_get(cg, l, CG_START);
 	struct cg_hdr h = {.off = start, .p = cg_gep(cg, cg->data, start)};
@@ -288,7 +288,7 @@ static void cg_parse_layer(struct cg *cg, const struct hq_layer *l)
 		return;
 	}
 	LLVMBasicBlockRef body = cg_block(cg, "parse"), fail = cg_block(cg, "absent"),
-			  done = cg_block(cg, "parsed");
+	                  done = cg_block(cg, "parsed");
 	LLVMBuildCondBr(cg->b, cg_flag(cg, st->ok), body, done);
 	LLVMPositionBuilderAtEnd(cg->b, body);
 	cg_parse_body(cg, l, st, fail, done);

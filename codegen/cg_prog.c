@@ -11,7 +11,7 @@
 #include "cg.h"
 #include "cg_walk.h"
 
-#define XDP_PASS_CODE 2
+#define XDP_PASS_CODE      2
 #define TC_ACT_UNSPEC_CODE (-1)
 
 struct cg_ctx_layout {
@@ -20,9 +20,9 @@ struct cg_ctx_layout {
 };
 
 static const struct cg_ctx_layout cg_ctx[CG_HOOK_N] = {
-	[CG_HOOK_XDP] = {0, 4, 12, 0, HQ_PROG_XDP, "xdp"},
-	[CG_HOOK_TC_IN] = {76, 80, 40, 0, HQ_PROG_TC_IN, "tc"},
-	[CG_HOOK_TC_OUT] = {76, 80, 40, 0, HQ_PROG_TC_OUT, "tc"},
+    [CG_HOOK_XDP] = {0, 4, 12, 0, HQ_PROG_XDP, "xdp"},
+    [CG_HOOK_TC_IN] = {76, 80, 40, 0, HQ_PROG_TC_IN, "tc"},
+    [CG_HOOK_TC_OUT] = {76, 80, 40, 0, HQ_PROG_TC_OUT, "tc"},
 };
 
 static LLVMValueRef cg_ctx_u32(struct cg *cg, unsigned off)
@@ -45,7 +45,7 @@ static LLVMValueRef cg_lookup0(struct cg *cg, LLVMValueRef map, const char *name
 	LLVMValueRef p = cg_helper(cg, BPF_FUNC_map_lookup_elem, cg->ptr, args, 2);
 	LLVMBasicBlockRef ok = cg_block(cg, name);
 	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, p, LLVMConstNull(cg->ptr), ""),
-			cg->exit_bb, ok);
+	                cg->exit_bb, ok);
 	LLVMPositionBuilderAtEnd(cg->b, ok);
 	return p;
 }
@@ -56,7 +56,7 @@ static LLVMValueRef cg_meta_u64(struct cg *cg, unsigned off)
 }
 
 static LLVMValueRef cg_offline_or(struct cg *cg, LLVMValueRef offline, unsigned meta_off,
-				  LLVMValueRef live)
+                                  LLVMValueRef live)
 {
 	return LLVMBuildSelect(cg->b, offline, cg_meta_u64(cg, meta_off), live, "");
 }
@@ -73,11 +73,11 @@ static LLVMValueRef cg_pkt_number(struct cg *cg, LLVMValueRef offline)
 {
 	LLVMValueRef p = cg_gepc(cg, cg->meta, offsetof(struct hq_meta, num));
 	LLVMBasicBlockRef live = cg_block(cg, "num_live"), off = cg_block(cg, "num_off"),
-			  done = cg_block(cg, "numbered");
+	                  done = cg_block(cg, "numbered");
 	LLVMBuildCondBr(cg->b, offline, off, live);
 	LLVMPositionBuilderAtEnd(cg->b, live);
 	LLVMValueRef old = LLVMBuildAtomicRMW(cg->b, LLVMAtomicRMWBinOpAdd, p, cg_const64(cg, 1),
-					      LLVMAtomicOrderingSequentiallyConsistent, 0);
+	                                      LLVMAtomicOrderingSequentiallyConsistent, 0);
 	LLVMValueRef n1 = LLVMBuildAdd(cg->b, old, cg_const64(cg, 1), "");
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, off);
@@ -131,23 +131,23 @@ static void cg_prologue(struct cg *cg)
 	cg->meta = cg_lookup0(cg, cg->map_meta, "have_meta");
 	cg->scratch = cg_lookup0(cg, cg->map_scratch, "have_scratch");
 	cg_stat_inc(cg, HQ_STAT_PACKETS);
-	LLVMValueRef offline = LLVMBuildICmp(cg->b, LLVMIntNE, cg_meta_u64(cg, 0),
-					     cg_const64(cg, 0), "offline");
+	LLVMValueRef offline =
+	    LLVMBuildICmp(cg->b, LLVMIntNE, cg_meta_u64(cg, 0), cg_const64(cg, 0), "offline");
 	cg->ifindex = cg_offline_or(cg, offline, offsetof(struct hq_meta, ifindex),
-				    cg_ctx_u32(cg, L->ifindex));
-	cg->wire_len = cg_offline_or(cg, offline, offsetof(struct hq_meta, wire_len),
-				     cg_live_len(cg));
+	                            cg_ctx_u32(cg, L->ifindex));
+	cg->wire_len =
+	    cg_offline_or(cg, offline, offsetof(struct hq_meta, wire_len), cg_live_len(cg));
 	cg->ts_ns = cg_const64(cg, 0);
 	if (cg_needs_ts(cg))
 		cg->ts_ns = cg_offline_or(cg, offline, offsetof(struct hq_meta, ts_ns),
-					  cg_helper(cg, BPF_FUNC_ktime_get_ns, cg->i64, NULL, 0));
+		                          cg_helper(cg, BPF_FUNC_ktime_get_ns, cg->i64, NULL, 0));
 	cg->pkt_num = cg->plan->need_pkt_num ? cg_pkt_number(cg, offline) : NULL;
 	cg_tc_vlan_prologue(cg);
 	/* offline frames cut by the snap length: application layers are not
 	 * decoded from them (tshark does not either) */
-	LLVMValueRef cut = LLVMBuildICmp(cg->b, LLVMIntULT,
-					 cg_meta_u64(cg, offsetof(struct hq_meta, cap_len)),
-					 cg_meta_u64(cg, offsetof(struct hq_meta, wire_len)), "");
+	LLVMValueRef cut =
+	    LLVMBuildICmp(cg->b, LLVMIntULT, cg_meta_u64(cg, offsetof(struct hq_meta, cap_len)),
+	                  cg_meta_u64(cg, offsetof(struct hq_meta, wire_len)), "");
 	cg_set_flag(cg, cg->scratch_walk_off + 8 * W_TRUNC, LLVMBuildAnd(cg->b, offline, cut, ""));
 	/* packet pointers last: helpers above may invalidate them */
 	cg->data = cg_ctx_ptr(cg, L->data);
@@ -172,15 +172,16 @@ static void cg_program(struct cg *cg, enum cg_hook hook)
 	/* no unwind tables: BPF has no use for .eh_frame (libbpf warns about it) */
 	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
 	LLVMAddAttributeAtIndex(cg->fn, LLVMAttributeFunctionIndex,
-				LLVMCreateEnumAttribute(cg->ctx, nounwind, 0));
+	                        LLVMCreateEnumAttribute(cg->ctx, nounwind, 0));
 	cg_di_function(cg, cg->fn, L->name, hook);
 	cg->ctx_arg = LLVMGetParam(cg->fn, 0);
 	LLVMBasicBlockRef entry = cg_block(cg, "entry");
 	cg->exit_bb = cg_block(cg, "exit");
 	LLVMPositionBuilderAtEnd(cg->b, cg->exit_bb);
-	LLVMBuildRet(cg->b, LLVMConstInt(cg->i32, hook == CG_HOOK_XDP ? XDP_PASS_CODE
-								       : (uint64_t)TC_ACT_UNSPEC_CODE,
-					 1));
+	LLVMBuildRet(
+	    cg->b,
+	    LLVMConstInt(cg->i32,
+	                 hook == CG_HOOK_XDP ? XDP_PASS_CODE : (uint64_t)TC_ACT_UNSPEC_CODE, 1));
 	LLVMPositionBuilderAtEnd(cg->b, entry);
 	cg_prologue(cg);
 	if (cg_hook_has_queries(cg))

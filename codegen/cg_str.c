@@ -13,7 +13,7 @@
 static LLVMValueRef cg_str_byte(struct cg *cg, LLVMValueRef p, unsigned i)
 {
 	return LLVMBuildZExt(cg->b, LLVMBuildLoad2(cg->b, cg->i8, cg_gepc(cg, p, i), ""), cg->i64,
-			     "");
+	                     "");
 }
 
 /* i1: the n bytes at p are lit's (lit may include its NUL). Word-wise and
@@ -29,7 +29,8 @@ static LLVMValueRef cg_str_prefix(struct cg *cg, LLVMValueRef p, const char *lit
 		LLVMValueRef got = LLVMBuildLoad2(cg->b, cg->i64, cg_gepc(cg, p, i), "");
 		LLVMSetAlignment(got, 1);
 		LLVMValueRef d = LLVMBuildXor(cg->b, got, cg_const64(cg, want), "");
-		diff = LLVMBuildOr(cg->b, diff, LLVMBuildAnd(cg->b, d, cg_const64(cg, mask), ""), "");
+		diff =
+		    LLVMBuildOr(cg->b, diff, LLVMBuildAnd(cg->b, d, cg_const64(cg, mask), ""), "");
 	}
 	return cg_eqc(cg, diff, 0);
 }
@@ -58,8 +59,8 @@ static void cg_find_step(struct cg *cg, void *arg)
 	LLVMValueRef hit = cg_str_prefix(cg, p, f->lit, f->n);
 	/* ST_DONE (1) on a hit, else ST_FAIL (2) at the NUL, else ST_RUN (0) */
 	LLVMValueRef h = LLVMBuildZExt(cg->b, hit, cg->i64, "");
-	LLVMValueRef z = LLVMBuildZExt(cg->b, LLVMBuildAnd(cg->b, nul, LLVMBuildNot(cg->b, hit, ""), ""),
-				       cg->i64, "");
+	LLVMValueRef z = LLVMBuildZExt(
+	    cg->b, LLVMBuildAnd(cg->b, nul, LLVMBuildNot(cg->b, hit, ""), ""), cg->i64, "");
 	LLVMValueRef st = LLVMBuildOr(cg->b, h, LLVMBuildShl(cg->b, z, cg_const64(cg, 1), ""), "");
 	cg_vstore(cg, W_STATE, st);
 	cg_vstore(cg, W_IN, LLVMBuildAdd(cg->b, i, cg_const64(cg, 1), ""));
@@ -90,7 +91,8 @@ LLVMValueRef cg_str_pred(struct cg *cg, enum hq_op op, struct cg_val v, const ch
 	LLVMPositionBuilderAtEnd(cg->b, test);
 	switch (op) {
 	case HQ_OP_STARTSWITH:
-		r = strlen(lit) < v.size ? cg_str_prefix(cg, v.ptr, lit, strlen(lit)) : cg_i1(cg, 0);
+		r = strlen(lit) < v.size ? cg_str_prefix(cg, v.ptr, lit, strlen(lit))
+		                         : cg_i1(cg, 0);
 		break;
 	case HQ_OP_CONTAINS:
 		r = cg_str_contains(cg, v, lit);

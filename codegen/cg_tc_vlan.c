@@ -31,9 +31,13 @@ void cg_tc_vlan_prologue(struct cg *cg)
 	cg_vstore_at(cg, base + HW_PRESENT, cg_ctx32(cg, 20));
 	cg_vstore_at(cg, base + HW_TCI, cg_ctx32(cg, 24));
 	LLVMValueRef p = cg_ctx32(cg, 28);
-	LLVMValueRef host = LLVMBuildOr(
-		cg->b, LLVMBuildShl(cg->b, LLVMBuildAnd(cg->b, p, cg_const64(cg, 0xff), ""), cg_const64(cg, 8), ""),
-		LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, p, cg_const64(cg, 8), ""), cg_const64(cg, 0xff), ""), "");
+	LLVMValueRef host =
+	    LLVMBuildOr(cg->b,
+	                LLVMBuildShl(cg->b, LLVMBuildAnd(cg->b, p, cg_const64(cg, 0xff), ""),
+	                             cg_const64(cg, 8), ""),
+	                LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, p, cg_const64(cg, 8), ""),
+	                             cg_const64(cg, 0xff), ""),
+	                "");
 	cg_vstore_at(cg, base + HW_PROTO, host);
 }
 
@@ -75,7 +79,7 @@ struct cg_val cg_tc_vlan_field(struct cg *cg, const struct hq_field *f, struct c
 		v = LLVMBuildMul(cg->b, v, cg_const64(cg, f->mul), "");
 	if (f->type == HQ_T_BOOL)
 		v = LLVMBuildZExt(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, v, cg_const64(cg, 0), ""),
-				  cg->i64, "");
+		                  cg->i64, "");
 	LLVMValueRef hw = cg_tc_vlan_hw(cg);
 	struct cg_val r = from_pkt;
 	r.a = LLVMBuildSelect(cg->b, hw, v, from_pkt.a, "");

@@ -78,7 +78,7 @@ LLVMValueRef cg_clampc(struct cg *cg, LLVMValueRef v, uint64_t max)
 	if ((max & (max + 1)) == 0)
 		return LLVMBuildAnd(cg->b, v, cg_const64(cg, max), "");
 	return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGT, v, cg_const64(cg, max), ""),
-			       cg_const64(cg, max), v, "");
+	                       cg_const64(cg, max), v, "");
 }
 
 /* for (j = 0; j < n && state == RUN; j++) body(); — a real loop */
@@ -86,12 +86,13 @@ void cg_loop(struct cg *cg, unsigned n, cg_loop_body body, void *arg)
 {
 	LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
 	LLVMBasicBlockRef head = cg_block(cg, "loop"), run = cg_block(cg, "loop_body"),
-			  out = cg_block(cg, "loop_end");
+	                  out = cg_block(cg, "loop_end");
 	LLVMBuildBr(cg->b, head);
 	LLVMPositionBuilderAtEnd(cg->b, head);
 	LLVMValueRef j = LLVMBuildPhi(cg->b, cg->i64, "j");
-	LLVMValueRef go = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, j, cg_const64(cg, n), ""),
-				       cg_eqc(cg, cg_vload(cg, W_STATE), ST_RUN), "");
+	LLVMValueRef go =
+	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, j, cg_const64(cg, n), ""),
+	                 cg_eqc(cg, cg_vload(cg, W_STATE), ST_RUN), "");
 	LLVMBuildCondBr(cg->b, go, run, out);
 	LLVMPositionBuilderAtEnd(cg->b, run);
 	body(cg, arg);
@@ -124,22 +125,26 @@ static void cg_vlan_type(struct cg *cg, const struct hq_layer *l, LLVMValueRef t
  * took the outer tag out (cg_tc_vlan.c) — where eth.type was: 2 bytes
  * before the layer start. An inner tag follows right after. */
 static void cg_walk_vlan(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
-			 struct cg_hdr h)
+                         struct cg_hdr h)
 {
 	LLVMValueRef hw = cg_tc_vlan_hw(cg);
-	LLVMValueRef tpos = LLVMBuildSelect(cg->b, hw, LLVMBuildSub(cg->b, h.off, cg_const64(cg, 2), ""),
-					    LLVMBuildAdd(cg->b, h.off, cg_const64(cg, 2), ""), "");
+	LLVMValueRef tpos =
+	    LLVMBuildSelect(cg->b, hw, LLVMBuildSub(cg->b, h.off, cg_const64(cg, 2), ""),
+	                    LLVMBuildAdd(cg->b, h.off, cg_const64(cg, 2), ""), "");
 	cg_vstore(cg, W_IN, tpos);
 	LLVMValueRef tp = cg_gep(cg, cg->data, cg_clampc(cg, cg_vload(cg, W_IN), CG_MAX_OFF));
 	LLVMBasicBlockRef have = cg_if(cg, cg_in_bounds(cg, tp, 2), "vlan_type");
 	LLVMValueRef t1 = cg_load_be(cg, tp, 2);
 	cg_vlan_type(cg, l, t1);
-	cg_layer_put(cg, l, CG_NEXT, LLVMBuildAdd(cg->b, cg_vload(cg, W_IN), cg_const64(cg, 2), ""));
+	cg_layer_put(cg, l, CG_NEXT,
+	             LLVMBuildAdd(cg->b, cg_vload(cg, W_IN), cg_const64(cg, 2), ""));
 	/* an inner tag: TCI and EtherType right after */
-	LLVMValueRef inner = cg_gep(cg, cg->data,
-				    cg_clampc(cg, LLVMBuildAdd(cg->b, cg_vload(cg, W_IN), cg_const64(cg, 2), ""),
-					      CG_MAX_OFF));
-	LLVMValueRef stacked = LLVMBuildOr(cg->b, cg_eqc(cg, t1, 0x8100), cg_eqc(cg, t1, 0x88a8), "");
+	LLVMValueRef inner =
+	    cg_gep(cg, cg->data,
+	           cg_clampc(cg, LLVMBuildAdd(cg->b, cg_vload(cg, W_IN), cg_const64(cg, 2), ""),
+	                     CG_MAX_OFF));
+	LLVMValueRef stacked =
+	    LLVMBuildOr(cg->b, cg_eqc(cg, t1, 0x8100), cg_eqc(cg, t1, 0x88a8), "");
 	stacked = LLVMBuildAnd(cg->b, stacked, cg_in_bounds(cg, inner, 4), "");
 	LLVMBasicBlockRef cont = cg_if(cg, stacked, "qinq");
 	LLVMValueRef tci = cg_load_be(cg, inner, 2);
@@ -147,9 +152,10 @@ static void cg_walk_vlan(struct cg *cg, const struct hq_layer *l, struct cg_laye
 	cg_set(cg, l, "inner_pcp", LLVMBuildLShr(cg->b, tci, cg_const64(cg, 13), ""));
 	cg_set(cg, l, "inner_dei",
 	       LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, tci, cg_const64(cg, 12), ""),
-			    cg_const64(cg, 1), ""));
+	                    cg_const64(cg, 1), ""));
 	cg_vlan_type(cg, l, cg_load_be(cg, cg_gepc(cg, inner, 2), 2));
-	cg_layer_put(cg, l, CG_NEXT, LLVMBuildAdd(cg->b, cg_vload(cg, W_IN), cg_const64(cg, 6), ""));
+	cg_layer_put(cg, l, CG_NEXT,
+	             LLVMBuildAdd(cg->b, cg_vload(cg, W_IN), cg_const64(cg, 6), ""));
 	cg_endif(cg, cont);
 	cg_endif(cg, have);
 	(void)st;
@@ -158,7 +164,7 @@ static void cg_walk_vlan(struct cg *cg, const struct hq_layer *l, struct cg_laye
 /* ---- ip6_ext: bounded walk over IPv6 extension headers ---------------- */
 
 #define CG_IP6_MAX_EXT 8
-#define CG_NO_PROTO 256 /* nh value: no upper-layer protocol reached */
+#define CG_NO_PROTO    256 /* nh value: no upper-layer protocol reached */
 
 enum { IP6_HBH = 0, IP6_ROUTING = 43, IP6_FRAG = 44, IP6_AH = 51, IP6_NONE = 59, IP6_DST = 60 };
 
@@ -179,9 +185,9 @@ static LLVMValueRef cg_ip6_is_ext(struct cg *cg, LLVMValueRef nh)
 static LLVMValueRef cg_ip6_ext_len(struct cg *cg, LLVMValueRef nh, LLVMValueRef hl)
 {
 	LLVMValueRef ah = LLVMBuildShl(cg->b, LLVMBuildAdd(cg->b, hl, cg_const64(cg, 2), ""),
-				       cg_const64(cg, 2), "");
+	                               cg_const64(cg, 2), "");
 	LLVMValueRef std = LLVMBuildShl(cg->b, LLVMBuildAdd(cg->b, hl, cg_const64(cg, 1), ""),
-					cg_const64(cg, 3), "");
+	                                cg_const64(cg, 3), "");
 	LLVMValueRef len = LLVMBuildSelect(cg->b, cg_eqc(cg, nh, IP6_AH), ah, std, "");
 	return LLVMBuildSelect(cg->b, cg_eqc(cg, nh, IP6_FRAG), cg_const64(cg, 8), len, "");
 }
@@ -221,12 +227,12 @@ static void cg_ip6_step(struct cg *cg, void *arg)
 }
 
 static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
-			struct cg_hdr h)
+                        struct cg_hdr h)
 {
 	struct cg_ip6w w = {
-		.frag_off = cg_alloca(cg, cg->i64, "x6fo"),
-		.mf = cg_alloca(cg, cg->i64, "x6mf"),
-		.has_frag = cg_alloca(cg, cg->i1, "x6frag"),
+	    .frag_off = cg_alloca(cg, cg->i64, "x6fo"),
+	    .mf = cg_alloca(cg, cg->i64, "x6mf"),
+	    .has_frag = cg_alloca(cg, cg->i1, "x6frag"),
 	};
 	LLVMValueRef start = h.off;
 	LLVMBuildStore(cg->b, cg_const64(cg, 0), w.frag_off);
@@ -242,8 +248,8 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	LLVMValueRef fo = LLVMBuildLoad2(cg->b, cg->i64, w.frag_off, "");
 	/* an upper-layer protocol was reached, not an extension left unwalked */
 	LLVMValueRef upper = LLVMBuildAnd(
-		cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, nh, cg_const64(cg, CG_NO_PROTO), ""),
-		LLVMBuildNot(cg->b, cg_ip6_is_ext(cg, nh), ""), "");
+	    cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, nh, cg_const64(cg, CG_NO_PROTO), ""),
+	    LLVMBuildNot(cg->b, cg_ip6_is_ext(cg, nh), ""), "");
 	LLVMBasicBlockRef cont = cg_if(cg, upper, "ip6_upper");
 	cg_set(cg, l, "proto", nh);
 	cg_endif(cg, cont);
@@ -254,13 +260,17 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	cg_set(cg, l, "ext_len", cg_vload(cg, W_OUT));
 	cg_layer_put(cg, l, CG_NEXT, end);
 	/* like IPv4: only an unfragmented (or atomic-fragment) payload is parsed */
-	LLVMValueRef frag = LLVMBuildAnd(cg->b, LLVMBuildLoad2(cg->b, cg->i1, w.has_frag, ""),
-					 LLVMBuildNot(cg->b, LLVMBuildAnd(cg->b, cg_eqc(cg, fo, 0),
-									  cg_eqc(cg, LLVMBuildLoad2(cg->b, cg->i64, w.mf, ""), 0), ""), ""), "");
+	LLVMValueRef frag = LLVMBuildAnd(
+	    cg->b, LLVMBuildLoad2(cg->b, cg->i1, w.has_frag, ""),
+	    LLVMBuildNot(cg->b,
+	                 LLVMBuildAnd(cg->b, cg_eqc(cg, fo, 0),
+	                              cg_eqc(cg, LLVMBuildLoad2(cg->b, cg->i64, w.mf, ""), 0), ""),
+	                 ""),
+	    "");
 	LLVMValueRef kids = LLVMBuildAnd(cg->b, upper, LLVMBuildNot(cg->b, frag, ""), "");
 	kids = LLVMBuildAnd(cg->b, kids, LLVMBuildNot(cg->b, cg_eqc(cg, nh, IP6_NONE), ""), "");
-	kids = LLVMBuildAnd(cg->b, kids,
-			    LLVMBuildICmp(cg->b, LLVMIntULE, end, cg_const64(cg, CG_MAX_OFF), ""), "");
+	kids = LLVMBuildAnd(
+	    cg->b, kids, LLVMBuildICmp(cg->b, LLVMIntULE, end, cg_const64(cg, CG_MAX_OFF), ""), "");
 	cg_set_flag(cg, st->kids_ok, LLVMBuildAnd(cg->b, kids, cg_flag(cg, st->kids_ok), ""));
 }
 
@@ -281,7 +291,8 @@ LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueR
 	if (ip_len && ip_hl && cg->layers[ip_len->layer->index].parsed) {
 		struct cg_val len = cg_field(cg, ip_len), hl = cg_field(cg, ip_hl);
 		LLVMValueRef have = LLVMBuildAnd(cg->b, len.present, hl.present, "");
-		have = LLVMBuildAnd(cg->b, have, LLVMBuildICmp(cg->b, LLVMIntUGE, len.a, hl.a, ""), "");
+		have = LLVMBuildAnd(cg->b, have, LLVMBuildICmp(cg->b, LLVMIntUGE, len.a, hl.a, ""),
+		                    "");
 		rem = LLVMBuildSelect(cg->b, have, LLVMBuildSub(cg->b, len.a, hl.a, ""), rem, "");
 		*ok = have;
 	}
@@ -291,9 +302,11 @@ LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueR
 		LLVMValueRef ext = cg_get(cg, ip6, "ext_len", &xp);
 		LLVMValueRef payload = LLVMBuildSub(cg->b, ext, cg_const64(cg, 40), "");
 		LLVMValueRef have = LLVMBuildAnd(cg->b, plen.present, xp, "");
-		have = LLVMBuildAnd(cg->b, have, LLVMBuildICmp(cg->b, LLVMIntUGE, plen.a, payload, ""), "");
+		have = LLVMBuildAnd(cg->b, have,
+		                    LLVMBuildICmp(cg->b, LLVMIntUGE, plen.a, payload, ""), "");
 		have = LLVMBuildAnd(cg->b, have, LLVMBuildNot(cg->b, *ok, ""), "");
-		rem = LLVMBuildSelect(cg->b, have, LLVMBuildSub(cg->b, plen.a, payload, ""), rem, "");
+		rem =
+		    LLVMBuildSelect(cg->b, have, LLVMBuildSub(cg->b, plen.a, payload, ""), rem, "");
 		*ok = LLVMBuildOr(cg->b, *ok, have, "");
 	}
 	(void)l;
@@ -317,7 +330,8 @@ LLVMValueRef cg_l3_complete(struct cg *cg)
 			end = LLVMBuildAdd(cg->b, end, cg_const64(cg, 40), "");
 		LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntULE, end, cg->wire_len, "");
 		LLVMValueRef here = LLVMBuildAnd(cg->b, cg_layer_ok(cg, l), v.present, "");
-		all = LLVMBuildAnd(cg->b, all, LLVMBuildOr(cg->b, LLVMBuildNot(cg->b, here, ""), fits, ""), "");
+		all = LLVMBuildAnd(cg->b, all,
+		                   LLVMBuildOr(cg->b, LLVMBuildNot(cg->b, here, ""), fits, ""), "");
 	}
 	return all;
 }
@@ -325,7 +339,7 @@ LLVMValueRef cg_l3_complete(struct cg *cg)
 /* ---- l4len: payload length of UDP/ICMP-like layers -------------------- */
 
 static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
-			  struct cg_hdr h)
+                          struct cg_hdr h)
 {
 	LLVMValueRef ok;
 	LLVMValueRef rem = cg_l3_remaining(cg, l, &ok);
@@ -337,12 +351,9 @@ static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_lay
 }
 
 static const struct cg_walker cg_walkers[] = {
-	{"vlan", cg_walk_vlan, NULL},
-	{"ip6_ext", cg_walk_ip6, cg_ip6_internal},
-	{"l4len", cg_walk_l4len, NULL},
-	{"tcp_opts", cg_walk_tcp, NULL},
-	{"dns", cg_walk_dns, NULL},
-	{"http", cg_walk_http, NULL},
+    {"vlan", cg_walk_vlan, NULL},   {"ip6_ext", cg_walk_ip6, cg_ip6_internal},
+    {"l4len", cg_walk_l4len, NULL}, {"tcp_opts", cg_walk_tcp, NULL},
+    {"dns", cg_walk_dns, NULL},     {"http", cg_walk_http, NULL},
 };
 
 const struct cg_walker *cg_walker_find(const char *name)

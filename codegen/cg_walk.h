@@ -14,7 +14,7 @@ LLVMValueRef cg_eqc(struct cg *cg, LLVMValueRef v, uint64_t c);
 /* set / read a walker output of layer l (no-op / absent if no field uses it) */
 void cg_set(struct cg *cg, const struct hq_layer *l, const char *key, LLVMValueRef v);
 LLVMValueRef cg_get(struct cg *cg, const struct hq_layer *l, const char *key,
-		    LLVMValueRef *present);
+                    LLVMValueRef *present);
 LLVMValueRef cg_l3_complete(struct cg *cg);
 /* bytes from the start of an upper layer to the end of the IP payload */
 LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueRef *ok);
@@ -38,8 +38,7 @@ LLVMValueRef cg_tc_vlan_hw(struct cg *cg);
 bool cg_tc_vlan_covers(struct cg *cg, const struct hq_field *f);
 struct cg_val cg_tc_vlan_field(struct cg *cg, const struct hq_field *f, struct cg_val from_pkt);
 
-void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h,
-		       LLVMValueRef plen);
+void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h, LLVMValueRef plen);
 void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
 void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
 void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);

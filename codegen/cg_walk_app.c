@@ -13,7 +13,7 @@
 
 /* the byte at base + clamp(in), or fail the walk; returns i64 */
 static LLVMValueRef cg_byte_at(struct cg *cg, LLVMValueRef base, LLVMValueRef in, unsigned max,
-			       LLVMBasicBlockRef fail)
+                               LLVMBasicBlockRef fail)
 {
 	LLVMValueRef p = cg_gep(cg, base, cg_clampc(cg, in, max));
 	LLVMBasicBlockRef ok = cg_block(cg, "byte");
@@ -42,23 +42,26 @@ static void cg_dns_byte(struct cg *cg, void *arg)
 	LLVMValueRef in = cg_vload(cg, W_IN), o = cg_vload(cg, W_OUT), rem = cg_vload(cg, W_REM);
 	LLVMValueRef c = cg_byte_at(cg, d->q, in, 255, fail);
 	cg_vstore(cg, W_IN, LLVMBuildAdd(cg->b, in, cg_const64(cg, 1), ""));
-	LLVMValueRef full = LLVMBuildICmp(cg->b, LLVMIntUGE, o, cg_const64(cg, d->out->size - 1), "");
+	LLVMValueRef full =
+	    LLVMBuildICmp(cg->b, LLVMIntUGE, o, cg_const64(cg, d->out->size - 1), "");
 	LLVMBasicBlockRef lenb = cg_block(cg, "dns_len"), chr = cg_block(cg, "dns_chr");
 	LLVMBuildCondBr(cg->b, cg_eqc(cg, rem, 0), lenb, chr);
 	/* inside a label: copy one byte, escaped as tshark shows it — C escapes
 	 * for 0x07..0x0d, three octal digits for other controls and 0x7f;
 	 * bytes from 0x80 stay as they are */
 	LLVMPositionBuilderAtEnd(cg->b, chr);
-	LLVMValueRef cesc = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, c, cg_const64(cg, 7), ""),
-					 LLVMBuildICmp(cg->b, LLVMIntULE, c, cg_const64(cg, 13), ""), "");
-	LLVMValueRef esc = LLVMBuildOr(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, c, cg_const64(cg, 0x20), ""),
-				       cg_eqc(cg, c, 0x7f), "");
+	LLVMValueRef cesc =
+	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, c, cg_const64(cg, 7), ""),
+	                 LLVMBuildICmp(cg->b, LLVMIntULE, c, cg_const64(cg, 13), ""), "");
+	LLVMValueRef esc =
+	    LLVMBuildOr(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, c, cg_const64(cg, 0x20), ""),
+	                cg_eqc(cg, c, 0x7f), "");
 	LLVMValueRef need = LLVMBuildSelect(cg->b, esc, cg_const64(cg, 4), cg_const64(cg, 1), "");
 	need = LLVMBuildSelect(cg->b, cesc, cg_const64(cg, 2), need, "");
 	LLVMValueRef room = LLVMBuildICmp(cg->b, LLVMIntULE, LLVMBuildAdd(cg->b, o, need, ""),
-					  cg_const64(cg, d->out->size - 1), "");
+	                                  cg_const64(cg, d->out->size - 1), "");
 	LLVMBasicBlockRef put = cg_block(cg, "dns_put"), oct = cg_block(cg, "dns_oct"),
-			  plain = cg_block(cg, "dns_plain");
+	                  plain = cg_block(cg, "dns_plain");
 	LLVMBuildCondBr(cg->b, room, put, fail);
 	LLVMPositionBuilderAtEnd(cg->b, put);
 	cg_vstore(cg, W_OUT, LLVMBuildAdd(cg->b, o, need, ""));
@@ -73,10 +76,12 @@ static void cg_dns_byte(struct cg *cg, void *arg)
 	uint64_t letters = 0;
 	memcpy(&letters, "abtnvfr", 7);
 	LLVMValueRef sh = LLVMBuildShl(cg->b, LLVMBuildSub(cg->b, c, cg_const64(cg, 7), ""),
-				       cg_const64(cg, 3), "");
-	LLVMValueRef letter = LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, cg_const64(cg, letters),
-							       LLVMBuildAnd(cg->b, sh, cg_const64(cg, 63), ""), ""),
-					   cg_const64(cg, 0xff), "");
+	                               cg_const64(cg, 3), "");
+	LLVMValueRef letter =
+	    LLVMBuildAnd(cg->b,
+	                 LLVMBuildLShr(cg->b, cg_const64(cg, letters),
+	                               LLVMBuildAnd(cg->b, sh, cg_const64(cg, 63), ""), ""),
+	                 cg_const64(cg, 0xff), "");
 	LLVMBasicBlockRef cb = cg_block(cg, "dns_cesc"), ob = cg_block(cg, "dns_octal");
 	LLVMBuildCondBr(cg->b, cesc, cb, ob);
 	LLVMPositionBuilderAtEnd(cg->b, cb);
@@ -84,10 +89,11 @@ static void cg_dns_byte(struct cg *cg, void *arg)
 	LLVMBuildBr(cg->b, next);
 	LLVMPositionBuilderAtEnd(cg->b, ob);
 	for (int k = 0; k < 3; k++) {
-		LLVMValueRef dig = LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, c, cg_const64(cg, 6 - 3 * k), ""),
-						cg_const64(cg, 7), "");
+		LLVMValueRef dig =
+		    LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, c, cg_const64(cg, 6 - 3 * k), ""),
+		                 cg_const64(cg, 7), "");
 		cg_put_char(cg, d->out, LLVMBuildAdd(cg->b, o, cg_const64(cg, k + 1), ""),
-			    LLVMBuildAdd(cg->b, dig, cg_const64(cg, '0'), ""));
+		            LLVMBuildAdd(cg->b, dig, cg_const64(cg, '0'), ""));
 	}
 	LLVMBuildBr(cg->b, next);
 	/* a length byte: 0 ends the name, 0xc0 is a pointer (not followed) */
@@ -130,7 +136,7 @@ static void cg_dns_needs_udp_room(struct cg *cg, const struct hq_layer *l, struc
 	struct cg_val v = cg_field(cg, ulen);
 	LLVMValueRef room = LLVMBuildICmp(cg->b, LLVMIntUGE, v.a, cg_const64(cg, 8 + l->size), "");
 	LLVMValueRef ok = LLVMBuildAnd(cg->b, LLVMBuildNot(cg->b, cg_layer_ok(cg, ulen->layer), ""),
-				       cg_i1(cg, 1), "");
+	                               cg_i1(cg, 1), "");
 	ok = LLVMBuildOr(cg->b, ok, LLVMBuildAnd(cg->b, v.present, room, ""), "");
 	ok = LLVMBuildAnd(cg->b, ok, LLVMBuildNot(cg->b, cg_truncated(cg), ""), "");
 	ok = LLVMBuildAnd(cg->b, ok, cg_l3_complete(cg), "");
@@ -144,11 +150,11 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 	struct cg_slotvar *name = cg_var(cg, l, "qname");
 	LLVMValueRef start = h.p;
 	LLVMValueRef qd = cg_load_be(cg, cg_gepc(cg, start, 4), 2);
-	LLVMBasicBlockRef cont = cg_if(cg, LLVMBuildICmp(cg->b, LLVMIntUGT, qd, cg_const64(cg, 0), ""),
-				       "dns_q");
+	LLVMBasicBlockRef cont =
+	    cg_if(cg, LLVMBuildICmp(cg->b, LLVMIntUGT, qd, cg_const64(cg, 0), ""), "dns_q");
 	struct cg_dns d = {.q = cg_gepc(cg, start, 12), .out = name};
 	bool want = cg_field_used(cg, l, "qname") || cg_field_used(cg, l, "qtype") ||
-		    cg_field_used(cg, l, "qclass");
+	            cg_field_used(cg, l, "qclass");
 	if (want && name && name->size > 1) {
 		cg_walk_init(cg);
 		cg_loop(cg, name->size + 1, cg_dns_byte, &d);
@@ -175,11 +181,11 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
  * a fresh pointer each time, so bounds the verifier learns from one check
  * never stick to a shared base and split its states. */
 #define CG_PAYLOAD_MASK 0x1fff
-#define HTTP_HOST_SCAN 255 /* a mask bound (see cg_clampc) */
-#define W_MLEN 4	   /* walker slot: length of the request method */
+#define HTTP_HOST_SCAN  255 /* a mask bound (see cg_clampc) */
+#define W_MLEN          4   /* walker slot: length of the request method */
 
-static const char *const http_methods[] = {"GET",   "POST",	"PUT",	   "DELETE", "HEAD",
-					   "OPTIONS", "PATCH", "CONNECT", "TRACE",  NULL};
+static const char *const http_methods[] = {"GET",     "POST",  "PUT",     "DELETE", "HEAD",
+                                           "OPTIONS", "PATCH", "CONNECT", "TRACE",  NULL};
 
 static LLVMValueRef cg_payload_ptr(struct cg *cg, LLVMValueRef off)
 {
@@ -202,8 +208,9 @@ static LLVMValueRef cg_bytes_eq(struct cg *cg, LLVMValueRef off, const char *s)
 		memcpy(&want, s + i, w);
 		LLVMTypeRef t = LLVMIntTypeInContext(cg->ctx, 8 * w);
 		LLVMValueRef got = cg_load_raw(cg, cg_gepc(cg, p, i), t);
-		all = LLVMBuildAnd(cg->b, all,
-				   LLVMBuildICmp(cg->b, LLVMIntEQ, got, LLVMConstInt(t, want, 0), ""), "");
+		all = LLVMBuildAnd(
+		    cg->b, all, LLVMBuildICmp(cg->b, LLVMIntEQ, got, LLVMConstInt(t, want, 0), ""),
+		    "");
 		i += w;
 	}
 	LLVMBuildStore(cg->b, all, tmp);
@@ -233,7 +240,8 @@ static void cg_copy_byte(struct cg *cg, void *arg)
 	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, 1), have, fail);
 	LLVMPositionBuilderAtEnd(cg->b, have);
 	LLVMValueRef c = cg_load_be(cg, p, 1);
-	LLVMValueRef stop = LLVMBuildOr(cg->b, cg_eqc(cg, c, k->stop1), cg_eqc(cg, c, k->stop2), "");
+	LLVMValueRef stop =
+	    LLVMBuildOr(cg->b, cg_eqc(cg, c, k->stop1), cg_eqc(cg, c, k->stop2), "");
 	stop = LLVMBuildOr(cg->b, stop, cg_eqc(cg, c, k->stop3), "");
 	LLVMBasicBlockRef end = cg_block(cg, "cp_end"), put = cg_block(cg, "cp_put");
 	LLVMBuildCondBr(cg->b, stop, end, put);
@@ -241,7 +249,8 @@ static void cg_copy_byte(struct cg *cg, void *arg)
 	cg_vstore(cg, W_STATE, cg_const64(cg, ST_DONE));
 	LLVMBuildBr(cg->b, next);
 	LLVMPositionBuilderAtEnd(cg->b, put);
-	LLVMValueRef full = LLVMBuildICmp(cg->b, LLVMIntUGE, o, cg_const64(cg, k->out->size - 1), "");
+	LLVMValueRef full =
+	    LLVMBuildICmp(cg->b, LLVMIntUGE, o, cg_const64(cg, k->out->size - 1), "");
 	LLVMBasicBlockRef room = cg_block(cg, "cp_room");
 	LLVMBuildCondBr(cg->b, full, fail, room);
 	LLVMPositionBuilderAtEnd(cg->b, room);
@@ -257,7 +266,7 @@ static void cg_copy_byte(struct cg *cg, void *arg)
 
 /* copy the token at offset base into out; out is present if it ended well */
 static void cg_copy_token(struct cg *cg, LLVMValueRef base, struct cg_slotvar *out, uint8_t s1,
-			  uint8_t s2)
+                          uint8_t s2)
 {
 	if (!out || out->size < 2)
 		return;
@@ -280,19 +289,20 @@ static void cg_host_step(struct cg *cg, void *arg)
 	LLVMValueRef hit = cg_bytes_eq(cg, at, "\r\nHost: ");
 	LLVMValueRef blank = cg_bytes_eq(cg, at, "\r\n\r\n");
 	LLVMValueRef past = LLVMBuildNot(cg->b, cg_in_bounds(cg, cg_payload_ptr(cg, at), 8), "");
-	cg_vstore(cg, W_IN, LLVMBuildAdd(cg->b, in, LLVMBuildSelect(cg->b, hit, cg_const64(cg, 8),
-								       cg_const64(cg, 1), ""),
-					 ""));
-	LLVMValueRef st = LLVMBuildSelect(
-		cg->b, hit, cg_const64(cg, ST_DONE),
-		LLVMBuildSelect(cg->b, LLVMBuildOr(cg->b, blank, past, ""), cg_const64(cg, ST_FAIL),
-				cg_const64(cg, ST_RUN), ""),
-		"");
+	cg_vstore(cg, W_IN,
+	          LLVMBuildAdd(
+	              cg->b, in,
+	              LLVMBuildSelect(cg->b, hit, cg_const64(cg, 8), cg_const64(cg, 1), ""), ""));
+	LLVMValueRef st =
+	    LLVMBuildSelect(cg->b, hit, cg_const64(cg, ST_DONE),
+	                    LLVMBuildSelect(cg->b, LLVMBuildOr(cg->b, blank, past, ""),
+	                                    cg_const64(cg, ST_FAIL), cg_const64(cg, ST_RUN), ""),
+	                    "");
 	cg_vstore(cg, W_STATE, st);
 }
 
 static void cg_http_message(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
-			    LLVMValueRef base);
+                            LLVMValueRef base);
 
 static bool cg_wants(struct cg *cg, const struct hq_layer *l, const char *key)
 {
@@ -308,7 +318,7 @@ static void cg_http_request(struct cg *cg, const struct hq_layer *l, LLVMValueRe
 	if (cg_wants(cg, l, "path")) {
 		LLVMValueRef mlen = cg_clampc(cg, cg_vload(cg, W_MLEN), 15);
 		cg_copy_token(cg, LLVMBuildAdd(cg->b, base, cg_add(cg, mlen, 1), ""),
-			      cg_var(cg, l, "path"), ' ', '\r');
+		              cg_var(cg, l, "path"), ' ', '\r');
 	}
 	if (!cg_wants(cg, l, "host"))
 		return;
@@ -329,7 +339,8 @@ static void cg_http_status(struct cg *cg, const struct hq_layer *l, LLVMValueRef
 	for (int i = 0; i < 3; i++) {
 		LLVMValueRef c = cg_load_be(cg, cg_gepc(cg, p, i), 1);
 		LLVMValueRef d = LLVMBuildSub(cg->b, c, cg_const64(cg, '0'), "");
-		ok = LLVMBuildAnd(cg->b, ok, LLVMBuildICmp(cg->b, LLVMIntULE, d, cg_const64(cg, 9), ""), "");
+		ok = LLVMBuildAnd(cg->b, ok,
+		                  LLVMBuildICmp(cg->b, LLVMIntULE, d, cg_const64(cg, 9), ""), "");
 		v = LLVMBuildAdd(cg->b, LLVMBuildMul(cg->b, v, cg_const64(cg, 10), ""), d, "");
 	}
 	LLVMBasicBlockRef set = cg_if(cg, ok, "status_ok");
@@ -342,8 +353,8 @@ void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, 
 {
 	LLVMValueRef base = h.off;
 	LLVMBasicBlockRef whole = cg_block(cg, "http_whole"), cut = cg_block(cg, "http_cut");
-	LLVMValueRef cut_short = LLVMBuildOr(cg->b, cg_truncated(cg),
-					     LLVMBuildNot(cg->b, cg_l3_complete(cg), ""), "");
+	LLVMValueRef cut_short =
+	    LLVMBuildOr(cg->b, cg_truncated(cg), LLVMBuildNot(cg->b, cg_l3_complete(cg), ""), "");
 	LLVMBuildCondBr(cg->b, cut_short, cut, whole);
 	LLVMPositionBuilderAtEnd(cg->b, cut);
 	cg_set_flag(cg, st->ok, cg_i1(cg, 0));
@@ -357,7 +368,7 @@ void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, 
 }
 
 static void cg_http_message(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
-			    LLVMValueRef base)
+                            LLVMValueRef base)
 {
 	/* which method, if any: its length (0 = not a request line) */
 	LLVMValueRef mlen = cg_const64(cg, 0);
@@ -365,12 +376,12 @@ static void cg_http_message(struct cg *cg, const struct hq_layer *l, struct cg_l
 		char tok[16];
 		snprintf(tok, sizeof(tok), "%s ", http_methods[i]);
 		mlen = LLVMBuildSelect(cg->b, cg_bytes_eq(cg, base, tok),
-				       cg_const64(cg, strlen(http_methods[i])), mlen, "");
+		                       cg_const64(cg, strlen(http_methods[i])), mlen, "");
 	}
 	cg_vstore(cg, W_MLEN, mlen);
 	LLVMBasicBlockRef req = cg_block(cg, "http_req"), notreq = cg_block(cg, "http_notreq"),
-			  resp = cg_block(cg, "http_resp"), other = cg_block(cg, "http_not"),
-			  done = cg_block(cg, "http_done");
+	                  resp = cg_block(cg, "http_resp"), other = cg_block(cg, "http_not"),
+	                  done = cg_block(cg, "http_done");
 	LLVMBuildCondBr(cg->b, cg_flag(cg, cg->scratch_walk_off + 8 * W_MLEN), req, notreq);
 	LLVMPositionBuilderAtEnd(cg->b, req);
 	cg_http_request(cg, l, base);

@@ -12,7 +12,7 @@
 #include "cg_walk.h"
 
 #define TCP_MAX_OPTS 20
-#define TCP_MAX_HDR 63 /* header length is at most 60: a mask bound */
+#define TCP_MAX_HDR  63 /* header length is at most 60: a mask bound */
 
 enum { OPT_EOL = 0, OPT_NOP = 1, OPT_MSS = 2, OPT_WS = 3, OPT_SACKP = 4, OPT_SACK = 5, OPT_TS = 8 };
 
@@ -23,7 +23,7 @@ struct cg_tcpw {
 
 /* one option of kind `kind` and length `len` at p (2 bytes known in bounds) */
 static void cg_tcp_option(struct cg *cg, struct cg_tcpw *w, LLVMValueRef p, LLVMValueRef kind,
-			  LLVMValueRef len)
+                          LLVMValueRef len)
 {
 	const struct hq_layer *l = w->l;
 	LLVMValueRef c;
@@ -40,7 +40,7 @@ static void cg_tcp_option(struct cg *cg, struct cg_tcpw *w, LLVMValueRef p, LLVM
 	cg_endif(cg, cont);
 
 	cont = cg_if(cg, LLVMBuildAnd(cg->b, cg_eqc(cg, kind, OPT_SACKP), cg_eqc(cg, len, 2), ""),
-		     "sackp");
+	             "sackp");
 	cg_set(cg, l, "opt.sack_perm", cg_const64(cg, 1));
 	cg_endif(cg, cont);
 
@@ -63,7 +63,7 @@ static void cg_tcp_step(struct cg *cg, void *arg)
 	LLVMValueRef off = cg_clampc(cg, cg_vload(cg, W_IN), TCP_MAX_HDR);
 	LLVMValueRef p = cg_gep(cg, w->start, off);
 	LLVMValueRef more = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, off, w->hlen, ""),
-					 cg_in_bounds(cg, p, 1), "");
+	                                 cg_in_bounds(cg, p, 1), "");
 	LLVMBasicBlockRef have1 = cg_block(cg, "opt_kind");
 	LLVMBuildCondBr(cg->b, more, have1, stop);
 	LLVMPositionBuilderAtEnd(cg->b, have1);
@@ -75,16 +75,16 @@ static void cg_tcp_step(struct cg *cg, void *arg)
 	LLVMBuildBr(cg->b, next);
 	/* EOL, a truncated option, or a bad length: the walk ends */
 	LLVMPositionBuilderAtEnd(cg->b, tlv);
-	LLVMValueRef notend = LLVMBuildAnd(cg->b, LLVMBuildNot(cg->b, cg_eqc(cg, kind, OPT_EOL), ""),
-					   cg_in_bounds(cg, p, 2), "");
+	LLVMValueRef notend = LLVMBuildAnd(
+	    cg->b, LLVMBuildNot(cg->b, cg_eqc(cg, kind, OPT_EOL), ""), cg_in_bounds(cg, p, 2), "");
 	LLVMBasicBlockRef lenb = cg_block(cg, "opt_lenok"), have2 = cg_block(cg, "opt_tlv");
 	LLVMBuildCondBr(cg->b, notend, lenb, stop);
 	LLVMPositionBuilderAtEnd(cg->b, lenb);
 	LLVMValueRef len = cg_load_be(cg, cg_gepc(cg, p, 1), 1);
 	LLVMValueRef end = LLVMBuildAdd(cg->b, off, len, "");
-	LLVMValueRef sane = LLVMBuildAnd(
-		cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, len, cg_const64(cg, 2), ""),
-		LLVMBuildICmp(cg->b, LLVMIntULE, end, w->hlen, ""), "");
+	LLVMValueRef sane =
+	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, len, cg_const64(cg, 2), ""),
+	                 LLVMBuildICmp(cg->b, LLVMIntULE, end, w->hlen, ""), "");
 	LLVMBuildCondBr(cg->b, sane, have2, stop);
 	LLVMPositionBuilderAtEnd(cg->b, have2);
 	cg_tcp_option(cg, w, p, kind, len);
@@ -120,14 +120,15 @@ static void cg_flow_key(struct cg *cg, LLVMValueRef key, struct cg_hdr h)
 	LLVMBuildStore(cg->b, ports, cg_gepc(cg, key, 36));
 }
 
-void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h,
-		       LLVMValueRef plen)
+void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h, LLVMValueRef plen)
 {
 	LLVMValueRef seq = cg_load_be(cg, cg_gepc(cg, h.p, 4), 4);
 	LLVMValueRef flags = cg_load_be(cg, cg_gepc(cg, h.p, 13), 1);
-	LLVMValueRef synfin = LLVMBuildAdd(cg->b, LLVMBuildAnd(cg->b, flags, cg_const64(cg, 1), ""),
-					   LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, flags, cg_const64(cg, 1), ""),
-							cg_const64(cg, 1), ""), "");
+	LLVMValueRef synfin =
+	    LLVMBuildAdd(cg->b, LLVMBuildAnd(cg->b, flags, cg_const64(cg, 1), ""),
+	                 LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, flags, cg_const64(cg, 1), ""),
+	                              cg_const64(cg, 1), ""),
+	                 "");
 	LLVMValueRef len = LLVMBuildAdd(cg->b, plen, synfin, "");
 	LLVMValueRef end = LLVMBuildTrunc(cg->b, LLVMBuildAdd(cg->b, seq, len, ""), cg->i32, "");
 	LLVMValueRef key = cg_gepc(cg, cg->scratch, cg->scratch_flow_off);
@@ -136,13 +137,13 @@ void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h,
 	LLVMValueRef seen = cg_helper(cg, 1 /* map_lookup_elem */, cg->ptr, args, 2);
 	cg_set(cg, l, "retransmit", cg_const64(cg, 0));
 	LLVMBasicBlockRef known = cg_block(cg, "flow_known"), fresh = cg_block(cg, "flow_new"),
-			  done = cg_block(cg, "flow_done");
+	                  done = cg_block(cg, "flow_done");
 	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, seen, LLVMConstNull(cg->ptr), ""),
-			fresh, known);
+	                fresh, known);
 	LLVMPositionBuilderAtEnd(cg->b, known);
 	LLVMValueRef prev = LLVMBuildLoad2(cg->b, cg->i32, seen, "");
 	LLVMValueRef ahead = LLVMBuildICmp(cg->b, LLVMIntSGT, LLVMBuildSub(cg->b, end, prev, ""),
-					   cg_const32(cg, 0), "");
+	                                   cg_const32(cg, 0), "");
 	LLVMValueRef occupies = LLVMBuildICmp(cg->b, LLVMIntNE, len, cg_const64(cg, 0), "");
 	LLVMValueRef again = LLVMBuildAnd(cg->b, occupies, LLVMBuildNot(cg->b, ahead, ""), "");
 	cg_set(cg, l, "retransmit", LLVMBuildZExt(cg->b, again, cg->i64, ""));
@@ -164,8 +165,8 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 	w.start = h.p;
 	struct cg_val hl = cg_field(cg, l->hlen);
 	w.hlen = LLVMBuildMul(cg->b, hl.a, cg_const64(cg, l->hlen_mul), "");
-	static const char *const opts[] = {"opt.mss",   "opt.wscale", "opt.sack_perm",
-					   "opt.sack",  "opt.ts_val", "opt.ts_ecr"};
+	static const char *const opts[] = {"opt.mss",  "opt.wscale", "opt.sack_perm",
+	                                   "opt.sack", "opt.ts_val", "opt.ts_ecr"};
 	bool want = false;
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		want = want || cg_field_used(cg, l, opts[i]);
@@ -187,7 +188,7 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 	LLVMValueRef past = LLVMBuildICmp(cg->b, LLVMIntULT, cg->wire_len, h.off, "");
 	in_frame = LLVMBuildSelect(cg->b, past, cg_const64(cg, 0), in_frame, "");
 	rem = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, in_frame, rem, ""), in_frame,
-			      rem, "");
+	                      rem, "");
 	LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntUGE, rem, w.hlen, "");
 	LLVMValueRef have = LLVMBuildAnd(cg->b, ok, fits, "");
 	LLVMValueRef plen = LLVMBuildSub(cg->b, rem, w.hlen, "");
@@ -195,5 +196,6 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 	cg_set(cg, l, "payload_len", plen);
 	cg_endif(cg, cont);
 	if (retrans)
-		cg_tcp_retransmit(cg, l, h, LLVMBuildSelect(cg->b, have, plen, cg_const64(cg, 0), ""));
+		cg_tcp_retransmit(cg, l, h,
+		                  LLVMBuildSelect(cg->b, have, plen, cg_const64(cg, 0), ""));
 }

@@ -79,17 +79,19 @@ static void cg_maps(struct cg *cg)
 {
 	const struct hq_plan *pl = cg->plan;
 	cg->map_meta = cg_map(cg, "hq_meta", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct hq_meta), 1);
-	cg->map_stats = cg_map(cg, "hq_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8,
-			       HQ_STAT_N + pl->n_qplans);
-	cg->map_scratch = cg_map(cg, "hq_scratch", BPF_MAP_TYPE_PERCPU_ARRAY, 4, cg->scratch_size, 1);
+	cg->map_stats =
+	    cg_map(cg, "hq_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, HQ_STAT_N + pl->n_qplans);
+	cg->map_scratch =
+	    cg_map(cg, "hq_scratch", BPF_MAP_TYPE_PERCPU_ARRAY, 4, cg->scratch_size, 1);
 	if (cg_uses_key(cg, "retransmit"))
 		cg->map_flows = cg_map(cg, "hq_flows", BPF_MAP_TYPE_LRU_HASH, 40, 8, 65536);
 	for (int i = 0; i < pl->n_qplans; i++)
 		if (pl->qplans[i].rate && !cg->map_rate)
-			cg->map_rate = cg_map(cg, "hq_rate", BPF_MAP_TYPE_ARRAY, 4, 8, pl->n_qplans);
+			cg->map_rate =
+			    cg_map(cg, "hq_rate", BPF_MAP_TYPE_ARRAY, 4, 8, pl->n_qplans);
 	if (cg_needs_events(pl))
-		cg->map_events = cg_map(cg, "hq_events", BPF_MAP_TYPE_RINGBUF, 0, 0,
-					pl->opts.ringbuf_size);
+		cg->map_events =
+		    cg_map(cg, "hq_events", BPF_MAP_TYPE_RINGBUF, 0, 0, pl->opts.ringbuf_size);
 	cg->map_groups = calloc(pl->n_qplans + 1, sizeof(*cg->map_groups));
 	cg->map_distinct = calloc(pl->n_qplans + 1, sizeof(*cg->map_distinct));
 	for (int i = 0; i < pl->n_qplans; i++) {
@@ -97,17 +99,17 @@ static void cg_maps(struct cg *cg)
 		if (qp->q->action != HQ_ACT_GROUP)
 			continue;
 		cg->map_groups[i] = cg_map(cg, qp->groups_map, BPF_MAP_TYPE_PERCPU_HASH,
-					   qp->key_size, qp->val_size, qp->max_groups);
+		                           qp->key_size, qp->val_size, qp->max_groups);
 		cg->map_distinct[i] = calloc(qp->n_distinct + 1, sizeof(LLVMValueRef));
 		for (int j = 0; j < qp->n_distinct; j++)
 			cg->map_distinct[i][j] =
-				cg_map(cg, qp->distinct[j].name, BPF_MAP_TYPE_HASH,
-				       qp->distinct[j].key_size, 8, qp->distinct[j].max_entries);
+			    cg_map(cg, qp->distinct[j].name, BPF_MAP_TYPE_HASH,
+			           qp->distinct[j].key_size, 8, qp->distinct[j].max_entries);
 	}
 }
 
 int codegen_compile(const struct hq_plan *plan, enum hq_emit what, struct hq_object *out,
-		    struct hq_diag *d)
+                    struct hq_diag *d)
 {
 	struct cg cg;
 	memset(out, 0, sizeof(*out));

@@ -27,14 +27,14 @@ struct hq_object {
 	size_t size;
 };
 
-#define HQ_PROG_XDP "hq_xdp"
-#define HQ_PROG_TC_IN "hq_tc_in"
+#define HQ_PROG_XDP    "hq_xdp"
+#define HQ_PROG_TC_IN  "hq_tc_in"
 #define HQ_PROG_TC_OUT "hq_tc_out"
 
 /* Compile the plan. Unsupported constructs are errors with the query span
  * ("... is not supported yet"). */
 int codegen_compile(const struct hq_plan *plan, enum hq_emit what, struct hq_object *out,
-		    struct hq_diag *d);
+                    struct hq_diag *d);
 void codegen_object_free(struct hq_object *o);
 
 /* "LLVM 19.1.7" */

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PLAN_DEFAULT_GROUPS 65536
+#define PLAN_DEFAULT_GROUPS  65536
 #define PLAN_DEFAULT_RINGBUF (8u << 20)
-#define PLAN_MAX_KEYS 63
-#define PLAN_HIST_BUCKETS 65
+#define PLAN_MAX_KEYS        63
+#define PLAN_HIST_BUCKETS    65
 
 static unsigned align8(unsigned n)
 {
@@ -206,7 +206,7 @@ static char *plan_agg_label(const struct hq_expr *call)
 }
 
 static void plan_agg(struct hq_qplan *qp, struct hq_agg_slot *a, const struct hq_expr *call,
-		     unsigned *off)
+                     unsigned *off)
 {
 	a->kind = call->agg;
 	a->call = call;
@@ -229,7 +229,8 @@ static void plan_agg(struct hq_qplan *qp, struct hq_agg_slot *a, const struct hq
 		qp->distinct = realloc(qp->distinct, (qp->n_distinct + 1) * sizeof(*dm));
 		dm = &qp->distinct[qp->n_distinct];
 		memset(dm, 0, sizeof(*dm));
-		snprintf(dm->name, sizeof(dm->name), "hq_q%d_d%d", qp->id % 1000, qp->n_distinct % 100);
+		snprintf(dm->name, sizeof(dm->name), "hq_q%d_d%d", qp->id % 1000,
+		         qp->n_distinct % 100);
 		dm->key_size = qp->key_size + 16;
 		dm->max_entries = qp->max_groups * 4;
 		a->distinct_map = qp->n_distinct++;
@@ -237,11 +238,11 @@ static void plan_agg(struct hq_qplan *qp, struct hq_agg_slot *a, const struct hq
 }
 
 static int plan_group(struct hq_qplan *qp, const struct hq_query *q, const struct hq_plan_opts *o,
-		      struct hq_diag *d)
+                      struct hq_diag *d)
 {
 	if (q->keys.n > PLAN_MAX_KEYS)
 		return diag_error(d, q->src, q->keys.items[PLAN_MAX_KEYS]->span,
-				  "at most %d group keys are supported", PLAN_MAX_KEYS);
+		                  "at most %d group keys are supported", PLAN_MAX_KEYS);
 	qp->keys = calloc(q->keys.n ? q->keys.n : 1, sizeof(*qp->keys));
 	qp->n_keys = q->keys.n;
 	unsigned off = 8;
@@ -275,7 +276,7 @@ static int plan_ifaces(struct hq_qplan *qp, const struct hq_query *q, struct hq_
 		unsigned idx = if_nametoindex(q->ifaces[i]);
 		if (!idx)
 			return diag_error(d, q->src, q->on_span, "no such interface '%s'",
-					  q->ifaces[i]);
+			                  q->ifaces[i]);
 		qp->ifindexes[qp->n_ifindexes++] = (int)idx;
 	}
 	return 0;
@@ -285,8 +286,8 @@ static bool plan_expr_reads_num(const struct hq_expr *e)
 {
 	if (!e)
 		return false;
-	if (e->kind == HQ_EX_NAME && e->field && e->field->src == HQ_FS_META &&
-	    e->field->key && !strcmp(e->field->key, "num"))
+	if (e->kind == HQ_EX_NAME && e->field && e->field->src == HQ_FS_META && e->field->key &&
+	    !strcmp(e->field->key, "num"))
 		return true;
 	if (plan_expr_reads_num(e->lhs) || plan_expr_reads_num(e->rhs))
 		return true;
@@ -327,8 +328,7 @@ static int plan_query(struct hq_plan *pl, int i, struct hq_diag *d)
 	if (q->action == HQ_ACT_LOG) {
 		plan_log(qp, q, pl->proto);
 		qp->rate = q->rate ? q->rate : pl->opts.rate;
-	}
-	else {
+	} else {
 		qp->n_present_words = 1;
 		qp->rec_size = sizeof(struct hq_rec_hdr) + 8;
 	}
@@ -340,7 +340,7 @@ static int plan_query(struct hq_plan *pl, int i, struct hq_diag *d)
 }
 
 struct hq_plan *plan_build(const struct hq_script *s, const struct hq_proto *p,
-			   const struct hq_plan_opts *opts, struct hq_diag *d)
+                           const struct hq_plan_opts *opts, struct hq_diag *d)
 {
 	struct hq_plan *pl = calloc(1, sizeof(*pl));
 	pl->script = s;

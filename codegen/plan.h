@@ -23,13 +23,13 @@
 
 /* Header of every ring-buffer record. */
 struct hq_rec_hdr {
-	uint32_t query;	   /* query index in the script */
-	uint32_t cap_len;  /* packet bytes appended after the slots (-w), 0 if none */
-	uint64_t ts_ns;	   /* CLOCK_MONOTONIC live, capture time (epoch ns) offline */
-	uint64_t num;	   /* pkt.num (0 if the program does not number packets) */
+	uint32_t query;   /* query index in the script */
+	uint32_t cap_len; /* packet bytes appended after the slots (-w), 0 if none */
+	uint64_t ts_ns;   /* CLOCK_MONOTONIC live, capture time (epoch ns) offline */
+	uint64_t num;     /* pkt.num (0 if the program does not number packets) */
 	uint32_t ifindex;
 	uint32_t wire_len; /* pkt.len */
-	uint32_t dir;	   /* enum hq_dir */
+	uint32_t dir;      /* enum hq_dir */
 	uint32_t _pad;
 	/* then: uint64_t present[plan->n_present_words]; then the slots; then
 	 * cap_len packet bytes */
@@ -39,12 +39,12 @@ struct hq_rec_hdr {
  * one element). Offline, the runtime sets it before each BPF_PROG_TEST_RUN
  * so that pkt.ts/pkt.len/pkt.num/pkt.ifindex match the capture. */
 struct hq_meta {
-	uint64_t offline;  /* 1: use the values below instead of the kernel's */
+	uint64_t offline; /* 1: use the values below instead of the kernel's */
 	uint64_t ts_ns;
 	uint64_t wire_len;
 	uint64_t ifindex;
-	uint64_t num;	   /* live: the program's packet counter (atomic) */
-	uint64_t cap_len;  /* offline: bytes captured (< wire_len: cut by the snap length) */
+	uint64_t num;     /* live: the program's packet counter (atomic) */
+	uint64_t cap_len; /* offline: bytes captured (< wire_len: cut by the snap length) */
 };
 
 /* Counters the program keeps (per-CPU array "hq_stats", index = enum). */
@@ -61,19 +61,19 @@ enum hq_stat {
 struct hq_slot {
 	const struct hq_expr *expr;   /* the expression stored (NULL for log * entries) */
 	const struct hq_field *field; /* set when the slot is a plain field */
-	char *label;		      /* column/key name: "ip.src", "tcp.dst_port" */
+	char *label;                  /* column/key name: "ip.src", "tcp.dst_port" */
 	enum hq_type type;
-	unsigned off, size;	      /* byte offset and size inside its container */
-	int present_bit;	      /* bit index in the presence bitmap */
+	unsigned off, size; /* byte offset and size inside its container */
+	int present_bit;    /* bit index in the presence bitmap */
 };
 
 struct hq_agg_slot {
 	enum hq_agg_kind kind;
 	const struct hq_expr *call; /* the CALL node */
 	const struct hq_expr *arg;  /* its first argument, or NULL (count) */
-	char *label;		    /* "count()", "sum(ip.len)" as written, normalised */
-	bool hidden;		    /* used only by `having`, not printed */
-	unsigned off, size;	    /* inside the per-CPU value */
+	char *label;                /* "count()", "sum(ip.len)" as written, normalised */
+	bool hidden;                /* used only by `having`, not printed */
+	unsigned off, size;         /* inside the per-CPU value */
 	/* lhist */
 	int64_t lmin, lmax, lstep;
 	unsigned n_buckets; /* hist: 65 (0, then 2^k..2^(k+1)-1); lhist: see plan.c */
@@ -91,7 +91,7 @@ struct hq_agg_slot {
  *   DISTINCT u64 new values first seen by this CPU (sum = exact distinct) */
 
 struct hq_distinct_map {
-	char name[16];	   /* "hq_q0_d0" */
+	char name[16];     /* "hq_q0_d0" */
 	unsigned key_size; /* group key size + 16 (value bytes, zero padded) */
 	unsigned max_entries;
 };
@@ -133,11 +133,11 @@ struct hq_qplan {
 };
 
 struct hq_plan_opts {
-	unsigned max_groups;  /* per query group map size (default 65536) */
-	unsigned snaplen;     /* bytes of packet appended to log records for -w (0: none) */
-	bool write_packets;   /* -w: every matching packet is logged with its bytes */
-	unsigned ringbuf_size;/* bytes, power of two (default 8 MiB) */
-	uint64_t rate;	      /* --rate: records/s for log queries without a `rate` clause */
+	unsigned max_groups;   /* per query group map size (default 65536) */
+	unsigned snaplen;      /* bytes of packet appended to log records for -w (0: none) */
+	bool write_packets;    /* -w: every matching packet is logged with its bytes */
+	unsigned ringbuf_size; /* bytes, power of two (default 8 MiB) */
+	uint64_t rate;         /* --rate: records/s for log queries without a `rate` clause */
 };
 
 struct hq_plan {
@@ -152,7 +152,7 @@ struct hq_plan {
 /* Build the plan. Interface names are resolved to ifindexes here (an unknown
  * interface is an error with the query span). */
 struct hq_plan *plan_build(const struct hq_script *s, const struct hq_proto *p,
-			   const struct hq_plan_opts *opts, struct hq_diag *d);
+                           const struct hq_plan_opts *opts, struct hq_diag *d);
 void plan_free(struct hq_plan *p);
 
 /* Size of a value of type t in a slot (STR: the field's size). */

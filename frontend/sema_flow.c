@@ -13,7 +13,7 @@
 #include "sema_int.h"
 
 static const char *const sema_flow_parts[] = {"inet.src", "src_port", "inet.dst", "dst_port",
-					      "inet.proto"};
+                                              "inet.proto"};
 #define SEMA_FLOW_N (sizeof(sema_flow_parts) / sizeof(sema_flow_parts[0]))
 
 static bool sema_is_flow(const struct sema *S, const struct hq_expr *e)
