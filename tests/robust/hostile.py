@@ -19,7 +19,10 @@ import random
 import struct
 import subprocess
 import sys
+
 import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 SPEC = [
     "tcp where flags.rst group by dst_port",
@@ -142,7 +145,8 @@ def main():
                 print(f"ok   {q}{note}: {len(p.stdout.splitlines())} output lines")
         if not a.no_tshark:
             diff = os.path.join(src, "tests", "diff", "difftest.py")
-            p = subprocess.run([sys.executable, diff, "--name", "hostile", cap],
+            budget = os.path.join(HERE, "hostile_budget.json")
+            p = subprocess.run([sys.executable, diff, "--name", "hostile", "--budget", budget, cap],
                                capture_output=True, text=True, errors="replace", timeout=600)
             print(p.stdout[-3000:])
             if p.returncode != 0:
