@@ -122,6 +122,7 @@ LLVMValueRef cg_vload_at(struct cg *cg, unsigned scratch_off)
 {
 	LLVMValueRef v = LLVMBuildLoad2(cg->b, cg->i64, cg_gepc(cg, cg->scratch, scratch_off), "");
 	LLVMSetVolatile(v, 1);
+	LLVMSetAlignment(v, 8); /* cells are 8-aligned: one load, not two */
 	return v;
 }
 
@@ -129,6 +130,7 @@ void cg_vstore_at(struct cg *cg, unsigned scratch_off, LLVMValueRef v)
 {
 	LLVMValueRef s = LLVMBuildStore(cg->b, v, cg_gepc(cg, cg->scratch, scratch_off));
 	LLVMSetVolatile(s, 1);
+	LLVMSetAlignment(s, 8);
 }
 
 LLVMValueRef cg_flag(struct cg *cg, unsigned cell)
