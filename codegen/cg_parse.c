@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "cg_walk.h"
 
 static void cg_mark_expr(struct cg *cg, const struct hq_expr *e);
 
@@ -229,6 +230,19 @@ static LLVMValueRef cg_parse_hlen(struct cg *cg, const struct hq_layer *l, LLVMV
 	return LLVMBuildAnd(cg->b, fits, cg_cmp_const(cg, HQ_CMP_LE, next, CG_MAX_OFF), "");
 }
 
+/* Is l carried directly by IPv4/IPv6? Then the length the IP header
+ * declares bounds it, as in tshark (a bogus total length carries nothing). */
+static bool cg_above_ip(struct cg *cg, const struct hq_layer *l)
+{
+	for (int i = 0; i < l->n_links; i++) {
+		const char *p = l->links[i].parent->name;
+		if (!strcmp(p, "ip") || !strcmp(p, "ip6"))
+			return true;
+	}
+	(void)cg;
+	return false;
+}
+
 static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
                           LLVMBasicBlockRef fail, LLVMBasicBlockRef done)
 {
@@ -238,7 +252,14 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, h.p, l->size), valid, fail);
 	LLVMPositionBuilderAtEnd(cg->b, valid);
 	LLVMBasicBlockRef body = cg_block(cg, "body");
-	LLVMBuildCondBr(cg->b, cg_conds(cg, l->valid, l->n_valid), body, fail);
+	LLVMValueRef holds = cg_conds(cg, l->valid, l->n_valid);
+	if (cg_above_ip(cg, l)) { /* the IP header must leave room for this one */
+		LLVMValueRef known;
+		LLVMValueRef rem = cg_l3_remaining(cg, l, &known);
+		LLVMValueRef room = LLVMBuildICmp(cg->b, LLVMIntUGE, rem, cg_const64(cg, l->size), "");
+		holds = LLVMBuildAnd(cg->b, holds, LLVMBuildAnd(cg->b, known, room, ""), "");
+	}
+	LLVMBuildCondBr(cg->b, holds, body, fail);
 	LLVMPositionBuilderAtEnd(cg->b, body);
 	LLVMValueRef hl_ok = cg_parse_hlen(cg, l, start);
 	LLVMValueRef kids = LLVMBuildAnd(cg->b, hl_ok, cg_conds(cg, l->next_if, l->n_next_if), "");
