@@ -1,6 +1,7 @@
 /* live.c — the live run loop: poll the ring buffer with a short timeout,
  * end `every` intervals on time, watch -c / -d / limits / signals / a
  * closed stdout, then detach and print the final results. */
+#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -67,7 +68,19 @@ static bool live_should_stop(struct hq_run *r, volatile sig_atomic_t *signalled)
 	return live_counts_counters(r) && run_matched(r) >= r->opt->count;
 }
 
-static int live_loop(struct hq_run *r, volatile sig_atomic_t *signalled)
+/* An interface hdrq is attached to went away (veth deleted, driver
+ * unbound): its name, or NULL. */
+static const char *live_lost_iface(const struct hq_hooks *h)
+{
+	char name[IF_NAMESIZE];
+	for (int i = 0; i < h->n; i++)
+		if (h->v[i].attached && !if_indextoname((unsigned)h->v[i].ifindex, name))
+			return h->v[i].ifname;
+	return NULL;
+}
+
+static int live_loop(struct hq_run *r, const struct hq_hooks *h, const char **lost,
+		     volatile sig_atomic_t *signalled)
 {
 	uint64_t now = live_now(r);
 	uint64_t end = r->opt->duration ? now + (uint64_t)(r->opt->duration * 1e9) : UINT64_MAX;
@@ -80,6 +93,8 @@ static int live_loop(struct hq_run *r, volatile sig_atomic_t *signalled)
 		if (rc)
 			return -1;
 		now = live_now(r);
+		if ((*lost = live_lost_iface(h)))
+			break;
 		if (results_tick(r, now))
 			return -1;
 		metrics_service(r->metrics, r, false);
@@ -103,7 +118,8 @@ int live_run(struct hq_run *r, struct hq_hooks *h, volatile sig_atomic_t *signal
 		diag_init(r->d);
 	}
 	live_banner(r, h);
-	int rc = live_loop(r, signalled);
+	const char *lost = NULL;
+	int rc = live_loop(r, h, &lost, signalled);
 	hook_detach_all(h);
 	if (!rc)
 		rc = ring_drain(r);
@@ -111,5 +127,8 @@ int live_run(struct hq_run *r, struct hq_hooks *h, volatile sig_atomic_t *signal
 		rc = results_final(r, live_now(r));
 	if (ferror(r->out->out))
 		r->epipe = true;
+	if (!rc && lost) /* the results so far are out; now say why the run ended */
+		rc = diag_errorf(r->d, "interface '%s' disappeared during the run; results above "
+				       "cover the time until then", lost);
 	return rc;
 }
