@@ -143,8 +143,8 @@ static void cg_walk_vlan(struct cg *cg, const struct hq_layer *l, struct cg_laye
 	    cg_gep(cg, cg->data,
 	           cg_clampc(cg, LLVMBuildAdd(cg->b, cg_vload(cg, W_IN), cg_const64(cg, 2), ""),
 	                     CG_MAX_OFF));
-	LLVMValueRef stacked =
-	    LLVMBuildOr(cg->b, cg_eqc(cg, t1, 0x8100), cg_eqc(cg, t1, 0x88a8), "");
+	LLVMValueRef stacked = LLVMBuildOr(cg->b, cg_eqc(cg, t1, 0x8100), cg_eqc(cg, t1, 0x88a8), "");
+	stacked = LLVMBuildOr(cg->b, stacked, cg_eqc(cg, t1, 0x9100), ""); /* pre-802.1ad QinQ TPID */
 	stacked = LLVMBuildAnd(cg->b, stacked, cg_in_bounds(cg, inner, 4), "");
 	LLVMBasicBlockRef cont = cg_if(cg, stacked, "qinq");
 	LLVMValueRef tci = cg_load_be(cg, inner, 2);
