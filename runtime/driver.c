@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -119,8 +120,9 @@ static void drv_stdlib_beside_binary(void)
 	snprintf(dir, sizeof(dir), "%s/../share/hdrq/stdlib", exe);
 	char proto[sizeof(dir) + 8];
 	snprintf(proto, sizeof(proto), "%s/proto", dir);
+	struct stat st;
 	char *real = realpath(dir, NULL);
-	if (real && sys_file_exists(proto))
+	if (real && stat(proto, &st) == 0 && S_ISDIR(st.st_mode))
 		setenv("HDRQ_STDLIB", real, 1);
 	free(real);
 }
