@@ -123,6 +123,29 @@ static bool cg_needs_ts(struct cg *cg)
 	return false;
 }
 
+/* Does anything read the frame length? Records (pkt.len in the header),
+ * the pkt.len field, and the walkers that bound payloads by the frame. */
+static bool cg_needs_len(struct cg *cg)
+{
+	static const char *const walkers[] = {"dns", "http"};
+	if (cg_needs_ts(cg) || cg->all_used)
+		return true;
+	for (int i = 0; i < cg->n_used; i++)
+		if (cg->used[i]->src == HQ_FS_META && !strcmp(cg->used[i]->key, "len"))
+			return true;
+	for (int i = 0; i < cg->proto->n_layers; i++) {
+		const struct hq_layer *l = cg->proto->layers[i];
+		if (!cg->layers[l->index].needed || !l->walker)
+			continue;
+		if (cg_field_used(cg, l, "payload_len") || cg_field_used(cg, l, "retransmit"))
+			return true;
+		for (size_t k = 0; k < sizeof(walkers) / sizeof(walkers[0]); k++)
+			if (!strcmp(l->walker, walkers[k]))
+				return true;
+	}
+	return false;
+}
+
 static void cg_prologue(struct cg *cg)
 {
 	const struct cg_ctx_layout *L = &cg_ctx[cg->hook];
@@ -135,8 +158,9 @@ static void cg_prologue(struct cg *cg)
 	    LLVMBuildICmp(cg->b, LLVMIntNE, cg_meta_u64(cg, 0), cg_const64(cg, 0), "offline");
 	cg->ifindex = cg_offline_or(cg, offline, offsetof(struct hq_meta, ifindex),
 	                            cg_ctx_u32(cg, L->ifindex));
-	cg->wire_len =
-	    cg_offline_or(cg, offline, offsetof(struct hq_meta, wire_len), cg_live_len(cg));
+	/* the frame length costs a helper call in XDP: only when something reads it */
+	cg->wire_len = cg_offline_or(cg, offline, offsetof(struct hq_meta, wire_len),
+				     cg_needs_len(cg) ? cg_live_len(cg) : cg_const64(cg, 0));
 	cg->ts_ns = cg_const64(cg, 0);
 	if (cg_needs_ts(cg))
 		cg->ts_ns = cg_offline_or(cg, offline, offsetof(struct hq_meta, ts_ns),
