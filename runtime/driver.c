@@ -285,7 +285,8 @@ static void drv_anon_keys(struct hq_run *r, const struct hq_qplan *qp, struct hq
 {
 	for (size_t i = 0; i < g->n; i++)
 		for (int k = 0; k < qp->n_keys; k++)
-			anon_slot(r->anon, &qp->keys[k], g->keys + i * qp->key_size + qp->keys[k].off);
+			anon_slot(r->anon, &qp->keys[k],
+			          g->keys + i * qp->key_size + qp->keys[k].off);
 }
 
 static void drv_retire(struct hq_run *r, int q, const struct hq_group_row *rows, int n)

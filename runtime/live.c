@@ -80,7 +80,7 @@ static const char *live_lost_iface(const struct hq_hooks *h)
 }
 
 static int live_loop(struct hq_run *r, const struct hq_hooks *h, const char **lost,
-		     volatile sig_atomic_t *signalled)
+                     volatile sig_atomic_t *signalled)
 {
 	uint64_t now = live_now(r);
 	uint64_t end = r->opt->duration ? now + (uint64_t)(r->opt->duration * 1e9) : UINT64_MAX;
@@ -128,7 +128,9 @@ int live_run(struct hq_run *r, struct hq_hooks *h, volatile sig_atomic_t *signal
 	if (ferror(r->out->out))
 		r->epipe = true;
 	if (!rc && lost) /* the results so far are out; now say why the run ended */
-		rc = diag_errorf(r->d, "interface '%s' disappeared during the run; results above "
-				       "cover the time until then", lost);
+		rc = diag_errorf(r->d,
+		                 "interface '%s' disappeared during the run; results above "
+		                 "cover the time until then",
+		                 lost);
 	return rc;
 }

@@ -53,9 +53,12 @@ static pcap_t *offline_open(const char *path, struct hq_diag *d)
 static int offline_frame(struct hq_run *r, const struct pcap_pkthdr *h, const uint8_t *data,
                          uint64_t num, uint64_t ts)
 {
-	struct hq_meta meta = {
-	    .offline = 1, .ts_ns = ts, .wire_len = h->len, .ifindex = 0, .num = num,
-	    .cap_len = h->caplen};
+	struct hq_meta meta = {.offline = 1,
+	                       .ts_ns = ts,
+	                       .wire_len = h->len,
+	                       .ifindex = 0,
+	                       .num = num,
+	                       .cap_len = h->caplen};
 	uint32_t size = h->caplen < OFFLINE_MAX_FRAME ? h->caplen : OFFLINE_MAX_FRAME;
 	r->frame_matched = false;
 	int err = loader_test_run(r->ld, &meta, data, size);

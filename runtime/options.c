@@ -221,7 +221,8 @@ static int opt_one(int c, const char *arg, struct hq_options *o, struct hq_diag 
 		return 0;
 	case OPT_METRICS:
 		if (parse_listen(arg))
-			return opt_bad(d, "--metrics", arg, "ADDR:PORT (127.0.0.1:9464, [::1]:9464, :9464)");
+			return opt_bad(d, "--metrics", arg,
+			               "ADDR:PORT (127.0.0.1:9464, [::1]:9464, :9464)");
 		o->metrics = arg;
 		return 0;
 	case OPT_ANONYMIZE:
@@ -286,7 +287,8 @@ static int opt_validate(struct hq_options *o, struct hq_diag *d)
 	if (o->read_file && o->hook_set)
 		return diag_errorf(d, "--hook has no meaning with -r"), 2;
 	if (o->linger && !o->metrics)
-		return diag_errorf(d, "--linger keeps --metrics serving; give --metrics ADDR:PORT"), 2;
+		return diag_errorf(d, "--linger keeps --metrics serving; give --metrics ADDR:PORT"),
+		       2;
 	return 0;
 }
 

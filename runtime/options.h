@@ -15,10 +15,10 @@
 enum hq_hook_kind { HQ_HOOK_XDP, HQ_HOOK_TC };
 
 enum hq_mode {
-	HQ_MODE_RUN,         /* compile, load, attach (or -r), print results */
-	HQ_MODE_EMIT,        /* --emit: compile only, to stdout */
-	HQ_MODE_CHECK,       /* --check: load through the verifier, attach nothing */
-	HQ_MODE_LIST_FIELDS, /* -l [LAYER] */
+	HQ_MODE_RUN,          /* compile, load, attach (or -r), print results */
+	HQ_MODE_EMIT,         /* --emit: compile only, to stdout */
+	HQ_MODE_CHECK,        /* --check: load through the verifier, attach nothing */
+	HQ_MODE_LIST_FIELDS,  /* -l [LAYER] */
 	HQ_MODE_LIST_QUERIES, /* --list: saved queries of the stdlib */
 	HQ_MODE_HELP,
 	HQ_MODE_VERSION,

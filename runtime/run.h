@@ -28,7 +28,7 @@ struct hq_run {
 	const struct hq_plan *plan;
 	struct hq_output *out;
 	struct hq_loaded *ld;
-	struct hq_pcapw *pw; /* -w, or NULL */
+	struct hq_pcapw *pw;        /* -w, or NULL */
 	struct hq_anon *anon;       /* --anonymize, or NULL */
 	struct hq_metrics *metrics; /* --metrics, or NULL */
 	uint8_t *rec_buf;           /* --anonymize: a log record's writable copy */
