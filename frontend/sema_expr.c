@@ -222,6 +222,14 @@ static int sema_cmp(struct sema *S, struct hq_expr *e, enum sema_ctx ctx)
 	if (rc)
 		return -1;
 	e->type = HQ_T_BOOL;
+	for (int i = 0; i < 2; i++) {
+		const struct hq_expr *x = i ? e->rhs : e->lhs;
+		if (x->kind == HQ_EX_NAME && x->ref == HQ_REF_LAYER)
+			return sema_err(S, x->span,
+			                "%s is a layer (true when the packet carries it), not a "
+			                "value to compare",
+			                x->name);
+	}
 	a = sema_is_const(e->lhs) ? e->rhs : e->lhs;
 	b = a == e->lhs ? e->rhs : e->lhs;
 	if (sema_is_const(a))
