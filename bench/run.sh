@@ -112,7 +112,8 @@ done
 BPFTRACE_NOTE=
 BT='tracepoint:net:netif_receive_skb { @[args->len] = count(); } interval:ms:100 { exit(); }'
 if command -v bpftrace >/dev/null && ! timeout 20 bpftrace -e "$BT" >/dev/null 2>"$WORK/bt.err"; then
-	BPFTRACE_NOTE="bpftrace $(bpftrace --version 2>&1 | head -1) cannot run this one-liner here, so it was not timed: \\`$(grep ERROR "$WORK/bt.err" | tail -1)\\` (this kernel exposes no net tracepoints / tracefs)."
+	bt_err=$(grep ERROR "$WORK/bt.err" | tail -1)
+	BPFTRACE_NOTE="bpftrace $(bpftrace --version 2>&1 | head -1) cannot run this one-liner here, so it was not timed: \"$bt_err\" (this kernel exposes no net tracepoints / tracefs)."
 elif command -v bpftrace >/dev/null; then
 	for i in 1 2 3; do
 		startup "bpftrace netif_receive_skb keyed count, exits after 0.1 s (run $i)" \
