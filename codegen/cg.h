@@ -83,6 +83,7 @@ struct cg {
 	unsigned scratch_vars_off;   /* 2 x u64 per walker output: present, value */
 	unsigned scratch_flow_off;   /* 48 bytes: a flow key + value being built */
 	unsigned scratch_hw_off;     /* 24 bytes: TC's VLAN tag metadata (cg_tc_vlan.c) */
+	unsigned scratch_verdict_off; /* 8 bytes: a query's where verdict (cg_launder) */
 
 	/* per function */
 	enum cg_hook hook;
@@ -117,6 +118,7 @@ LLVMValueRef cg_opaque(struct cg *cg, LLVMValueRef v);
 LLVMValueRef cg_vload_at(struct cg *cg, unsigned scratch_off);          /* volatile i64 */
 void cg_vstore_at(struct cg *cg, unsigned scratch_off, LLVMValueRef v); /* volatile i64 */
 LLVMValueRef cg_flag(struct cg *cg, unsigned cell);                     /* i1 */
+LLVMValueRef cg_launder(struct cg *cg, LLVMValueRef i1);
 void cg_set_flag(struct cg *cg, unsigned cell, LLVMValueRef i1);
 LLVMBasicBlockRef cg_block(struct cg *cg, const char *name);
 void cg_memset0(struct cg *cg, LLVMValueRef p, unsigned n);

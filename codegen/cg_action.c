@@ -314,7 +314,7 @@ void cg_query(struct cg *cg, const struct hq_qplan *qp)
 	LLVMPositionBuilderAtEnd(cg->b, test);
 	LLVMValueRef m =
 	    q->where ? cg_truth(cg, cg_expr(cg, q, q->where)) : LLVMConstInt(cg->i1, 1, 0);
-	LLVMBuildCondBr(cg->b, m, act, next);
+	LLVMBuildCondBr(cg->b, cg_launder(cg, m), act, next);
 	LLVMPositionBuilderAtEnd(cg->b, act);
 	cg_stat_inc(cg, HQ_STAT_N + qp->id);
 	if (q->action == HQ_ACT_LOG || cg->plan->opts.write_packets)

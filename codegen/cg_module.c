@@ -143,6 +143,18 @@ void cg_set_flag(struct cg *cg, unsigned cell, LLVMValueRef i1)
 	cg_vstore_at(cg, cell, LLVMBuildZExt(cg->b, i1, cg->i64, ""));
 }
 
+/* A truth value the verifier cannot see through. BPF has no set-on-condition
+ * instruction, so each comparison in a predicate is a small branch that
+ * leaves a 0 or 1 behind. Branching on their known combination would make
+ * the verifier mark every one of them precise, and then it walks all 2^n
+ * combinations instead of pruning at each join. A round trip through a
+ * scratch cell turns the verdict into an unknown scalar. */
+LLVMValueRef cg_launder(struct cg *cg, LLVMValueRef i1)
+{
+	cg_set_flag(cg, cg->scratch_verdict_off, i1);
+	return cg_flag(cg, cg->scratch_verdict_off);
+}
+
 LLVMBasicBlockRef cg_block(struct cg *cg, const char *name)
 {
 	return LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, name);
