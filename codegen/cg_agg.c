@@ -68,6 +68,14 @@ static void cg_agg_bucket(struct cg *cg, const struct hq_agg_slot *a, LLVMValueR
 	cg_add64(cg, p, cg_const64(cg, 1));
 }
 
+/* a histogram's bucket, and the sum word behind its buckets */
+static void cg_agg_sample(struct cg *cg, const struct hq_agg_slot *a, LLVMValueRef val,
+                          LLVMValueRef idx, LLVMValueRef v)
+{
+	cg_agg_bucket(cg, a, val, idx);
+	cg_add64(cg, cg_u64_at(cg, val, a->off + 8 * a->n_buckets), v);
+}
+
 /* exact distinct: insert (group key, value) into a set; a new member counts */
 static void cg_agg_distinct(struct cg *cg, const struct hq_qplan *qp, const struct hq_agg_slot *a,
                             LLVMValueRef val, LLVMValueRef key, struct cg_val v)
@@ -115,11 +123,11 @@ static void cg_agg_apply(struct cg *cg, const struct hq_qplan *qp, const struct 
 		LLVMValueRef zero = LLVMBuildICmp(cg->b, LLVMIntEQ, v.a, cg_const64(cg, 0), "");
 		LLVMValueRef idx =
 		    LLVMBuildSelect(cg->b, zero, cg_const64(cg, 0), cg_hist_index(cg, v.a), "");
-		cg_agg_bucket(cg, a, val, idx);
+		cg_agg_sample(cg, a, val, idx, v.a);
 		break;
 	}
 	case HQ_AGG_LHIST:
-		cg_agg_bucket(cg, a, val, cg_lhist_index(cg, a, v.a));
+		cg_agg_sample(cg, a, val, cg_lhist_index(cg, a, v.a), v.a);
 		break;
 	case HQ_AGG_DISTINCT:
 		cg_agg_distinct(cg, qp, a, val, key, v);

@@ -191,10 +191,10 @@ static unsigned plan_agg_size(struct hq_agg_slot *a)
 		return 16;
 	case HQ_AGG_HIST:
 		a->n_buckets = PLAN_HIST_BUCKETS;
-		return 8 * a->n_buckets;
+		return 8 * a->n_buckets + 8; /* + the sum of the values */
 	case HQ_AGG_LHIST:
 		a->n_buckets = (unsigned)((a->lmax - a->lmin + a->lstep - 1) / a->lstep) + 2;
-		return 8 * a->n_buckets;
+		return 8 * a->n_buckets + 8;
 	default:
 		return 8;
 	}

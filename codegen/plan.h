@@ -86,8 +86,8 @@ struct hq_agg_slot {
  *   SUM      u64
  *   AVG      u64 sum, u64 count (packets whose argument was present)
  *   MIN/MAX  u64 value, u64 count (value valid only where count > 0)
- *   HIST     n_buckets x u64
- *   LHIST    n_buckets x u64 (bucket 0: < lmin; last: >= lmax)
+ *   HIST     n_buckets x u64, u64 sum of the values
+ *   LHIST    n_buckets x u64 (bucket 0: < lmin; last: >= lmax), u64 sum
  *   DISTINCT u64 new values first seen by this CPU (sum = exact distinct) */
 
 struct hq_distinct_map {

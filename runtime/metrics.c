@@ -77,7 +77,8 @@ static int macc_init(struct macc *a, const struct hq_qplan *qp)
 		return -1;
 	for (int i = 0; i < qp->n_aggs; i++) {
 		a->woff[i] = a->words;
-		a->words += agg_hist(qp->aggs[i].kind) ? qp->aggs[i].n_buckets : 1;
+		/* a histogram: its buckets, then the sum of its values */
+		a->words += agg_hist(qp->aggs[i].kind) ? qp->aggs[i].n_buckets + 1 : 1;
 	}
 	return 0;
 }
@@ -171,6 +172,7 @@ static void macc_store(const struct hq_qplan *qp, const struct macc *a, struct m
 		if (agg_hist(s->kind)) {
 			for (unsigned b = 0; v->buckets && b < s->n_buckets; b++)
 				w[b] = (add ? w[b] : 0) + v->buckets[b];
+			w[s->n_buckets] = (add ? w[s->n_buckets] : 0) + v->u;
 		} else if (agg_counter(s->kind)) {
 			*w = (add ? *w : 0) + v->u;
 		} else if (v->valid) {
@@ -382,6 +384,11 @@ static void render_hist(FILE *f, const char *name, const struct hq_qplan *qp,
 		fprintf(f, "%sle=\"%s\"} %llu\n", qp->n_keys ? "," : "", fin ? le : "+Inf",
 		        (unsigned long long)cum);
 	}
+	unsigned n = s->n_buckets;
+	fprintf(f, "%s_sum", name);
+	labels_open(f, qp, key);
+	labels_close(f, qp);
+	fprintf(f, " %llu\n", (unsigned long long)(ret[n] + cur[n]));
 	fprintf(f, "%s_count", name);
 	labels_open(f, qp, key);
 	labels_close(f, qp);

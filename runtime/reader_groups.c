@@ -159,8 +159,8 @@ void groups_combine(const struct hq_qplan *qp, int ncpus, const uint8_t *vals, s
 			const uint8_t *v = vals + (size_t)c * stride + a->off;
 			for (unsigned b = 0; hist && b < a->n_buckets; b++)
 				o->buckets[b] += u64_at(v + 8 * b);
-			if (!hist)
-				o->u += u64_at(v);
+			/* a histogram's u: the sum of its values, behind the buckets */
+			o->u += u64_at(hist ? v + 8 * a->n_buckets : v);
 			if (a->kind == HQ_AGG_AVG)
 				cnt += u64_at(v + 8);
 		}

@@ -104,7 +104,8 @@ def wait_values(pair, exp, deadline):
         for fam, key in (("hdrq_flows_count_total", "count"),
                          ("hdrq_flows_sum_ip_len_total", "sum"),
                          ("hdrq_flows_max_ip_len", "max"),
-                         ("hdrq_flows_hist_ip_len_count", "count")):
+                         ("hdrq_flows_hist_ip_len_count", "count"),
+                         ("hdrq_flows_hist_ip_len_sum", "sum")):
             for s in prom_query(pair, fam) or []:
                 lab = s["metric"]
                 k = (lab.get("udp_dst_port"), lab.get("ip_src"))
@@ -114,6 +115,7 @@ def wait_values(pair, exp, deadline):
             and got[k].get("hdrq_flows_sum_ip_len_total") == v["sum"]
             and got[k].get("hdrq_flows_max_ip_len") == v["max"]
             and got[k].get("hdrq_flows_hist_ip_len_count") == v["count"]
+            and got[k].get("hdrq_flows_hist_ip_len_sum") == v["sum"]
             for k, v in exp.items())
         if ok:
             return got, True

@@ -27,7 +27,7 @@ static int failures, checks;
 		}                                                                                  \
 	} while (0)
 
-enum { NCPU = 3, VAL = 80, STRIDE = 80 };
+enum { NCPU = 3, VAL = 88, STRIDE = 88 };
 
 /* group by dst_port select count(), min(x), avg(x), hist(x) */
 static struct hq_field f_port = {.name = "dst_port", .full = "tcp.dst_port", .type = HQ_T_UINT};
@@ -38,7 +38,7 @@ static struct hq_agg_slot agg_slots[4] = {
     {.kind = HQ_AGG_COUNT, .label = "count()", .off = 8, .size = 8},
     {.kind = HQ_AGG_MIN, .label = "min(x)", .off = 16, .size = 16},
     {.kind = HQ_AGG_AVG, .label = "avg(x)", .off = 32, .size = 16},
-    {.kind = HQ_AGG_HIST, .label = "hist(x)", .off = 48, .size = 32, .n_buckets = 4},
+    {.kind = HQ_AGG_HIST, .label = "hist(x)", .off = 48, .size = 40, .n_buckets = 4},
 };
 static struct hq_qplan qp = {
     .q = &query,
@@ -51,7 +51,7 @@ static struct hq_qplan qp = {
 };
 
 struct cpu_val {
-	uint64_t updates, count, min, min_n, avg_sum, avg_n, hist[4];
+	uint64_t updates, count, min, min_n, avg_sum, avg_n, hist[4], hist_sum;
 };
 
 static void put(uint8_t *vals, int cpu, struct cpu_val v)
@@ -71,18 +71,19 @@ static void test_combine(void)
 	uint8_t vals[NCPU * STRIDE] = {0};
 	struct hq_agg_value out[4];
 	uint64_t buckets[4];
-	put(vals, 0, (struct cpu_val){2, 2, 5, 1, 10, 2, {1, 1, 0, 0}});
-	put(vals, 2, (struct cpu_val){1, 1, 3, 1, 9, 1, {0, 0, 1, 0}});
+	put(vals, 0, (struct cpu_val){2, 2, 5, 1, 10, 2, {1, 1, 0, 0}, 7});
+	put(vals, 2, (struct cpu_val){1, 1, 3, 1, 9, 1, {0, 0, 1, 0}, 5});
 	groups_combine(&qp, NCPU, vals, STRIDE, out, buckets);
 	CHECK(out[0].valid && out[0].u == 3);
 	CHECK(out[1].valid && out[1].u == 3); /* CPU 1's zero min is not a value */
 	CHECK(out[2].valid && out[2].avg > 6.33 && out[2].avg < 6.34);
 	CHECK(out[3].valid && out[3].buckets == buckets);
+	CHECK(out[3].u == 12); /* a histogram's u: the sum of its values */
 	CHECK(buckets[0] == 1 && buckets[1] == 1 && buckets[2] == 1 && buckets[3] == 0);
 
 	/* a group whose packets never carried x: min and avg are absent */
 	memset(vals, 0, sizeof(vals));
-	put(vals, 1, (struct cpu_val){4, 4, 0, 0, 0, 0, {0}});
+	put(vals, 1, (struct cpu_val){4, 4, 0, 0, 0, 0, {0}, 0});
 	groups_combine(&qp, NCPU, vals, STRIDE, out, buckets);
 	CHECK(out[0].valid && out[0].u == 4);
 	CHECK(!out[1].valid && !out[2].valid);
@@ -196,7 +197,7 @@ static void test_table(void)
 	for (int i = 0; i < 5; i++) {
 		key(g.keys + i * 16, true, ports[i]);
 		put(g.vals + i * NCPU * STRIDE, i % NCPU,
-		    (struct cpu_val){counts[i], counts[i], 1, 1, 1, 1, {counts[i]}});
+		    (struct cpu_val){counts[i], counts[i], 1, 1, 1, 1, {counts[i]}, 0});
 	}
 	query.having = ast_binary(HQ_OP_GT, agg(0), num(1));
 	query.top = 3;
