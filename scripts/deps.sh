@@ -10,6 +10,7 @@ PKGS=(
   libbpf-dev libelf-dev zlib1g-dev libzstd-dev libpcap-dev
   bpftool iproute2 tshark python3-scapy jq
   bpftrace valgrind
+  netsniff-ng tcpdump ethtool
 )
 
 missing=()

@@ -1,0 +1,518 @@
+#!/usr/bin/env bash
+# bench/flood.sh — step 3 of bench/run.sh: hdrq under a bounded flood. Two
+# network namespaces joined by a veth pair (tests/lib/netns.sh); trafgen
+# (netsniff-ng, one process pinned to CPU 0) sends 60-byte UDP frames
+# 192.0.2.1 -> 192.0.2.2:9 from A; everything is measured on B's veth. Owns:
+#   fidelity  hdrq's aggregate count (XDP, native on veth) against the
+#             packets the receiving interface counted (rx_packets), exactly;
+#   tcpdump   the same question answered by `tcpdump | awk`, with the
+#             drops tcpdump reports, on the same flood as hdrq;
+#   overhead  receiver packet rate with no program, an empty XDP_PASS
+#             program and hdrq (median of FLOOD_REPS floods each);
+#   log       records per second a log query delivers to a JSON file with
+#             zero loss, and exact loss accounting beyond that rate.
+# Prints its Markdown section of RESULTS.md, heading included, between the
+# markers MARK_BEGIN/MARK_END on stdout (run.sh writes it into RESULTS.md and
+# keeps the last one when SKIP_FLOOD=1), progress on stderr. Every flood is
+# bounded in packets (trafgen -n) and in seconds (timeout); the namespaces
+# are deleted on any exit.
+#
+# Usage (root): bench/flood.sh HDRQ [EMPTY_XDP_OBJ]
+#   EMPTY_XDP_OBJ: bench/reference/empty.c compiled (run.sh passes its own);
+#   compiled here when not given.
+#   FLOOD_RESULTS=bench/RESULTS.md bench/flood.sh HDRQ: also replace the
+#   section in that file (appended when it has none), the rest untouched.
+# Environment:
+#   FLOOD_N          packets per flood (default 2000000)
+#   FLOOD_REPS       floods per overhead configuration (default 3)
+#   FLOOD_LOG_RATES  offered packets/s for the log query; "max": as fast as
+#                    trafgen can; "stalled": the same with hdrq stopped, to
+#                    overflow its ring buffer
+#   FLOOD_LOG_SECS   seconds per log flood at an offered rate (default 4)
+#   FLOOD_CAP_SECS   hard bound in seconds on any one flood (default 30)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+HDRQ=${1:?usage: bench/flood.sh HDRQ [EMPTY_XDP_OBJ]}
+EMPTY_OBJ=${2:-}
+N=${FLOOD_N:-2000000}
+REPS=${FLOOD_REPS:-3}
+LOG_RATES=${FLOOD_LOG_RATES:-100000 200000 300000 400000 600000 max stalled}
+LOG_SECS=${FLOOD_LOG_SECS:-4}
+CAP_SECS=${FLOOD_CAP_SECS:-30}
+HQ_MAX_SECS=$((CAP_SECS + 30)) # hdrq stops by itself even if never signalled
+MARK_BEGIN='<!-- bench/flood.sh: begin -->'
+MARK_END='<!-- bench/flood.sh: end -->'
+AGG_QUERY='udp where dst_port == 9 group by ip.src'
+LOG_QUERY='udp where dst_port == 9 log ip.src, udp.src_port'
+export HDRQ_STDLIB=${HDRQ_STDLIB:-$ROOT/stdlib}
+
+# shellcheck disable=SC1091 # the project's netns fixture (hq_netns_up/down, hq_attached)
+. "$ROOT/tests/lib/netns.sh"
+
+WORK=$(mktemp -d /tmp/hdrq-flood.XXXXXX)
+HQ_PID=
+TD_PID=
+AWK_PID=
+trap cleanup EXIT
+
+say() { echo "flood: $*" >&2; }
+die() {
+	say "FAILED: $*"
+	exit 1
+}
+
+stop_pid() { # PID: SIGINT, then SIGKILL after 10 s
+	local pid=$1 _
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+	kill -CONT "$pid" 2>/dev/null || true # (a stalled hdrq, see log_run)
+	kill -INT "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	stop_pid "$HQ_PID"
+	stop_pid "$TD_PID"
+	stop_pid "$AWK_PID"
+	hq_netns_down || true # (its `[ -n … ] && ip netns del` fails under set -e once deleted)
+	rm -rf "$WORK"
+}
+
+# ---------------------------------------------------------------- set-up
+
+require_tools() {
+	[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, XDP)"
+	[ -x "$HDRQ" ] || die "not an executable: $HDRQ"
+	local t
+	for t in trafgen tcpdump jq bpftool ethtool timeout; do
+		command -v "$t" >/dev/null || die "$t is missing (scripts/deps.sh installs it)"
+	done
+}
+
+empty_program() { # prints the path of the empty XDP_PASS object
+	if [ -n "$EMPTY_OBJ" ]; then
+		echo "$EMPTY_OBJ"
+		return
+	fi
+	clang-19 -O2 -target bpf -I"/usr/include/$(gcc -dumpmachine)" \
+		-c "$HERE/reference/empty.c" -o "$WORK/empty.o"
+	echo "$WORK/empty.o"
+}
+
+# The veth pair, made quiet: B receives nothing but the flood (A has no
+# IPv6, neighbours are static both ways), so every counter is the flood's.
+net_up() {
+	hq_netns_up
+	trap cleanup EXIT # (hq_netns_up sets its own traps)
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	ip netns exec "$HQ_NS_A" sysctl -qw "net.ipv6.conf.$HQ_IF_A.disable_ipv6=1"
+	ip -n "$HQ_NS_A" neigh replace "$HQ_IP4_B" lladdr "$HQ_MAC_B" dev "$HQ_IF_A" nud permanent
+	ip -n "$HQ_NS_B" neigh replace "$HQ_IP4_A" lladdr "$HQ_MAC_A" dev "$HQ_IF_B" nud permanent
+	# trafgen packet: Ethernet / IPv4 (checksum filled in) / UDP to port 9
+	# (discard) from a counting source port / 18 bytes: 60 bytes on the wire
+	cat >"$WORK/flood.cfg" <<-EOF
+		{
+		  eth(da=$HQ_MAC_B, sa=$HQ_MAC_A, type=0x0800),
+		  ipv4(saddr=$HQ_IP4_A, daddr=$HQ_IP4_B, ttl=64, id=dinc()),
+		  udp(sp=dinc(1024, 65000), dp=9),
+		  fill(0x61, 18)
+		}
+	EOF
+	sleep 1 # link-up chatter (B's own IPv6 joins go out, not in)
+}
+
+net_down_checked() { # tear down, then prove nothing is left behind
+	local ns_a=$HQ_NS_A ns_b=$HQ_NS_B
+	hq_netns_down
+	HQ_NS_A='' HQ_NS_B=''
+	if ip netns list | grep -qE "^($ns_a|$ns_b)( |\$)"; then
+		die "namespace $ns_a/$ns_b still exists"
+	fi
+	local left
+	left=$(bpftool -j prog show | jq -r --argjson mine "[$HQ_BTF_IDS]" \
+		'.[] | select(.btf_id as $b | $mine | any(. == $b)) | "\(.id) \(.name)"' | tr '\n' ' ')
+	[ -z "$left" ] || die "programs of hdrq's runs still loaded: $left"
+}
+
+# The BTF object id of the program hdrq attached to B's veth: every program
+# of one hdrq run shares it, so it tells this script's programs from those
+# of anything else running hdrq on the machine.
+HQ_BTF_IDS=
+note_hdrq_btf() {
+	local id
+	id=$(ip -n "$HQ_NS_B" -j -d link show dev "$HQ_IF_B" | jq '.[0].xdp.prog.btf_id // empty')
+	[ -n "$id" ] && HQ_BTF_IDS+="${HQ_BTF_IDS:+,}$id"
+	return 0
+}
+
+# ---------------------------------------------------------------- counters
+
+ctr() { # A|B NAME: /sys/class/net/IF/statistics/NAME in that namespace
+	local ns=$HQ_NS_A ifc=$HQ_IF_A
+	[ "$1" = B ] && ns=$HQ_NS_B ifc=$HQ_IF_B
+	ip netns exec "$ns" cat "/sys/class/net/$ifc/statistics/$2"
+}
+
+backlog_drops() { # sum over CPUs of /proc/net/softnet_stat's "dropped"
+	local s=0 d
+	while read -r _ d _; do s=$((s + 16#$d)); done </proc/net/softnet_stat
+	echo "$s"
+}
+
+xdp_ring_drops() { # veth's own drop counter for frames that reached B's ring
+	ip netns exec "$HQ_NS_B" ethtool -S "$HQ_IF_B" | awk '/rx_queue_0_drops:/{print $2; f=1} END{if(!f) print 0}'
+}
+
+# "rx_packets rx_dropped tx_dropped(A) backlog_drops ring_drops"
+snap() { echo "$(ctr B rx_packets) $(ctr B rx_dropped) $(ctr A tx_dropped) $(backlog_drops) $(xdp_ring_drops)"; }
+
+# sets RX DROPS (every drop counter's delta, summed) from two snaps
+counters_delta() {
+	local a b
+	read -r -a a <<<"$1"
+	read -r -a b <<<"$2"
+	RX=$((b[0] - a[0]))
+	DROPS=$((b[1] - a[1] + b[2] - a[2] + b[3] - a[3] + b[4] - a[4]))
+}
+
+settle() { # wait until B's rx_packets stops moving
+	local prev=-1 cur
+	cur=$(ctr B rx_packets)
+	while [ "$cur" != "$prev" ]; do
+		sleep 0.2
+		prev=$cur
+		cur=$(ctr B rx_packets)
+	done
+}
+
+# ---------------------------------------------------------------- traffic
+
+# flood COUNT [PPS]: trafgen from A, bounded in packets and seconds. Sets
+# SENT and SECS (trafgen's own timing of its send loop, on CPU 0, where the
+# receive path of the veth runs too).
+flood() {
+	local args=(-i "$WORK/flood.cfg" -o "$HQ_IF_A" -n "$1" -P 1 --no-sock-mem -Q)
+	[ -n "${2:-}" ] && args+=(-b "${2}pps")
+	timeout "$CAP_SECS" ip netns exec "$HQ_NS_A" trafgen "${args[@]}" 2>&1 |
+		tr -d '\r' >"$WORK/trafgen.txt" ||
+		die "trafgen failed or ran into the ${CAP_SECS}-second bound: $(tail -3 "$WORK/trafgen.txt")"
+	SENT=$(awk '/packets outgoing/{print $1}' "$WORK/trafgen.txt")
+	SECS=$(awk '/usec on CPU/{printf "%.6f", $1 + $3 / 1e6}' "$WORK/trafgen.txt")
+	if [ -z "$SENT" ] || [ -z "$SECS" ]; then
+		die "trafgen printed no statistics: $(cat "$WORK/trafgen.txt")"
+	fi
+	settle
+}
+
+counted_flood() { # COUNT [PPS]: flood, and RX DROPS for it (counters_delta)
+	local s0
+	s0=$(snap)
+	flood "$@"
+	counters_delta "$s0" "$(snap)"
+}
+
+# ---------------------------------------------------------------- hdrq
+
+hdrq_start() { # OUT ARGS...: hdrq -o json on B's veth, returns once attached
+	local out=$1 _
+	shift
+	ip netns exec "$HQ_NS_B" "$HDRQ" -i "$HQ_IF_B" -d "$HQ_MAX_SECS" -o json "$@" \
+		>"$out" 2>"$WORK/hdrq.err" &
+	HQ_PID=$!
+	for _ in $(seq 200); do
+		kill -0 "$HQ_PID" 2>/dev/null || die "hdrq exited: $(cat "$WORK/hdrq.err")"
+		if hq_attached "$HQ_NS_B" "$HQ_IF_B" >/dev/null; then
+			note_hdrq_btf
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "hdrq did not attach within 20 s"
+}
+
+hdrq_stop() { # SIGINT: hdrq detaches, drains the ring buffer, prints totals
+	kill -INT "$HQ_PID"
+	wait "$HQ_PID" || die "hdrq exited $?: $(cat "$WORK/hdrq.err")"
+	HQ_PID=
+}
+
+# jq FILTER over hdrq's non-log JSON lines (log files may be millions long)
+hq_json() { grep -v '^{"type":"log"' "$2" | jq -s "$1"; }
+hq_group_total() { hq_json '[.[] | select(.type == "group") | .["count()"]] | add // 0' "$1"; }
+hq_count() { hq_json "[.[] | select(.type == \"count\" and .query == \"$2\") | .count] | add // 0" "$1"; }
+hq_loss() { hq_json ".[] | select(.type == \"loss\" and .total == true) | .$2" "$1"; }
+
+# ---------------------------------------------------------------- tcpdump
+
+# tcpdump | awk on B: the flood's packets per source address, from lines
+# "HH:MM:SS.us IP 192.0.2.1.1024 > 192.0.2.2.9: UDP, length 18" (tcpdump
+# also prints an empty line when interrupted)
+tcpdump_start() {
+	rm -f "$WORK/td.pid"
+	(
+		echo "$BASHPID" >"$WORK/td.pid"
+		exec timeout -s INT "$HQ_MAX_SECS" ip netns exec "$HQ_NS_B" \
+			tcpdump -i "$HQ_IF_B" -n -l 'udp dst port 9' 2>"$WORK/td.err"
+	) | awk '$2 == "IP" { s = $3; sub(/\.[0-9]+$/, "", s); c[s]++ } END { for (s in c) print s, c[s] }' \
+		>"$WORK/awk.txt" &
+	AWK_PID=$!
+	local _
+	for _ in $(seq 100); do
+		TD_PID=$(cat "$WORK/td.pid" 2>/dev/null || true)
+		grep -q 'listening on' "$WORK/td.err" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "tcpdump did not start: $(cat "$WORK/td.err" 2>/dev/null)"
+}
+
+tcpdump_stop() { # sets TD_LINES TD_CAPTURED TD_FILTER TD_DROPPED
+	kill -INT "$TD_PID"
+	wait "$AWK_PID" || true
+	TD_PID=''
+	AWK_PID=''
+	TD_LINES=$(awk '{n += $2} END {print n + 0}' "$WORK/awk.txt")
+	TD_CAPTURED=$(awk '/packets captured/{print $1}' "$WORK/td.err")
+	TD_FILTER=$(awk '/received by filter/{print $1}' "$WORK/td.err")
+	TD_DROPPED=$(awk '/dropped by kernel/{print $1}' "$WORK/td.err")
+}
+
+# ---------------------------------------------------------------- measurements
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+mpps() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%.3f", n / s / 1e6}'; }
+yes_no() { [ "$1" = "$2" ] && echo "**yes**" || echo "**no** ($(($2 - $1)))"; }
+
+FIDELITY=$WORK/fidelity.md
+: >"$FIDELITY"
+
+# appends a fidelity row for the last flood (hdrq ran on $WORK/agg.json);
+# sets HQ_TOTAL, hdrq's count()
+fidelity_row() { # LABEL
+	local label=$1 packets
+	HQ_TOTAL=$(hq_group_total "$WORK/agg.json")
+	packets=$(hq_loss "$WORK/agg.json" packets)
+	echo "| $label | $SENT | $RX | $DROPS | $HQ_TOTAL | $packets | $(yes_no "$RX" "$HQ_TOTAL") |" >>"$FIDELITY"
+}
+
+# overhead_run CONFIG REP: one flood under CONFIG (none|empty|hdrq); sets
+# MPPS, the receiver rate
+overhead_run() {
+	case $1 in
+	empty) ip -n "$HQ_NS_B" link set dev "$HQ_IF_B" xdpdrv obj "$EMPTY" sec xdp ;;
+	hdrq) hdrq_start "$WORK/agg.json" "$AGG_QUERY" ;;
+	esac
+	counted_flood "$N"
+	case $1 in
+	empty) ip -n "$HQ_NS_B" link set dev "$HQ_IF_B" xdpdrv off ;;
+	hdrq)
+		hdrq_stop
+		fidelity_row "$1 flood $2"
+		;;
+	esac
+	[ "$DROPS" -eq 0 ] || say "$1: $DROPS packets dropped before the receiver counted them"
+	MPPS=$(mpps "$RX" "$SECS")
+}
+
+OVERHEAD=$WORK/overhead.md
+measure_overhead() {
+	local rep c
+	declare -A rates=([none]='' [empty]='' [hdrq]='')
+	for rep in $(seq "$REPS"); do
+		for c in none empty hdrq; do # interleaved: drift hits all three alike
+			overhead_run "$c" "$rep"
+			say "overhead $c run $rep: $MPPS Mpps"
+			rates[$c]+=" $MPPS"
+		done
+	done
+	local none empty hdrq
+	none=$(echo "${rates[none]}" | median)
+	empty=$(echo "${rates[empty]}" | median)
+	hdrq=$(echo "${rates[hdrq]}" | median)
+	{
+		echo "| configuration on $HQ_IF_B | runs (Mpps) | median Mpps | ns/packet | vs no program | vs empty XDP |"
+		echo "|---|---|---|---|---|---|"
+		overhead_line "no program" "${rates[none]}" "$none" "$none" "$empty"
+		overhead_line "empty XDP_PASS (xdpdrv)" "${rates[empty]}" "$empty" "$none" "$empty"
+		overhead_line "hdrq \`$AGG_QUERY\`" "${rates[hdrq]}" "$hdrq" "$none" "$empty"
+		echo
+		awk -v h="$hdrq" -v e="$empty" -v n="$none" 'BEGIN {
+			ce = (h / e - 1) * 100; cn = (h / n - 1) * 100
+			printf "With hdrq attached the receiver rate changes by **%+.1f%%** against the empty XDP program and **%+.1f%%** against no program (%+.1f ns per packet against the empty program): the target of at most 5%% overhead is **%s** against the empty program and **%s** against no program.\n",
+				ce, cn, 1e3 / h - 1e3 / e, (ce >= -5 ? "met" : "not met"), (cn >= -5 ? "met" : "not met") }'
+	} >"$OVERHEAD"
+}
+
+overhead_line() { # label runs median none empty
+	awk -v l="$1" -v runs="$2" -v m="$3" -v n="$4" -v e="$5" 'BEGIN {
+		printf "| %s |%s | %.3f | %.1f | %+.1f%% | %+.1f%% |\n", l, runs, m, 1e3 / m, (m / n - 1) * 100, (m / e - 1) * 100 }'
+}
+
+TCPDUMP=$WORK/tcpdump.md
+measure_tcpdump() { # tcpdump | awk beside hdrq on one flood, then alone
+	{
+		echo "| run | sent | rx_packets | dropped before B | awk's count | tcpdump: captured / received by filter / **dropped by kernel** | hdrq count() on the same flood |"
+		echo "|---|---|---|---|---|---|---|"
+	} >"$TCPDUMP"
+	hdrq_start "$WORK/agg.json" "$AGG_QUERY"
+	tcpdump_flood
+	hdrq_stop
+	fidelity_row "beside tcpdump"
+	tcpdump_row "beside hdrq" "$HQ_TOTAL"
+	tcpdump_flood
+	tcpdump_row alone –
+}
+
+tcpdump_flood() {
+	tcpdump_start
+	counted_flood "$N"
+	tcpdump_stop
+}
+
+tcpdump_row() { # LABEL HDRQ-COUNT
+	echo "| $1 | $SENT | $RX | $DROPS | $TD_LINES | $TD_CAPTURED / $TD_FILTER / **$TD_DROPPED** | $2 |" >>"$TCPDUMP"
+	say "tcpdump $1: awk $TD_LINES, tcpdump's kernel drops $TD_DROPPED, rx_packets $RX, hdrq $2"
+}
+
+LOGT=$WORK/log.md
+ZERO_LOSS=none    # highest achieved packets/s without loss
+FIRST_LOSS=       # lowest achieved packets/s with loss (stalled runs aside)
+ACCOUNT_MISSES=   # rows where records + losses != packets counted
+STALLED=          # what the stalled run lost, in words
+measure_log() {
+	printf '%s as rec\nudp where dst_port == 9 as seen\n' "$LOG_QUERY" >"$WORK/log.hq"
+	{
+		echo "| offered pps | achieved pps | rx_packets | seen | records in file | ringbuf_drops | rate_limited | records + losses = seen? | zero loss? |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+	} >"$LOGT"
+	local rate
+	for rate in $LOG_RATES; do
+		log_run "$rate"
+	done
+}
+
+# log_run RATE|max|stalled: one bounded flood with the log script attached,
+# at RATE packets/s, as fast as trafgen can (max), or as fast as it can while
+# hdrq is stopped (SIGSTOP) so the ring buffer must overflow (stalled)
+log_run() {
+	local rate=$1 pps recs seen drops limited lost ok zero
+	hdrq_start "$WORK/log.json" -f "$WORK/log.hq"
+	case $rate in
+	max) counted_flood "$N" ;;
+	stalled)
+		kill -STOP "$HQ_PID"
+		counted_flood "$N"
+		kill -CONT "$HQ_PID"
+		;;
+	*) counted_flood $((rate * LOG_SECS)) "$rate" ;;
+	esac
+	hdrq_stop
+	pps=$(awk -v n="$SENT" -v s="$SECS" 'BEGIN {printf "%d", n / s}')
+	recs=$(grep -c '^{"type":"log"' "$WORK/log.json" || true)
+	seen=$(hq_count "$WORK/log.json" seen)
+	drops=$(hq_loss "$WORK/log.json" ringbuf_drops)
+	limited=$(hq_loss "$WORK/log.json" rate_limited)
+	lost=$((drops + limited))
+	ok=$(yes_no "$seen" $((recs + lost)))
+	zero=no
+	if [ "$lost" -eq 0 ] && [ "$recs" -eq "$seen" ] && [ "$seen" -eq "$RX" ]; then
+		zero=yes
+		[ "$rate" = stalled ] || ZERO_LOSS=$pps
+	fi
+	[ "$zero" = yes ] || [ "$rate" = stalled ] || [ -n "$FIRST_LOSS" ] || FIRST_LOSS=$pps
+	[ $((recs + lost)) -eq "$seen" ] || ACCOUNT_MISSES+=" $rate"
+	[ "$rate" != stalled ] || STALLED="$drops of $seen records lost to the full ring buffer, $recs written"
+	echo "| $rate | $pps | $RX | $seen | $recs | $drops | $limited | $ok | $zero |" >>"$LOGT"
+	say "log at $rate pps (achieved $pps): seen $seen, records $recs, ringbuf_drops $drops, rate_limited $limited"
+}
+
+# ---------------------------------------------------------------- report
+
+report() {
+	local cpu
+	cpu=$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)
+	echo "$MARK_BEGIN"
+	echo "## Flood: fidelity, overhead and log throughput"
+	echo
+	echo "Recorded by \`bench/flood.sh\` on $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown); $(nproc) CPUs ($cpu), $(uname -r); $(trafgen -v 2>&1 | head -1 | cut -d, -f1), tcpdump $(tcpdump --version 2>&1 | awk '{print $3; exit}')."
+	echo
+	echo "Set-up: namespaces A and B joined by a veth pair; \`trafgen -P 1\` in A (pinned to CPU 0) sends $N 60-byte UDP frames 192.0.2.1 → 192.0.2.2:9 per flood, as fast as it can; hdrq runs on B's veth (XDP, native: veth's NAPI mode) with \`-o json\` and is stopped by SIGINT after the flood. The veth delivers a frame on the sending CPU, so the receive path (XDP program, IP/UDP stack, ICMP port-unreachable replies, rate-limited) runs on CPU 0 inside trafgen's send loop: the receiver rate is rx_packets on B over trafgen's own timing of that loop. \"Dropped before B\" sums A's tx_dropped (veth ring full), B's rx_dropped, the veth ring drops (ethtool -S) and the backlog drops of /proc/net/softnet_stat."
+	echo
+	echo "### Fidelity: hdrq's count against the interface's"
+	echo
+	echo "hdrq \`$AGG_QUERY\`: count() summed over the groups; \"packets\" is the loss record's count of packets the program ran on."
+	echo
+	echo "| flood | sent | rx_packets on B | dropped before B | hdrq count() | hdrq packets | count() = rx_packets? |"
+	echo "|---|---|---|---|---|---|---|"
+	cat "$FIDELITY"
+	echo
+	echo "### \`tcpdump -i $HQ_IF_B -n -l 'udp dst port 9' | awk\` side by side"
+	echo
+	cat "$TCPDUMP"
+	echo
+	echo "### Overhead: receiver packet rate ($REPS floods of $N per configuration, interleaved)"
+	echo
+	cat "$OVERHEAD"
+	echo
+	echo "### Log throughput: records to a JSON file"
+	echo
+	echo "Script (\`-f\`): \`$LOG_QUERY as rec\` and a counting query \`udp where dst_port == 9 as seen\` (the packets the program matched); \`-o json >file\`. Each flood offers a rate (trafgen \`-b\`) for $LOG_SECS s; \"max\": $N packets as fast as trafgen can; \"stalled\": the same while hdrq is stopped (SIGSTOP, SIGCONT after the flood), so that the ring buffer must overflow. \"Zero loss\": records in the file = seen = rx_packets and no loss counter moved. hdrq's ring buffer (8 MiB) absorbs a burst, so the zero-loss rate holds for floods of this length."
+	echo
+	cat "$LOGT"
+	echo
+	log_summary
+	echo
+	echo "After the run: the namespaces are gone and no program of its hdrq runs is left loaded (checked by BTF id)."
+	echo "$MARK_END"
+}
+
+log_summary() { # the verdict under the log table
+	if [ -n "$FIRST_LOSS" ]; then
+		echo "Highest achieved rate with zero loss: **$ZERO_LOSS records/s**; records were lost from $FIRST_LOSS packets/s on."
+	else
+		echo "No loss up to **$ZERO_LOSS records/s**, the fastest trafgen reached with the log script attached: no flood at an offered rate overran the ring buffer."
+	fi
+	[ -z "$STALLED" ] || echo "With hdrq stopped (SIGSTOP) for a whole flood, SIGCONT after: $STALLED."
+	echo
+	if [ -z "$ACCOUNT_MISSES" ]; then
+		echo "Loss accounting: records + ringbuf_drops + rate_limited = packets counted, **exactly, in every row**."
+	else
+		echo "Loss accounting: records + ringbuf_drops + rate_limited ≠ packets counted in the rows **$ACCOUNT_MISSES** (see the table)."
+	fi
+}
+
+# FILE SECTION: replace FILE's marked section by SECTION; without one, put
+# SECTION where run.sh would, before the appended ANALYSIS.md (or at the end)
+update_results() {
+	local file=$1 section=$2 at=$MARK_BEGIN
+	grep -qxF "$MARK_BEGIN" "$file" || at=$(head -1 "$HERE/ANALYSIS.md" 2>/dev/null || true)
+	awk -v at="$at" -v b="$MARK_BEGIN" -v e="$MARK_END" -v sec="$section" '
+		function put(l) { while ((getline l < sec) > 0) print l; done = 1 }
+		$0 == at && !done { put(); if (at == b) { skip = 1; next } print "" }
+		$0 == e && skip { skip = 0; next }
+		!skip
+		END { if (!done) { print ""; put() } }' "$file" >"$WORK/results.md"
+	cat "$WORK/results.md" >"$file"
+	say "updated the flood section of $file"
+}
+
+main() {
+	require_tools
+	EMPTY=$(empty_program)
+	say "flood of $N packets, $REPS runs per configuration; log rates: $LOG_RATES"
+	net_up
+	measure_overhead
+	measure_tcpdump
+	measure_log
+	net_down_checked
+	report >"$WORK/section.md"
+	cat "$WORK/section.md"
+	[ -z "${FLOOD_RESULTS:-}" ] || update_results "$FLOOD_RESULTS" "$WORK/section.md"
+}
+
+main
