@@ -104,6 +104,13 @@ static struct cg_val cg_field_fixed(struct cg *cg, const struct hq_field *f, LLV
 		LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, cg_field_nbytes(f)), load, done);
 		LLVMPositionBuilderAtEnd(cg->b, load);
 		cg_fixed_load(cg, f, p, &t);
+		if (f->zero_rest) { /* 0: the rest of the packet from the layer start */
+			LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->i64, t.a, "");
+			LLVMValueRef rest = LLVMBuildSub(
+			    cg->b, cg->wire_len, cg_layer_get(cg, f->layer, CG_START), "");
+			LLVMValueRef zero = LLVMBuildICmp(cg->b, LLVMIntEQ, a, cg_const64(cg, 0), "");
+			LLVMBuildStore(cg->b, LLVMBuildSelect(cg->b, zero, rest, a, ""), t.a);
+		}
 		LLVMBuildBr(cg->b, done);
 		LLVMPositionBuilderAtEnd(cg->b, done);
 	}
@@ -248,6 +255,12 @@ struct cg_val cg_field(struct cg *cg, const struct hq_field *f)
 	if (f->src == HQ_FS_FIRST)
 		return cg_field_first(cg, f);
 	LLVMValueRef pre = cg_layer_ok(cg, f->layer);
+	struct cg_slotvar *stop = f->stop_level ? cg_var(cg, f->layer, "hdr.stop") : NULL;
+	if (stop) /* no `stop_if` before this field's line held (cg_parse_stops) */
+		pre = LLVMBuildAnd(cg->b, pre,
+		                   LLVMBuildICmp(cg->b, LLVMIntUGE, cg_vload_at(cg, stop->val),
+		                                 cg_const64(cg, (uint64_t)f->stop_level), ""),
+		                   "");
 	if (f->when_field)
 		pre = LLVMBuildAnd(cg->b, pre, cg_when(cg, f), "");
 	if (f->src == HQ_FS_WALKER)

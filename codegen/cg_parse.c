@@ -11,7 +11,7 @@
  *   ok   &= start + size <= data_end          (fixed header in the packet)
  *   ok   &= every `valid` condition
  *   next  = start + hlen (bounded by hlen_max), or the walker decides
- *   kids  = ok and every `next_if` condition
+ *   kids  = ok and every `next_if` condition and no `stop_if` condition
  */
 #include <stdlib.h>
 #include <string.h>
@@ -156,25 +156,53 @@ void cg_var_set(struct cg *cg, struct cg_slotvar *v, LLVMValueRef present, LLVMV
 		cg_vstore_at(cg, v->val, val);
 }
 
-static LLVMValueRef cg_cmp_const(struct cg *cg, enum hq_cmp op, LLVMValueRef v, uint64_t c)
+static LLVMValueRef cg_cmp(struct cg *cg, enum hq_cmp op, LLVMValueRef v, LLVMValueRef w)
 {
 	static const LLVMIntPredicate pred[] = {
 	    [HQ_CMP_EQ] = LLVMIntEQ,  [HQ_CMP_NE] = LLVMIntNE,  [HQ_CMP_LT] = LLVMIntULT,
 	    [HQ_CMP_LE] = LLVMIntULE, [HQ_CMP_GT] = LLVMIntUGT, [HQ_CMP_GE] = LLVMIntUGE,
 	};
-	return LLVMBuildICmp(cg->b, pred[op], v, cg_const64(cg, c), "");
+	return LLVMBuildICmp(cg->b, pred[op], v, w, "");
 }
 
-/* i1: every condition holds (absent fields make it false) */
+static LLVMValueRef cg_cmp_const(struct cg *cg, enum hq_cmp op, LLVMValueRef v, uint64_t c)
+{
+	return cg_cmp(cg, op, v, cg_const64(cg, c));
+}
+
+/* i1: the condition holds (an absent field makes it false) */
+static LLVMValueRef cg_cond(struct cg *cg, const struct hq_cond *c)
+{
+	struct cg_val v = cg_field(cg, c->field);
+	if (!c->rhs)
+		return LLVMBuildAnd(cg->b, v.present, cg_cmp_const(cg, c->op, v.a, c->value), "");
+	struct cg_val w = cg_field(cg, c->rhs);
+	LLVMValueRef both = LLVMBuildAnd(cg->b, v.present, w.present, "");
+	return LLVMBuildAnd(cg->b, both, cg_cmp(cg, c->op, v.a, w.a), "");
+}
+
+/* i1: every condition holds */
 static LLVMValueRef cg_conds(struct cg *cg, const struct hq_cond *c, int n)
 {
 	LLVMValueRef all = LLVMConstInt(cg->i1, 1, 0);
-	for (int i = 0; i < n; i++) {
-		struct cg_val v = cg_field(cg, c[i].field);
-		LLVMValueRef t = cg_cmp_const(cg, c[i].op, v.a, c[i].value);
-		all = LLVMBuildAnd(cg->b, all, LLVMBuildAnd(cg->b, v.present, t, ""), "");
-	}
+	for (int i = 0; i < n; i++)
+		all = LLVMBuildAnd(cg->b, all, cg_cond(cg, &c[i]), "");
 	return all;
+}
+
+/* `stop_if` lines: the var hdr.stop holds the index of the first one that
+ * holds (n_stop: none), which the fields declared after it compare with
+ * (cg_field); children need none to hold. Returns that i1. */
+static LLVMValueRef cg_parse_stops(struct cg *cg, const struct hq_layer *l)
+{
+	if (!l->n_stop)
+		return LLVMConstInt(cg->i1, 1, 0);
+	LLVMValueRef level = cg_const64(cg, (uint64_t)l->n_stop);
+	for (int i = l->n_stop - 1; i >= 0; i--)
+		level = LLVMBuildSelect(cg->b, cg_cond(cg, &l->stop[i]), cg_const64(cg, (uint64_t)i),
+		                        level, "");
+	cg_var_set(cg, cg_var(cg, l, "hdr.stop"), LLVMConstInt(cg->i1, 1, 0), level);
+	return cg_cmp_const(cg, HQ_CMP_EQ, level, (uint64_t)l->n_stop);
 }
 
 static LLVMValueRef cg_link_match(struct cg *cg, const struct hq_link *k)
@@ -261,8 +289,10 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	}
 	LLVMBuildCondBr(cg->b, holds, body, fail);
 	LLVMPositionBuilderAtEnd(cg->b, body);
+	LLVMValueRef go_on = cg_parse_stops(cg, l); /* before anything reads later fields */
 	LLVMValueRef hl_ok = cg_parse_hlen(cg, l, start);
 	LLVMValueRef kids = LLVMBuildAnd(cg->b, hl_ok, cg_conds(cg, l->next_if, l->n_next_if), "");
+	kids = LLVMBuildAnd(cg->b, kids, go_on, "");
 	cg_set_flag(cg, st->kids_ok, kids);
 	const struct cg_walker *w = l->walker ? cg_walker_find(l->walker) : NULL;
 	if (w)
@@ -285,6 +315,8 @@ static void cg_declare_walker_vars(struct cg *cg, const struct hq_layer *l)
 			continue;
 		cg_var_new(cg, l, f->key, f->type == HQ_T_STR ? f->size : 0);
 	}
+	if (l->n_stop && !cg_var(cg, l, "hdr.stop"))
+		cg_var_new(cg, l, "hdr.stop", 0);
 	const struct cg_walker *w = l->walker ? cg_walker_find(l->walker) : NULL;
 	for (int i = 0; w && w->internal_keys && w->internal_keys[i]; i++)
 		if (!cg_var(cg, l, w->internal_keys[i]))

@@ -145,6 +145,7 @@ static void layer_free(struct hq_layer *l)
 	free(l->links);
 	free(l->valid);
 	free(l->next_if);
+	free(l->stop);
 	free(l->walker);
 	for (int i = 0; i < l->n_fields; i++)
 		field_free(l->fields[i]);

@@ -64,6 +64,8 @@ struct hq_field {
 	uint64_t *when_values;	     /* (or, with when_op != EQ, `when_field OP when_values[0]`) */
 	int n_when_values;
 	enum hq_cmp when_op;
+	bool zero_rest;	     /* a raw 0 means the rest of the packet from the layer start */
+	int stop_level;	     /* how many of the layer's `stop_if` lines precede it */
 
 	char *key;		      /* HQ_FS_WALKER / HQ_FS_META: what to produce */
 	struct hq_field **alts;	      /* HQ_FS_FIRST: candidates in order */
@@ -82,11 +84,12 @@ struct hq_link {
 	int n_values;
 };
 
-/* "field OP value", a condition on a layer's own fields */
+/* "field OP value" (or "field OP rhs"), a condition on a layer's own fields */
 struct hq_cond {
 	struct hq_field *field;
 	enum hq_cmp op;
 	uint64_t value;
+	struct hq_field *rhs; /* compared with this field, not with value (NULL: value) */
 };
 
 struct hq_layer {
@@ -109,6 +112,8 @@ struct hq_layer {
 	int n_valid;
 	struct hq_cond *next_if; /* all must hold for any child layer to be parsed */
 	int n_next_if;
+	struct hq_cond *stop;	 /* stop[i] holds: fields with stop_level > i are absent, */
+	int n_stop;		 /* and no child layer is parsed */
 
 	char *walker;		 /* special parser implemented by codegen, or NULL */
 

@@ -1,7 +1,8 @@
 /* proto_field.c — owns parsing one `field` line of a .hdr file:
  *
  *   field NAME TYPE at OFF[.BIT] | walker KEY | meta KEY | first L.F[,...]
- *         [bits N] [mul K] [when F V[,...]] [fmt F] [ws A[,...]] [size N] "help"
+ *         [bits N] [mul K] [when F V[,...]] [fmt F] [ws A[,...]] [size N] [zero rest]
+ *         "help"
  *
  * It checks everything a single line can tell (types, widths, which clause
  * goes with which source) and leaves names of other fields (`when`, `first`)
@@ -15,7 +16,7 @@
 /* What one field line said, with the tokens kept for error positions. */
 struct fspec {
 	struct ptok *name, *type, *srckw, *key, *off;
-	struct ptok *bits, *mul, *when, *fmt, *ws, *size, *help;
+	struct ptok *bits, *mul, *when, *fmt, *ws, *size, *zero, *help;
 	enum hq_type t;
 	enum hq_field_src src;
 	unsigned offv, bitv, nbits, mulv, sizev;
@@ -157,11 +158,12 @@ static int parse_option(struct pparse *P, struct fspec *s, struct ptok *kw)
 	                     : strcmp(k, "fmt") == 0  ? &s->fmt
 	                     : strcmp(k, "ws") == 0   ? &s->ws
 	                     : strcmp(k, "size") == 0 ? &s->size
+	                     : strcmp(k, "zero") == 0 ? &s->zero
 	                                              : NULL;
 	if (!slot)
 		return pp_err(P, kw,
 		              "unexpected %s in a field definition (expected bits, mul, "
-		              "when, fmt, ws, size or the help string)",
+		              "when, fmt, ws, size, zero or the help string)",
 		              plex_describe(kw));
 	if (*slot)
 		return pp_err(P, kw, "duplicate '%s'", k);
@@ -177,6 +179,11 @@ static int parse_option(struct pparse *P, struct fspec *s, struct ptok *kw)
 		return parse_fmt(P, s);
 	if (slot == &s->ws)
 		return parse_ws(P, s);
+	if (slot == &s->zero) /* the only meaning so far: zero rest */
+		return pp_at_word(P, "rest") && pp_next(P)
+		           ? 0
+		           : pp_err(P, pp_tok(P), "expected 'rest' after 'zero', got %s",
+		                    plex_describe(pp_tok(P)));
 	s->whenf = proto_xrealloc(NULL, 1, sizeof(struct ptok *));
 	s->whenf[0] = pp_expect_word(P, "a field of this layer");
 	if (!s->whenf[0])
@@ -251,6 +258,8 @@ static int check_spec(struct pparse *P, struct fspec *s)
 	if (s->when && (s->src == HQ_FS_FIRST || s->src == HQ_FS_META))
 		return pp_err(P, s->when,
 		              "'when' only applies to fields read with 'at' or 'walker'");
+	if (s->zero && (s->t != HQ_T_UINT || s->src != HQ_FS_FIXED))
+		return pp_err(P, s->zero, "'zero rest' only applies to uint fields read with 'at'");
 	if (s->src == HQ_FS_META && s->t != HQ_T_UINT && s->t != HQ_T_BOOL)
 		return pp_err(P, s->type, "metadata fields are uint");
 	return 0;
@@ -301,6 +310,8 @@ static struct hq_field *build_field(struct pparse *P, struct fspec *s)
 	f->n_when_values = s->n_when;
 	f->when_op = s->when_op;
 	s->when_values = NULL;
+	f->zero_rest = s->zero != NULL;
+	f->stop_level = l->n_stop;
 	f->key = s->key ? proto_xstrdup(s->key->text) : NULL;
 	if (s->n_alts) {
 		f->alts = proto_xrealloc(NULL, (size_t)s->n_alts, sizeof(*f->alts));

@@ -42,8 +42,9 @@ const char *plex_describe(const struct ptok *t); /* "'foo'", "end of line" */
 enum pref_kind {
 	PR_LINK,    /* links[i]: parent [. field] */
 	PR_HLEN,    /* layer->hlen */
-	PR_VALID,   /* valid[i].field */
-	PR_NEXT_IF, /* next_if[i].field */
+	PR_VALID,   /* valid[i].field (.rhs with pref.rhs) */
+	PR_NEXT_IF, /* next_if[i].field (.rhs with pref.rhs) */
+	PR_STOP,    /* stop[i].field (.rhs with pref.rhs) */
 	PR_WHEN,    /* field->when_field */
 	PR_FIRST,   /* field->alts[i] (full name) */
 };
@@ -53,6 +54,7 @@ struct pref {
 	struct hq_layer *layer;
 	struct hq_field *field; /* PR_WHEN / PR_FIRST */
 	int index;              /* which link / cond / alt */
+	bool rhs;               /* PR_VALID / PR_NEXT_IF / PR_STOP: the right-hand field */
 	char *name;             /* as written: "eth", "eth.type", "ihl", "ip.src" */
 	const struct hq_source *src;
 	struct hq_span span;

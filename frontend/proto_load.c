@@ -1,6 +1,6 @@
 /* proto_load.c — owns reading .hdr files: proto_load_dir / proto_load_text,
  * and the parser of layer-level directives (layer, ws, root, pseudo, from,
- * size, hlen, valid, next_if, walker). Field lines are parsed by
+ * size, hlen, valid, next_if, stop_if, walker). Field lines are parsed by
  * proto_field.c; names that point at other layers or fields are recorded as
  * pending references and resolved by proto_resolve.c once every file is read.
  */
@@ -257,7 +257,7 @@ static int d_hlen(struct pparse *P, struct ptok *kw)
 	return 0;
 }
 
-/* valid FIELD OP V / next_if FIELD OP V */
+/* valid|next_if|stop_if FIELD OP V|FIELD2 */
 static int d_cond(struct pparse *P, struct ptok *kw)
 {
 	struct ptok *f = pp_expect_word(P, "a field of this layer");
@@ -268,15 +268,26 @@ static int d_cond(struct pparse *P, struct ptok *kw)
 		return pp_err(P, op, "expected a comparison (== != < <= > >=), got %s",
 		              plex_describe(op));
 	pp_next(P);
-	struct hq_cond c = {NULL, op->op, 0};
-	if (pp_number(P, "a value", &c.value) || pp_expect_eol(P, "the condition"))
+	struct hq_cond c = {NULL, op->op, 0, NULL};
+	struct ptok *rhs = pp_tok(P);
+	if (rhs->kind == PT_WORD && !proto_parse_u64(rhs->text, &c.value))
+		pp_next(P); /* another field of this layer */
+	else if (pp_number(P, "a value or a field", &c.value))
+		return -1;
+	else
+		rhs = NULL;
+	if (pp_expect_eol(P, "the condition"))
 		return -1;
 	struct hq_layer *l = P->cur;
-	bool valid = strcmp(kw->text, "valid") == 0;
-	struct hq_cond **v = valid ? &l->valid : &l->next_if;
-	int *n = valid ? &l->n_valid : &l->n_next_if;
+	enum pref_kind k = kw->text[0] == 'v' ? PR_VALID : kw->text[0] == 'n' ? PR_NEXT_IF : PR_STOP;
+	struct hq_cond **v = k == PR_VALID ? &l->valid : k == PR_NEXT_IF ? &l->next_if : &l->stop;
+	int *n = k == PR_VALID ? &l->n_valid : k == PR_NEXT_IF ? &l->n_next_if : &l->n_stop;
 	*(struct hq_cond *)proto_push(v, n, sizeof(c)) = c;
-	pp_add_ref(P, valid ? PR_VALID : PR_NEXT_IF, NULL, *n - 1, f);
+	pp_add_ref(P, k, NULL, *n - 1, f);
+	if (rhs) {
+		pp_add_ref(P, k, NULL, *n - 1, rhs);
+		P->L->refs[P->L->n_refs - 1].rhs = true;
+	}
 	return 0;
 }
 
@@ -307,7 +318,7 @@ static const struct {
 } directives[] = {
     {"layer", d_layer},  {"ws", d_ws},         {"root", d_flag},        {"pseudo", d_flag},
     {"from", d_from},    {"size", d_size},     {"hlen", d_hlen},        {"valid", d_cond},
-    {"next_if", d_cond}, {"walker", d_walker}, {"field", pfield_parse},
+    {"next_if", d_cond}, {"stop_if", d_cond}, {"walker", d_walker}, {"field", pfield_parse},
 };
 #define N_DIRECTIVES ((int)(sizeof(directives) / sizeof(directives[0])))
 

@@ -1,6 +1,6 @@
 /* proto_resolve.c — owns the second pass of loading: once every .hdr file is
  * read, resolve the names recorded as pending references (parents of `from`
- * lines, fields of hlen/valid/next_if/when, `first` alternatives) and check
+ * lines, fields of hlen/valid/next_if/stop_if/when, `first` alternatives) and check
  * what only the whole registry can tell: parents defined before children,
  * one root, walker keys, types of referenced fields. Sets layer->index.
  */
@@ -157,11 +157,17 @@ static int resolve_ref(struct ploader *L, const struct pref *r)
 		return -1;
 	if (r->kind == PR_HLEN)
 		l->hlen = f;
-	else if (r->kind == PR_VALID)
-		l->valid[r->index].field = f;
-	else if (r->kind == PR_NEXT_IF)
-		l->next_if[r->index].field = f;
-	else if (f == r->field)
+	else if (r->kind == PR_VALID || r->kind == PR_NEXT_IF || r->kind == PR_STOP) {
+		struct hq_cond *c = r->kind == PR_VALID     ? &l->valid[r->index]
+		                    : r->kind == PR_NEXT_IF ? &l->next_if[r->index]
+		                                            : &l->stop[r->index];
+		*(r->rhs ? &c->rhs : &c->field) = f;
+		if (r->kind == PR_STOP && f->stop_level > r->index)
+			return ref_err(L, r,
+			               "'stop_if' may only test fields declared before it, not "
+			               "'%s'%s",
+			               f->name, "", NULL);
+	} else if (f == r->field)
 		return ref_err(L, r, "field '%s' cannot depend on itself%s", f->full, "", NULL);
 	else
 		r->field->when_field = f;

@@ -196,6 +196,9 @@ def malformed():
     p.append(e() / ip(len=10) / TCP(flags="R"))                                    # total length < IHL*4
     p.append(e() / ip(len=30) / TCP(flags="R"))                                    # total length cuts TCP
     p.append(e() / ip(len=1500) / TCP(flags="R"))                                  # total length > frame
+    p.append(e() / ip(len=24, options=[IPOption_NOP()] * 8) / UDP())               # 20 < total length < IHL*4
+    p.append(e() / ip(len=0) / TCP(flags="R"))                                     # total length 0: TSO, rest of frame
+    p.append(e() / ip(len=0, options=[IPOption_NOP()] * 4) / UDP(dport=53) / DNS(qd=DNSQR(qname="tso.example")))
     p.append(e() / ip(version=6) / TCP(flags="R"))                                 # wrong version
     p.append(e() / ip(version=0) / UDP())
     p.append(e(type=0x86dd) / Raw(bytes(ip() / UDP())))                            # v4 in v6 ethertype

@@ -187,6 +187,10 @@ static void test_ip(struct hq_proto *p)
 	      ip->next_if[0].op == HQ_CMP_EQ && ip->next_if[0].value == 0);
 	CHECK(ip->next_if[1].field == F(p, "ip.mf") && ip->next_if[1].op == HQ_CMP_EQ &&
 	      ip->next_if[1].value == 0);
+	CHECK(ip->n_stop == 1 && ip->stop[0].field == F(p, "ip.len") &&
+	      ip->stop[0].op == HQ_CMP_LT && ip->stop[0].rhs == F(p, "ip.hdr_len"));
+	CHECK(F(p, "ip.len")->zero_rest && F(p, "ip.len")->stop_level == 0 &&
+	      F(p, "ip.id")->stop_level == 1 && F(p, "ip.dst")->stop_level == 1);
 	const struct hq_link *le = link_to(ip, "eth"), *lv = link_to(ip, "vlan");
 	CHECK(le && le->field == F(p, "eth.type") && le->n_values == 1 && le->values[0] == 0x0800);
 	CHECK(lv && lv->field == F(p, "vlan.type") && lv->values[0] == 0x0800);
