@@ -79,7 +79,12 @@ static void drv_signals(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = drv_on_signal; /* no SA_RESTART: a poll returns at once */
+	sa.sa_handler = drv_on_signal;
+	/* SA_RESTART: a write blocked on a full stdout pipe when the signal
+	 * comes must finish, not fail with EINTR and lose the record stdio
+	 * was writing. epoll_wait and usleep return at once all the same
+	 * (signal(7): never restarted). */
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
