@@ -145,8 +145,11 @@ static void cg_copy_packet(struct cg *cg, LLVMValueRef rec, const struct hq_qpla
 	LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
-/* i1: this record fits the query's rate (a fixed one-second window:
- * window second << 32 | records so far, updated atomically) */
+/* i1: this record fits the query's rate. A token bucket of `rate` tokens
+ * refilled at each CLOCK_MONOTONIC second, kept in one u64 updated
+ * atomically: window second << 32 | records taken so far. Only a newer
+ * second refills: a CPU whose time stamp is a little older than the
+ * stored window takes a token of that window. */
 static LLVMValueRef cg_rate_ok(struct cg *cg, const struct hq_qplan *qp)
 {
 	LLVMValueRef key = cg_alloca(cg, cg->i32, "rk");
@@ -164,7 +167,7 @@ static LLVMValueRef cg_rate_ok(struct cg *cg, const struct hq_qplan *qp)
 	LLVMValueRef cur_win = LLVMBuildLShr(cg->b, cur, cg_const64(cg, 32), "");
 	LLVMValueRef fresh = LLVMBuildShl(cg->b, win, cg_const64(cg, 32), "");
 	LLVMBasicBlockRef reset = cg_block(cg, "rate_reset"), count = cg_block(cg, "rate_count");
-	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, cur_win, win, ""), reset, count);
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGT, win, cur_win, ""), reset, count);
 	LLVMPositionBuilderAtEnd(cg->b, reset);
 	LLVMBuildAtomicCmpXchg(cg->b, b, cur, fresh, LLVMAtomicOrderingSequentiallyConsistent,
 	                       LLVMAtomicOrderingSequentiallyConsistent, 0);
@@ -173,7 +176,7 @@ static LLVMValueRef cg_rate_ok(struct cg *cg, const struct hq_qplan *qp)
 	LLVMValueRef old = LLVMBuildAtomicRMW(cg->b, LLVMAtomicRMWBinOpAdd, b, cg_const64(cg, 1),
 	                                      LLVMAtomicOrderingSequentiallyConsistent, 0);
 	LLVMValueRef same = LLVMBuildICmp(
-	    cg->b, LLVMIntEQ, LLVMBuildLShr(cg->b, old, cg_const64(cg, 32), ""), win, "");
+	    cg->b, LLVMIntUGE, LLVMBuildLShr(cg->b, old, cg_const64(cg, 32), ""), win, "");
 	LLVMValueRef n = LLVMBuildAnd(cg->b, old, cg_const64(cg, 0xffffffffull), "");
 	LLVMValueRef room = LLVMBuildICmp(cg->b, LLVMIntULT, n, cg_const64(cg, qp->rate), "");
 	LLVMBuildStore(cg->b, LLVMBuildAnd(cg->b, same, room, ""), ok);

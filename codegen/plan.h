@@ -120,8 +120,8 @@ struct hq_qplan {
 	int n_distinct;
 
 	/* LOG: at most `rate` records per second (0: no limit), enforced in the
-	 * kernel with a fixed one-second window per query (array map hq_rate,
-	 * u64 = window second << 32 | records in it); records held back are
+	 * kernel with a token bucket refilled each second (array map hq_rate,
+	 * u64 = window second << 32 | tokens taken); records held back are
 	 * counted in hq_stats[HQ_STAT_RATE_DROPS] */
 	uint64_t rate;
 
