@@ -14,9 +14,14 @@ documentation prefixes and 198.51.100.0/24 are ever used, and traffic stays
 between the two namespaces.
 
 Also: running hdrq, waiting until it has attached, checking that nothing is
-left attached, parsing its JSON lines.
+left attached, parsing its JSON lines; UDP datagrams from one end that a
+receiver on the other takes (udp_exchange: when it returns, every hook on
+the way has seen them); the BPF programs, maps and links a process holds
+(held_bpf, from /proc/PID/fdinfo: exact while other hdrq runs load
+programs of the same names) and whether they are gone (bpf_gone).
 """
 
+import ast
 import atexit
 import json
 import os
@@ -176,6 +181,59 @@ class NetnsPair:
     def popen(self, which, cmd, **kw):
         return subprocess.Popen(["ip", "netns", "exec", self.ns(which)] + cmd, **kw)
 
+    # --- traffic ------------------------------------------------------------
+    def udp_sender(self, port, n, interval=0.0, frm="A"):
+        """Start sending n UDP datagrams (n <= 10000) from `frm` to the other
+        end's IPv4 address, `interval` seconds apart; returns the Popen."""
+        assert n <= 10000
+        dst = IP4_B if frm == "A" else IP4_A
+        code = ("import socket, time\n"
+                "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                f"for i in range({n}):\n"
+                f"    s.sendto(b'hq%d' % i, ({dst!r}, {port}))\n"
+                f"    time.sleep({interval})\n")
+        return self.popen(frm, [PYTHON, "-c", code], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+
+    def udp_exchange(self, sends, frm="A", timeout=15.0):
+        """Send {port: n} UDP datagrams from `frm` to a receiver bound on the
+        other end, and return {port: datagrams received}. The receiver gets
+        them after XDP and TC ingress have seen them, so when this returns
+        every hook on the way has counted them: no sleeping needed."""
+        to = "B" if frm == "A" else "A"
+        dst = IP4_B if frm == "A" else IP4_A
+        code = ("import select, socket, time\n"
+                f"want = {dict(sends)!r}\n"
+                "socks = {}\n"
+                "for port in want:\n"
+                "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                f"    s.bind(({dst!r}, port))\n"
+                "    socks[s] = port\n"
+                "got = dict.fromkeys(want, 0)\n"
+                "print('ready', flush=True)\n"
+                f"end = time.time() + {timeout}\n"
+                "while got != want and time.time() < end:\n"
+                "    for s in select.select(list(socks), [], [], 0.1)[0]:\n"
+                "        s.recv(2048)\n"
+                "        got[socks[s]] += 1\n"
+                "print(repr(got), flush=True)\n")
+        rx = self.popen(to, [PYTHON, "-c", code], stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, text=True)
+        try:
+            if rx.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"udp receiver failed: {rx.stderr.read().strip()}")
+            for port, n in sends.items():
+                tx = self.udp_sender(port, n, frm=frm)
+                _, err = tx.communicate(timeout=timeout)
+                if tx.returncode != 0:
+                    raise RuntimeError(f"udp sender failed: {err.strip()}")
+            out, _ = rx.communicate(timeout=timeout + 5)
+        finally:
+            if rx.poll() is None:
+                rx.kill()
+                rx.wait()
+        return ast.literal_eval(out.strip().splitlines()[-1])
+
     # --- what is attached ------------------------------------------------
     def attachments(self, which):
         """Every BPF attachment on the interface, as text lines (empty: none).
@@ -245,6 +303,64 @@ class Snapshot:
     def new_links(self):
         ids = {p["id"] for p in self.new_progs()}
         return [l for l in bpf_links() if "id" in l and l["id"] not in self.links and l.get("prog_id") in ids]
+
+
+def held_bpf(pid):
+    """The BPF programs, maps and links a process holds open, from
+    /proc/PID/fdinfo (exact even while other hdrq runs load programs of the
+    same names): {"progs": {prog_id, ...}, "maps": {map_id, ...},
+    "links": {link_id: (link_type, prog_id)}}."""
+    held = {"progs": set(), "maps": set(), "links": {}}
+    try:
+        fds = os.listdir(f"/proc/{pid}/fdinfo")
+    except OSError:
+        return held
+    for fd in fds:
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        except OSError:
+            continue
+        info = {k.strip(): v.strip() for k, v in info.items()}
+        if "link_id" in info:
+            held["links"][int(info["link_id"])] = (info.get("link_type", "?"),
+                                                   int(info.get("prog_id", 0)))
+        elif "prog_id" in info:
+            held["progs"].add(int(info["prog_id"]))
+        elif "map_id" in info:
+            held["maps"].add(int(info["map_id"]))
+    return held
+
+
+def wait_own_link(proc, timeout=30.0):
+    """Wait until hdrq (proc, the process itself: `ip netns exec` and
+    setpriv exec it) holds a BPF link, i.e. has attached through XDP or tcx.
+    Returns held_bpf() then, or None if it exited or never attached."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if proc.poll() is not None:
+            return None
+        held = held_bpf(proc.pid)
+        if held["links"]:
+            return held
+        time.sleep(0.05)
+    return None
+
+
+def bpf_gone(held, timeout=5.0):
+    """Programs, maps and links of held_bpf() that are still in the kernel
+    after `timeout` seconds (the kernel frees them asynchronously): list of
+    text. A map outlives its run only while something still uses it, e.g. a
+    program left attached."""
+    left = []
+    for _ in range(int(timeout / 0.1)):
+        left = [f"{kind} {i}" for kind in ("prog", "map", "link")
+                for i in sorted(held[kind + "s"])
+                if sh(["bpftool", kind, "show", "id", str(i)], check=False).returncode == 0]
+        if not left:
+            break
+        time.sleep(0.1)
+    return left
 
 
 def wait_attached(pair, which, proc, snap, timeout=20.0):
