@@ -377,18 +377,10 @@ static int drv_offline(struct drv *dr)
 	return 0;
 }
 
-static int drv_live(struct drv *dr)
+/* Plan the hooks, compile and load what they need, attach. */
+static int drv_plan_load_attach(struct drv *dr)
 {
 	unsigned progs;
-	bool on = false;
-	for (int q = 0; q < dr->script->n_queries; q++)
-		on = on || dr->script->queries[q]->n_ifaces;
-	if (!dr->o->n_ifaces && !on) {
-		diag_errorf(&dr->d, "no interface to watch: give -i IFACE (or -i any), or read a "
-		                    "capture with -r FILE");
-		return drv_fail(dr, 2);
-	}
-	drv_signals();
 	if (hook_plan(dr->o, dr->plan, &dr->hooks, &progs, &dr->d))
 		return drv_fail(dr, 1);
 	char what[128] = "";
@@ -399,7 +391,42 @@ static int drv_live(struct drv *dr)
 		size_t len = strlen(what);
 		snprintf(what + len, sizeof(what) - len, "%s%s", len ? ", " : "", name);
 	}
-	if (drv_load(dr, progs, what) || drv_run_setup(dr))
+	if (drv_load(dr, progs, what))
+		return -1;
+	return hook_attach_all(&dr->hooks, dr->ld, &dr->d) ? drv_fail(dr, 1) : 0;
+}
+
+/* An XDP program can appear on an interface between planning and
+ * attaching (two hdrq runs started together): then plan once more, which
+ * leaves that program in place and watches with TC, and load again. */
+static int drv_attach(struct drv *dr)
+{
+	struct hq_diag mark = dr->d;
+	if (!drv_plan_load_attach(dr) || !dr->hooks.xdp_raced || drv_signalled)
+		return dr->status ? -1 : 0;
+	dr->d = mark; /* drop the "cannot attach" error */
+	dr->status = 0;
+	hook_free(&dr->hooks);
+	loader_free(dr->ld, dr->plan);
+	dr->ld = NULL;
+	codegen_object_free(&dr->elf);
+	free(dr->vlog_tail);
+	dr->vlog_tail = NULL;
+	return drv_plan_load_attach(dr);
+}
+
+static int drv_live(struct drv *dr)
+{
+	bool on = false;
+	for (int q = 0; q < dr->script->n_queries; q++)
+		on = on || dr->script->queries[q]->n_ifaces;
+	if (!dr->o->n_ifaces && !on) {
+		diag_errorf(&dr->d, "no interface to watch: give -i IFACE (or -i any), or read a "
+		                    "capture with -r FILE");
+		return drv_fail(dr, 2);
+	}
+	drv_signals();
+	if (drv_attach(dr) || drv_run_setup(dr))
 		return -1;
 	if (live_run(&dr->run, &dr->hooks, &drv_signalled))
 		return drv_fail(dr, 1);

@@ -166,6 +166,7 @@ int hook_attach_all(struct hq_hooks *h, const struct hq_loaded *ld, struct hq_di
 	for (int i = 0; i < h->n; i++) {
 		struct hq_attachment *a = &h->v[i];
 		if (a->ops->attach(a, prog_for(a, ld), d)) {
+			h->xdp_raced = a->xdp_busy;
 			hook_detach_all(h);
 			return -1;
 		}

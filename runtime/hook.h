@@ -39,11 +39,16 @@ struct hq_attachment {
 	const char *mode;    /* "native", "generic", "tcx", "clsact" */
 	bool created_clsact; /* we created the qdisc: remove it on detach */
 	uint32_t tc_handle, tc_prio;
+	bool xdp_busy; /* the XDP attach failed: the interface has one already */
 };
 
 struct hq_hooks {
 	struct hq_attachment *v;
 	int n;
+	/* hook_attach_all failed because an XDP program appeared on an
+	 * interface after hook_plan looked (another hdrq starting at the same
+	 * time): planning again puts TC there */
+	bool xdp_raced;
 };
 
 /* Decide the attachments (interfaces from -i and the queries' `on`, hooks

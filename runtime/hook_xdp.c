@@ -30,7 +30,8 @@ static int xdp_attach(struct hq_attachment *a, int prog_fd, struct hq_diag *d)
 		a->mode = "generic";
 	}
 	if (fd < 0) {
-		if (fd == -EBUSY || fd == -EEXIST)
+		a->xdp_busy = fd == -EBUSY || fd == -EEXIST;
+		if (a->xdp_busy)
 			return diag_errorf(d,
 			                   "cannot attach XDP program to %s: %s (another XDP "
 			                   "program is attached; try --hook tc)",

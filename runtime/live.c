@@ -113,8 +113,6 @@ int live_run(struct hq_run *r, struct hq_hooks *h, volatile sig_atomic_t *signal
 {
 	r->wall_off = sys_mono_to_wall_offset();
 	setvbuf(r->out->out, NULL, _IOLBF, 0); /* records show up in pipes at once */
-	if (hook_attach_all(h, r->ld, r->d))
-		return -1;
 	if (r->d->n && !diag_has_errors(r->d)) { /* warnings (e.g. an XDP program in place) */
 		diag_print(r->d, stderr, isatty(STDERR_FILENO));
 		diag_init(r->d);
