@@ -1,7 +1,7 @@
 /* cg_walk.c — the walkers that stdlib layers name: code for the parts of
  * a header that offsets alone cannot describe. This file holds the
- * registry and the link-layer/network-layer walkers (VLAN stacks, IPv6
- * extension headers, L4 payload length); TCP options and the application
+ * registry and the link-layer/network-layer walkers (VLAN stacks, IPv4
+ * options, IPv6 extension headers, L4 payload length); TCP options and the application
  * hints live in cg_walk_tcp.c and cg_walk_app.c.
  */
 #include <string.h>
@@ -161,10 +161,117 @@ static void cg_walk_vlan(struct cg *cg, const struct hq_layer *l, struct cg_laye
 	(void)st;
 }
 
+/* ---- ip4_opts: the destination tshark shows -----------------------------
+ * Before it shows ip.dst, tshark walks the options for a loose or strict
+ * source route (RFC 791 §3.1): with one whose pointer is still valid the
+ * destination is the route's last address, else the header's. The walk
+ * reads each option's type byte, the length byte of those that have one
+ * and a route's pointer; a byte the capture cut off ends the decoding, and
+ * ip.dst is absent. A bad length, EOL or the end of the header ends the
+ * walk with the header's destination. */
+
+#define IP4_MAX_HDR  63 /* header length is at most 60: a mask bound */
+#define IP4_MAX_OPTS 40 /* each option takes at least one of the 40 bytes */
+enum { IPOPT_EOL = 0, IPOPT_NOP = 1, IPOPT_LSR = 131, IPOPT_SSR = 137 };
+
+struct cg_ip4w {
+	LLVMValueRef start, hlen; /* ptr, i64 */
+};
+
+/* W_IN: offset of the option, W_OUT: offset of the destination address */
+static void cg_ip4_step(struct cg *cg, void *arg)
+{
+	struct cg_ip4w *w = arg;
+	LLVMBasicBlockRef done = cg_block(cg, "o4_done"), fail = cg_block(cg, "o4_cut"),
+	                  next = cg_block(cg, "o4_next");
+	LLVMValueRef off = cg_clampc(cg, cg_vload(cg, W_IN), IP4_MAX_HDR);
+	LLVMValueRef p = cg_gep(cg, w->start, off);
+	LLVMBasicBlockRef b1 = cg_block(cg, "o4_in"), b2 = cg_block(cg, "o4_kind");
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, off, w->hlen, ""), b1, done);
+	LLVMPositionBuilderAtEnd(cg->b, b1);
+	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, 1), b2, fail);
+	LLVMPositionBuilderAtEnd(cg->b, b2);
+	LLVMValueRef kind = cg_load_be(cg, p, 1);
+	LLVMBasicBlockRef nop = cg_block(cg, "o4_nop"), tlv = cg_block(cg, "o4_tlv");
+	LLVMBasicBlockRef lenb = cg_block(cg, "o4_len"), lenok = cg_block(cg, "o4_lenok");
+	LLVMValueRef end1 = LLVMBuildAdd(cg->b, off, cg_const64(cg, 1), "");
+	LLVMBuildCondBr(cg->b, cg_eqc(cg, kind, IPOPT_NOP), nop, tlv);
+	LLVMPositionBuilderAtEnd(cg->b, nop);
+	cg_vstore(cg, W_IN, end1);
+	LLVMBuildBr(cg->b, next);
+	/* EOL, or no room for a length byte in the header: the walk ends */
+	LLVMPositionBuilderAtEnd(cg->b, tlv);
+	LLVMValueRef has_len =
+	    LLVMBuildAnd(cg->b, LLVMBuildNot(cg->b, cg_eqc(cg, kind, IPOPT_EOL), ""),
+	                 LLVMBuildICmp(cg->b, LLVMIntULT, end1, w->hlen, ""), "");
+	LLVMBasicBlockRef b3 = cg_block(cg, "o4_lenin");
+	LLVMBuildCondBr(cg->b, has_len, b3, done);
+	LLVMPositionBuilderAtEnd(cg->b, b3);
+	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, 2), lenb, fail);
+	LLVMPositionBuilderAtEnd(cg->b, lenb);
+	LLVMValueRef len = cg_load_be(cg, cg_gepc(cg, p, 1), 1);
+	LLVMValueRef end = LLVMBuildAdd(cg->b, off, len, "");
+	LLVMValueRef route =
+	    LLVMBuildOr(cg->b, cg_eqc(cg, kind, IPOPT_LSR), cg_eqc(cg, kind, IPOPT_SSR), "");
+	LLVMValueRef min = LLVMBuildSelect(cg->b, route, cg_const64(cg, 3), cg_const64(cg, 2), "");
+	LLVMValueRef sane =
+	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, len, min, ""),
+	                 LLVMBuildICmp(cg->b, LLVMIntULE, end, w->hlen, ""), "");
+	LLVMBuildCondBr(cg->b, sane, lenok, done);
+	LLVMPositionBuilderAtEnd(cg->b, lenok);
+	LLVMBasicBlockRef skip = cg_block(cg, "o4_skip"), rt = cg_block(cg, "o4_route"),
+	                  rtin = cg_block(cg, "o4_ptr");
+	LLVMBuildCondBr(cg->b, route, rt, skip);
+	LLVMPositionBuilderAtEnd(cg->b, skip);
+	cg_vstore(cg, W_IN, end);
+	LLVMBuildBr(cg->b, next);
+	/* a source route: its pointer (1-based, in 4-byte steps) says whether
+	 * addresses remain; then the last one is the destination */
+	LLVMPositionBuilderAtEnd(cg->b, rt);
+	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, 3), rtin, fail);
+	LLVMPositionBuilderAtEnd(cg->b, rtin);
+	LLVMValueRef ptr = cg_load_be(cg, cg_gepc(cg, p, 2), 1);
+	LLVMValueRef valid =
+	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, ptr, cg_const64(cg, 4), ""),
+	                 LLVMBuildICmp(cg->b, LLVMIntULE, ptr, len, ""), "");
+	valid = LLVMBuildAnd(
+	    cg->b, valid, cg_eqc(cg, LLVMBuildAnd(cg->b, ptr, cg_const64(cg, 3), ""), 0), "");
+	LLVMValueRef last = LLVMBuildSub(cg->b, end, cg_const64(cg, 4), "");
+	cg_vstore(cg, W_OUT, LLVMBuildSelect(cg->b, valid, last, cg_vload(cg, W_OUT), ""));
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, fail);
+	cg_vstore(cg, W_STATE, cg_const64(cg, ST_FAIL));
+	LLVMBuildBr(cg->b, next);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+	cg_vstore(cg, W_STATE, cg_const64(cg, ST_DONE));
+	LLVMBuildBr(cg->b, next);
+	LLVMPositionBuilderAtEnd(cg->b, next);
+}
+
+static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
+                        struct cg_hdr h)
+{
+	struct cg_ip4w w = {.start = h.p};
+	struct cg_val hl = cg_field(cg, l->hlen);
+	w.hlen = LLVMBuildMul(cg->b, hl.a, cg_const64(cg, l->hlen_mul), "");
+	cg_walk_init(cg);
+	cg_vstore(cg, W_IN, cg_const64(cg, l->size));
+	cg_vstore(cg, W_OUT, cg_const64(cg, 16));
+	cg_loop(cg, IP4_MAX_OPTS, cg_ip4_step, &w);
+	LLVMValueRef q = cg_gep(cg, h.p, cg_clampc(cg, cg_vload(cg, W_OUT), IP4_MAX_HDR));
+	LLVMValueRef seen = LLVMBuildICmp(cg->b, LLVMIntNE, cg_vload(cg, W_STATE),
+	                                  cg_const64(cg, ST_FAIL), "");
+	LLVMBasicBlockRef cont = cg_if(cg, LLVMBuildAnd(cg->b, seen, cg_in_bounds(cg, q, 4), ""), "dst");
+	cg_set(cg, l, "dst", LLVMBuildZExt(cg->b, cg_load_raw(cg, q, cg->i32), cg->i64, ""));
+	cg_endif(cg, cont);
+	(void)st;
+}
+
 /* ---- ip6_ext: bounded walk over IPv6 extension headers ---------------- */
 
-#define CG_IP6_MAX_EXT 8
+#define CG_IP6_MAX_EXT 24  /* headers, and options inside hop-by-hop / dest. options */
 #define CG_NO_PROTO    256 /* nh value: no upper-layer protocol reached */
+#define W_OPT          4   /* walker slot: end of the options being walked (0: none) */
 
 enum { IP6_HBH = 0, IP6_ROUTING = 43, IP6_FRAG = 44, IP6_AH = 51, IP6_NONE = 59, IP6_DST = 60 };
 
@@ -192,13 +299,63 @@ static LLVMValueRef cg_ip6_ext_len(struct cg *cg, LLVMValueRef nh, LLVMValueRef 
 	return LLVMBuildSelect(cg->b, cg_eqc(cg, nh, IP6_FRAG), cg_const64(cg, 8), len, "");
 }
 
-/* W_IN: offset of the current header, W_REM: its type, W_OUT: bytes walked */
+/* One TLV option of a hop-by-hop or destination options header, at W_IN
+ * before W_OPT. tshark decodes each one; an option that runs past its
+ * header or past the capture throws, and nothing after it is decoded:
+ * then no upper-layer protocol is known. */
+static void cg_ip6_option(struct cg *cg, LLVMBasicBlockRef next)
+{
+	LLVMValueRef pos = cg_clampc(cg, cg_vload(cg, W_IN), CG_MAX_OFF);
+	LLVMValueRef end = cg_vload(cg, W_OPT);
+	LLVMValueRef p = cg_gep(cg, cg->data, pos);
+	LLVMBasicBlockRef bad = cg_block(cg, "opt6_bad"), b1 = cg_block(cg, "opt6"),
+	                  pad1 = cg_block(cg, "opt6_pad1"), tlv = cg_block(cg, "opt6_tlv"),
+	                  b2 = cg_block(cg, "opt6_len"), b3 = cg_block(cg, "opt6_fits"),
+	                  ok = cg_block(cg, "opt6_ok");
+	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, 1), b1, bad);
+	LLVMPositionBuilderAtEnd(cg->b, b1);
+	LLVMValueRef one = LLVMBuildAdd(cg->b, pos, cg_const64(cg, 1), "");
+	LLVMBuildCondBr(cg->b, cg_eqc(cg, cg_load_be(cg, p, 1), 0), pad1, tlv);
+	LLVMPositionBuilderAtEnd(cg->b, pad1);
+	LLVMValueRef at = LLVMBuildPhi(cg->b, cg->i64, "opt6_end");
+	cg_vstore(cg, W_IN, at);
+	cg_vstore(cg, W_OPT, LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, at, end, ""),
+	                                     cg_const64(cg, 0), end, ""));
+	LLVMBuildBr(cg->b, next);
+	LLVMPositionBuilderAtEnd(cg->b, tlv);
+	LLVMValueRef two = LLVMBuildAdd(cg->b, pos, cg_const64(cg, 2), "");
+	LLVMValueRef room = LLVMBuildICmp(cg->b, LLVMIntULE, two, end, "");
+	LLVMBuildCondBr(cg->b, LLVMBuildAnd(cg->b, room, cg_in_bounds(cg, p, 2), ""), b2, bad);
+	LLVMPositionBuilderAtEnd(cg->b, b2);
+	LLVMValueRef oend = LLVMBuildAdd(cg->b, two, cg_load_be(cg, cg_gepc(cg, p, 1), 1), "");
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntULE, oend, end, ""), b3, bad);
+	LLVMPositionBuilderAtEnd(cg->b, b3);
+	LLVMValueRef q = cg_gep(cg, cg->data, cg_clampc(cg, oend, CG_MAX_OFF));
+	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, q, 0), ok, bad);
+	LLVMPositionBuilderAtEnd(cg->b, ok);
+	LLVMBuildBr(cg->b, pad1);
+	LLVMValueRef ends[2] = {one, oend};
+	LLVMBasicBlockRef from[2] = {b1, ok};
+	LLVMAddIncoming(at, ends, from, 2);
+	LLVMPositionBuilderAtEnd(cg->b, bad);
+	cg_vstore(cg, W_REM, cg_const64(cg, CG_NO_PROTO));
+	cg_vstore(cg, W_STATE, cg_const64(cg, ST_DONE));
+	LLVMBuildBr(cg->b, next);
+}
+
+/* W_IN: offset of the current header (or option), W_REM: its type, W_OUT:
+ * bytes walked, W_OPT: end of the options being walked */
 static void cg_ip6_step(struct cg *cg, void *arg)
 {
 	struct cg_ip6w *w = arg;
 	LLVMValueRef nh = cg_vload(cg, W_REM);
 	LLVMBasicBlockRef next = cg_block(cg, "ext_next"), done = cg_block(cg, "ext_done");
 	LLVMBasicBlockRef ext = cg_block(cg, "ext"), body = cg_block(cg, "ext_body");
+	LLVMBasicBlockRef opt = cg_block(cg, "ext_opt"), hdr = cg_block(cg, "ext_hdr");
+	LLVMBuildCondBr(cg->b, cg_eqc(cg, cg_vload(cg, W_OPT), 0), hdr, opt);
+	LLVMPositionBuilderAtEnd(cg->b, opt);
+	cg_ip6_option(cg, next);
+	LLVMPositionBuilderAtEnd(cg->b, hdr);
 	LLVMBuildCondBr(cg->b, cg_ip6_is_ext(cg, nh), ext, done);
 	LLVMPositionBuilderAtEnd(cg->b, ext);
 	LLVMValueRef cur = cg_clampc(cg, cg_vload(cg, W_IN), CG_MAX_OFF);
@@ -215,9 +372,18 @@ static void cg_ip6_step(struct cg *cg, void *arg)
 	LLVMBuildStore(cg->b, LLVMBuildLShr(cg->b, fo, cg_const64(cg, 3), ""), w->frag_off);
 	LLVMBuildStore(cg->b, LLVMBuildAnd(cg->b, fo, cg_const64(cg, 1), ""), w->mf);
 	LLVMBuildStore(cg->b, cg_i1(cg, 1), w->has_frag);
+	/* a later fragment carries no headers, only data: tshark stops here */
+	LLVMBasicBlockRef later = cg_if(cg, LLVMBuildICmp(cg->b, LLVMIntUGT, fo, cg_const64(cg, 7), ""),
+	                                "frag_later");
+	cg_vstore(cg, W_STATE, cg_const64(cg, ST_DONE));
+	cg_endif(cg, later);
 	cg_endif(cg, fcont);
 	cg_vstore(cg, W_REM, cg_load_be(cg, p, 1));
-	cg_vstore(cg, W_IN, LLVMBuildAdd(cg->b, cur, len, ""));
+	LLVMValueRef hend = LLVMBuildAdd(cg->b, cur, len, "");
+	LLVMValueRef opts = LLVMBuildOr(cg->b, cg_eqc(cg, nh, IP6_HBH), cg_eqc(cg, nh, IP6_DST), "");
+	cg_vstore(cg, W_IN, LLVMBuildSelect(cg->b, opts, LLVMBuildAdd(cg->b, cur, cg_const64(cg, 2), ""),
+	                                    hend, ""));
+	cg_vstore(cg, W_OPT, LLVMBuildSelect(cg->b, opts, hend, cg_const64(cg, 0), ""));
 	cg_vstore(cg, W_OUT, LLVMBuildAdd(cg->b, cg_vload(cg, W_OUT), len, ""));
 	LLVMBuildBr(cg->b, next);
 	LLVMPositionBuilderAtEnd(cg->b, done);
@@ -239,6 +405,7 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	LLVMBuildStore(cg->b, cg_const64(cg, 0), w.mf);
 	LLVMBuildStore(cg->b, cg_i1(cg, 0), w.has_frag);
 	cg_walk_init(cg);
+	cg_vstore(cg, W_OPT, cg_const64(cg, 0));
 	cg_vstore(cg, W_IN, LLVMBuildAdd(cg->b, start, cg_const64(cg, 40), ""));
 	cg_vstore(cg, W_REM, cg_load_be(cg, cg_gepc(cg, h.p, 6), 1));
 	cg_vstore(cg, W_OUT, cg_const64(cg, 40));
@@ -246,10 +413,14 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	LLVMValueRef nh = cg_vload(cg, W_REM);
 	LLVMValueRef end = cg_vload(cg, W_IN);
 	LLVMValueRef fo = LLVMBuildLoad2(cg->b, cg->i64, w.frag_off, "");
-	/* an upper-layer protocol was reached, not an extension left unwalked */
+	/* an upper-layer protocol was reached, not an extension left unwalked;
+	 * after a later fragment's header, whatever it says comes next */
+	LLVMValueRef known = LLVMBuildICmp(cg->b, LLVMIntULT, nh, cg_const64(cg, CG_NO_PROTO), "");
+	known = LLVMBuildAnd(cg->b, known, cg_eqc(cg, cg_vload(cg, W_OPT), 0), ""); /* walked all */
+	LLVMValueRef later = LLVMBuildICmp(cg->b, LLVMIntNE, fo, cg_const64(cg, 0), "");
 	LLVMValueRef upper = LLVMBuildAnd(
-	    cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, nh, cg_const64(cg, CG_NO_PROTO), ""),
-	    LLVMBuildNot(cg->b, cg_ip6_is_ext(cg, nh), ""), "");
+	    cg->b, known, LLVMBuildOr(cg->b, LLVMBuildNot(cg->b, cg_ip6_is_ext(cg, nh), ""), later, ""),
+	    "");
 	LLVMBasicBlockRef cont = cg_if(cg, upper, "ip6_upper");
 	cg_set(cg, l, "proto", nh);
 	cg_endif(cg, cont);
@@ -351,7 +522,8 @@ static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_lay
 }
 
 static const struct cg_walker cg_walkers[] = {
-    {"vlan", cg_walk_vlan, NULL},   {"ip6_ext", cg_walk_ip6, cg_ip6_internal},
+    {"vlan", cg_walk_vlan, NULL},   {"ip4_opts", cg_walk_ip4, NULL},
+    {"ip6_ext", cg_walk_ip6, cg_ip6_internal},
     {"l4len", cg_walk_l4len, NULL}, {"tcp_opts", cg_walk_tcp, NULL},
     {"dns", cg_walk_dns, NULL},     {"http", cg_walk_http, NULL},
 };

@@ -62,6 +62,7 @@ struct hq_field {
 	char *fmt;     /* display hint for text output: NULL, "hex", "tcpflags" */
 	struct hq_field *when_field; /* field exists only if when_field is one of when_values */
 	uint64_t *when_values;	     /* (or, with when_op != EQ, `when_field OP when_values[0]`) */
+	uint64_t *when_hi;	     /* when_values[i]..when_hi[i] is a range (== for one value) */
 	int n_when_values;
 	enum hq_cmp when_op;
 	bool zero_rest;	     /* a raw 0 means the rest of the packet from the layer start */

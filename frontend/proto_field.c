@@ -1,7 +1,7 @@
 /* proto_field.c — owns parsing one `field` line of a .hdr file:
  *
  *   field NAME TYPE at OFF[.BIT] | walker KEY | meta KEY | first L.F[,...]
- *         [bits N] [mul K] [when F V[,...]] [fmt F] [ws A[,...]] [size N] [zero rest]
+ *         [bits N] [mul K] [when F V|LO..HI[,...]] [fmt F] [ws A[,...]] [size N] [zero rest]
  *         "help"
  *
  * It checks everything a single line can tell (types, widths, which clause
@@ -23,7 +23,7 @@ struct fspec {
 	bool has_bit;
 	struct ptok **alts, **wsn, **whenf; /* token lists */
 	int n_alts, n_ws;
-	uint64_t *when_values;
+	uint64_t *when_values, *when_hi;
 	int n_when;
 	enum hq_cmp when_op;
 };
@@ -148,6 +148,32 @@ static int parse_ws(struct pparse *P, struct fspec *s)
 	return 0;
 }
 
+/* V[,V...] where each V may be a range LO..HI */
+static int parse_when_values(struct pparse *P, struct fspec *s)
+{
+	do {
+		struct ptok *t = pp_expect_word(P, "a value or a range LO..HI");
+		if (!t)
+			return -1;
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%s", t->text);
+		char *dots = strstr(buf, "..");
+		uint64_t lo, hi;
+		if (dots)
+			*dots = 0;
+		if (!proto_parse_u64(buf, &lo) || (dots && !proto_parse_u64(dots + 2, &hi)))
+			return pp_err(P, t, "expected a value or a range LO..HI, got '%s'", t->text);
+		if (!dots)
+			hi = lo;
+		if (hi < lo)
+			return pp_err(P, t, "empty range '%s'", t->text);
+		int n = s->n_when;
+		*(uint64_t *)proto_push(&s->when_values, &s->n_when, sizeof(uint64_t)) = lo;
+		*(uint64_t *)proto_push(&s->when_hi, &n, sizeof(uint64_t)) = hi;
+	} while (pp_tok(P)->kind == PT_COMMA && pp_next(P));
+	return 0;
+}
+
 /* One optional clause; `kw` is its keyword token. */
 static int parse_option(struct pparse *P, struct fspec *s, struct ptok *kw)
 {
@@ -196,7 +222,7 @@ static int parse_option(struct pparse *P, struct fspec *s, struct ptok *kw)
 			return pp_err(P, pp_tok(P), "a comparison in 'when' takes one value");
 		return 0;
 	}
-	return pp_values(P, "a value", &s->when_values, &s->n_when);
+	return parse_when_values(P, s);
 }
 
 static int parse_field_line(struct pparse *P, struct fspec *s)
@@ -309,7 +335,9 @@ static struct hq_field *build_field(struct pparse *P, struct fspec *s)
 	f->when_values = s->when_values;
 	f->n_when_values = s->n_when;
 	f->when_op = s->when_op;
+	f->when_hi = s->when_hi;
 	s->when_values = NULL;
+	s->when_hi = NULL;
 	f->zero_rest = s->zero != NULL;
 	f->stop_level = l->n_stop;
 	f->key = s->key ? proto_xstrdup(s->key->text) : NULL;
@@ -401,5 +429,6 @@ int pfield_parse(struct pparse *P, struct ptok *kw)
 	free(s.wsn);
 	free(s.whenf);
 	free(s.when_values);
+	free(s.when_hi);
 	return rc;
 }

@@ -30,7 +30,7 @@ logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import (  # noqa: E402
     AH, ARP, DNS, DNSQR, DNSRR, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q, Ether, ICMPv6DestUnreach,
     ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6ND_NS, ICMPv6ND_RA, IPOption_NOP, IPOption_RR,
-    IPOption_Router_Alert, IPOption_Timestamp, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+    IPOption_LSRR, IPOption_Router_Alert, IPOption_SSRR, IPOption_Timestamp, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
     IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, PadN, Raw, RouterAlert, fragment, fragment6, wrpcap,
 )
 
@@ -204,6 +204,17 @@ def malformed():
     p.append(e(type=0x86dd) / Raw(bytes(ip() / UDP())))                            # v4 in v6 ethertype
     p.append(e() / ip(options=[IPOption_NOP()] * 3 + [IPOption_RR(length=40)]) / UDP())  # option overruns
     p.append(e() / ip(options=[Raw(b"\x07\x00\x00\x00")]) / UDP())                      # option length 0
+    # source routes: tshark's ip.dst is the route's last address while the pointer is valid
+    p.append(e() / ip(options=[IPOption_LSRR(routers=[C4, "10.0.0.2"], pointer=4)]) / UDP())
+    p.append(e() / ip(options=[IPOption_SSRR(routers=[C4, "10.0.0.2"], pointer=12)]) / UDP())  # exhausted
+    p.append(e() / ip(options=[IPOption_LSRR(routers=[C4, "10.0.0.2"], pointer=5)]) / UDP())   # bad pointer
+    # options cut by the capture: ip.dst only if the bytes tshark's option walk reads are there
+    rr = e() / ip(options=[IPOption_NOP(), IPOption_RR(routers=["0.0.0.0"] * 9)]) / UDP()
+    eol = e() / ip(options=[Raw(b"\x00" * 8)]) / UDP()
+    for q, n in ((rr, 35), (rr, 37), (rr, 50), (eol, 34), (eol, 35)):
+        c = Ether(bytes(q)[:n])
+        c.wirelen = len(q)
+        p.append(c)
     for doff in (0, 1, 4):
         p.append(e() / ip() / TCP(dataofs=doff, flags="R", dport=1))
     p.append(e() / ip() / TCP(dataofs=15, flags="R", dport=2))                     # header past the end
@@ -248,6 +259,10 @@ def malformed():
         chain += b"\x3c\x00" + b"\x01\x04\x00\x00\x00\x00"
     p.append(e() / IPv6(src=A6, dst=B6, nh=60) / Raw(chain[:-8] + b"\x06\x00" + b"\x01\x04\x00\x00\x00\x00") / TCP(flags="R"))
     p.append(e() / IPv6(src=A6, dst=B6) / IPv6ExtHdrFragment(offset=3, m=1, nh=6) / Raw(bytes(TCP(flags="R"))))
+    p.append(e() / IPv6(src=A6, dst=B6) / IPv6ExtHdrFragment(offset=3, m=0, nh=60) / IPv6ExtHdrDestOpt(nh=6) / TCP())  # later fragment: data
+    p.append(e() / IPv6(src=A6, dst=B6, nh=0) / Raw(b"\x06\x00\x05\x42\x00\x00\x00\x00") / TCP(flags="S"))  # HBH option past its header
+    p.append(e() / IPv6(src=A6, dst=B6, nh=60) / Raw(b"\x11\x00\x01\x11\x00\x00\x00\x00") / UDP())          # dst-opts PadN past its header
+    p.append(e() / IPv6(src=A6, dst=B6, nh=0) / Raw(b"\x06\x00\x00\x01\x02\x00\x00\x00") / TCP(flags="S"))  # Pad1, PadN(2): fine
     p.append(e() / IPv6(src=A6, dst=B6) / AH(nh=6, payloadlen=0, spi=1) / TCP(flags="R"))    # zero-length AH
     p.append(e() / IPv6(src=A6, dst=B6) / AH(nh=6, payloadlen=200, spi=1) / TCP(flags="R"))  # AH past the end
     p.append(e() / Dot1Q(vlan=5) / Raw(b""))                                       # tag, nothing after
@@ -256,6 +271,13 @@ def malformed():
     p.append(e() / ARP(hwlen=8, plen=4, psrc=A4, pdst=B4))                         # odd hardware length
     p.append(e() / ARP(hwtype=6, ptype=0x86dd, hwlen=6, plen=16) / Raw(b"\x00" * 16))
     p.append(e(type=0x0806) / Raw(b"\x00\x01\x08\x00\x06\x04\x00"))                # ARP cut
+    for ht, pt in ((3, 0x1100), (6, 0x0800), (1, 0x00cc), (2, 0x0800), (1, 0x86dd)):   # types: MAC / IPv4 or bytes
+        p.append(e() / ARP(hwtype=ht, ptype=pt, hwlen=6, plen=4, hwsrc=M1, psrc=A4, pdst=B4))
+    for t in (0x0000, 0x0001, 0x05dc, 0x05dd, 0x05ff):                            # EtherType 0, 802.3 lengths, invalid
+        p.append(Ether(src=M1, dst=M2, type=t) / Raw(b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + b"\x00" * 40))
+    p.append(e() / ip() / UDP(len=0, dport=53) / DNS(qd=DNSQR(qname="zero.example")))   # udp len 0 / 7: bogus
+    p.append(e() / ip() / UDP(len=7, dport=5678) / Raw(b"x" * 4))
+    p.append(e() / IPv6(src=A6, dst=B6) / UDP(len=4, dport=5678) / Raw(b"x" * 4))
     p.append(e() / ip(proto=1) / Raw(b"\x08"))                                     # ICMP cut at 1 byte
     p.append(e() / ip(proto=1) / Raw(b"\x08\x00\x00\x00\x12"))                     # echo id cut
     p.append(e() / IPv6(src=A6, dst=B6, nh=58) / Raw(b"\x80\x00\x00"))             # icmp6 cut

@@ -52,7 +52,10 @@ field is listed as unmapped and not compared. How the harness reads them:
              E evaluated with v = tshark's integer), ns_epoch (hdrq epoch ns
              or RFC 3339 vs tshark seconds.fraction, parsed as exact decimal
              text), first_of / last_of (the first / last tshark field that has
-             a value; compared as integers, else addresses, else text).
+             a value; compared as integers, else addresses, else text),
+             chain (a next-header chain: START,F1@V1,F2@V2,... starts at
+             START's value and, while that value is some Vi, steps to the next
+             occurrence of Fi; the value where it stops, compared as first_of).
 
 ## Other normalisations (explicit)
 
@@ -99,12 +102,18 @@ ABSENT = Absent()
 # mapping
 
 KINDS = {"num", "hex", "bool", "ip4", "ip6", "mac", "str", "present", "ns_epoch", "first_of",
-         "last_of"}
+         "last_of", "chain"}
 
 
 class Mapping:
     def __init__(self, hq, fields, kind, arg, occ, path, filt, note, line):
         self.hq = hq
+        self.links = {}           # chain: header type -> field holding its next value
+        if kind == "chain":
+            for i, f in enumerate(fields[1:], 1):
+                name, _, v = f.partition("@")
+                self.links[int(v, 0)] = name
+                fields[i] = name
         self.fields = fields      # tshark fields, in order
         self.kind = kind          # compare kind (see module doc)
         self.arg = arg            # K of num_div:K, E of expr:E
@@ -348,7 +357,7 @@ def equal(m, hv, tv):
         return to_int(hv) == int(eval(m.arg, {"__builtins__": {}}, {"v": to_int(tv)}))
     if k == "ns_epoch":
         return epoch_ns(hv) == epoch_ns(tv)
-    if k in ("first_of", "last_of"):
+    if k in ("first_of", "last_of", "chain"):
         return generic(hv) == generic(tv)
     if k == "str":
         # DNS names: hdrq writes tshark's own escapes (\ooo for bytes outside
@@ -439,6 +448,21 @@ def pick(vals, occ):
     return vals[i] if len(vals) > i and vals[i] != "" else ABSENT
 
 
+def chain_value(m, tf):
+    """Follow a next-header chain (compare kind `chain`) in packet order."""
+    v, f = pick(tf.get(m.fields[0], []), "1"), m.fields[0]
+    used = {}
+    while v is not ABSENT and to_int(v) in m.links:
+        nf = m.links[to_int(v)]
+        i = used.get(nf, 0)
+        nv = pick(tf.get(nf, []), str(i + 1))
+        if nv is ABSENT:
+            break
+        used[nf] = i + 1
+        v, f = nv, nf
+    return v, f
+
+
 def tshark_value(m, tf):
     """(value, tshark field) that hdrq's field m must equal in frame tf, or
     (ABSENT, reason). The path column says where hdrq can see the layer:
@@ -447,6 +471,8 @@ def tshark_value(m, tf):
     tag), so it counts as absent."""
     if m.path and not m.path.search(tf["frame.protocols"]):
         return ABSENT, "path"
+    if m.kind == "chain":
+        return chain_value(m, tf)
     if m.kind in ("first_of", "last_of"):
         got = [(pick(tf.get(f, []), m.occ), f) for f in m.fields]
         got = [g for g in got if g[0] is not ABSENT]

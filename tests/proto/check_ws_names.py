@@ -96,7 +96,7 @@ def main():
         if field not in fields:
             errors.append(f"ws_fields.tsv: {field} is not a stdlib field")
             continue
-        names = [] if tshark == "-" else tshark.split(",")
+        names = [] if tshark == "-" else [n.partition("@")[0] for n in tshark.split(",")]
         for n in names:
             if n not in ts_fields:
                 errors.append(f"ws_fields.tsv: {field}: {n} is not a tshark field")

@@ -187,6 +187,9 @@ static void test_ip(struct hq_proto *p)
 	      ip->next_if[0].op == HQ_CMP_EQ && ip->next_if[0].value == 0);
 	CHECK(ip->next_if[1].field == F(p, "ip.mf") && ip->next_if[1].op == HQ_CMP_EQ &&
 	      ip->next_if[1].value == 0);
+	const struct hq_field *et = F(p, "eth.type");
+	CHECK(et->n_when_values == 2 && et->when_values[0] == 0 && et->when_hi[0] == 0 &&
+	      et->when_values[1] == 0x600 && et->when_hi[1] == 0xffff);
 	CHECK(ip->n_stop == 1 && ip->stop[0].field == F(p, "ip.len") &&
 	      ip->stop[0].op == HQ_CMP_LT && ip->stop[0].rhs == F(p, "ip.hdr_len"));
 	CHECK(F(p, "ip.len")->zero_rest && F(p, "ip.len")->stop_level == 0 &&
@@ -203,7 +206,9 @@ static void test_ip(struct hq_proto *p)
 	CHECK(F(p, "ip.flags.df") == F(p, "ip.df") && fixed(F(p, "ip.df"), 6, 1, 1, 1));
 	CHECK(F(p, "ip.flags.mf") == F(p, "ip.mf") && F(p, "ip.mf")->type == HQ_T_BOOL);
 	CHECK(F(p, "ip.src")->type == HQ_T_IP4 && F(p, "ip.src")->off == 12 &&
-	      F(p, "ip.src")->size == 4 && F(p, "ip.dst")->off == 16);
+	      F(p, "ip.src")->size == 4);
+	CHECK(F(p, "ip.dst")->src == HQ_FS_WALKER && strcmp(F(p, "ip.dst")->key, "dst") == 0 &&
+	      ip->walker && strcmp(ip->walker, "ip4_opts") == 0);
 	CHECK(F(p, "ip.id")->fmt && strcmp(F(p, "ip.id")->fmt, "hex") == 0);
 	CHECK(F(p, "ip.options.len")->src == HQ_FS_WALKER &&
 	      strcmp(F(p, "ip.options.len")->key, "hdr.opt_len") == 0);
