@@ -151,6 +151,7 @@ def run(case_path):
         print("$ ip netns exec", pair.ns(on), " ".join(repr(c) if " " in c else c for c in cmd))
         t0 = time.time()
         snap = hqnet.Snapshot()
+        held = {"progs": set(), "maps": set(), "links": {}}
         proc = pair.popen(on, cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             if dry:
@@ -158,6 +159,8 @@ def run(case_path):
                 att = ["(dry run)"]
             else:
                 att = hqnet.wait_attached(pair, case.get("attach_wait", on), proc, snap)
+            # this run's own links (other hdrq runs on the machine have theirs)
+            held = hqnet.held_bpf(proc.pid)
             if att is None:
                 failures.append("hdrq never attached (or exited early)")
             else:
@@ -236,7 +239,7 @@ def run(case_path):
                                 "\n            ".join(map(fmt_row, got)))
         if "pcap" in exp:
             failures += check_pcap(out_pcap, exp["pcap"], len(objs))
-        left = pair.attachments(on) + [f"link {l['id']}" for l in snap.new_links()]
+        left = pair.attachments(on) + hqnet.bpf_gone(held)
         if left:
             failures.append(f"still attached after exit: {left}")
     if failures:
