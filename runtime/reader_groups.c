@@ -10,6 +10,7 @@
 
 #include "having.h"
 #include "reader_groups.h"
+#include "sys.h"
 
 static size_t round8(size_t n)
 {
@@ -53,6 +54,8 @@ static int dump_batch(int fd, unsigned ks, size_t elem, bool del, struct hq_grou
 		err = err ? -errno : 0;
 		if (err && err != -ENOENT && err != -ENOSPC)
 			return err;
+		sys_kernel_filled(k, (size_t)cnt * ks);
+		sys_kernel_filled(v, (size_t)cnt * elem);
 		g->n += cnt;
 		if (err == -ENOENT)
 			return 0;
@@ -84,6 +87,7 @@ static int dump_iter(int fd, unsigned ks, size_t elem, bool del, struct hq_group
 		uint8_t *k = g->keys + i * ks;
 		if (bpf_map_lookup_elem(fd, k, g->vals + kept * elem))
 			continue; /* deleted meanwhile */
+		sys_kernel_filled(g->vals + kept * elem, elem); /* per-CPU: all CPUs' values */
 		if (del)
 			bpf_map_delete_elem(fd, k);
 		memmove(g->keys + kept * ks, k, ks);

@@ -5,15 +5,18 @@
 #include <bpf/bpf.h>
 
 #include "reader_stats.h"
+#include "sys.h"
 
 uint64_t stats_sum(struct hq_run *r, unsigned idx)
 {
 	uint64_t stack[64], *v = stack, sum = 0;
 	if (r->ncpus > 64 && !(v = calloc(r->ncpus, sizeof(*v))))
 		return 0;
-	if (bpf_map_lookup_elem(r->ld->stats_fd, &idx, v) == 0)
+	if (bpf_map_lookup_elem(r->ld->stats_fd, &idx, v) == 0) {
+		sys_kernel_filled(v, (size_t)r->ncpus * sizeof(*v)); /* one u64 per CPU */
 		for (int c = 0; c < r->ncpus; c++)
 			sum += v[c];
+	}
 	if (v != stack)
 		free(v);
 	return sum;

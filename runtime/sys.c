@@ -10,6 +10,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define SYS_HAVE_MEMCHECK 1
+#endif
+#endif
 
 #include "sys.h"
 
@@ -18,6 +24,16 @@ static uint64_t clock_ns(clockid_t id)
 	struct timespec ts;
 	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void sys_kernel_filled(const void *p, size_t len)
+{
+#ifdef SYS_HAVE_MEMCHECK
+	VALGRIND_MAKE_MEM_DEFINED(p, len);
+#else
+	(void)p;
+	(void)len;
+#endif
 }
 
 uint64_t sys_mono_ns(void)

@@ -11,6 +11,11 @@
 
 /* Nanoseconds on CLOCK_MONOTONIC (the clock of bpf_ktime_get_ns) and
  * CLOCK_REALTIME. */
+/* Memory the kernel filled through bpf(2) (batch map reads): tells
+ * Valgrind's memcheck, which does not know every bpf command, that it is
+ * defined. A no-op outside Valgrind and without its headers. */
+void sys_kernel_filled(const void *p, size_t len);
+
 uint64_t sys_mono_ns(void);
 uint64_t sys_wall_ns(void);
 /* wall - monotonic, measured at one instant: add it to a kernel timestamp
