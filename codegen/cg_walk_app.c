@@ -144,6 +144,23 @@ static void cg_dns_needs_udp_room(struct cg *cg, const struct hq_layer *l, struc
 	cg_set_flag(cg, st->kids_ok, LLVMBuildAnd(cg->b, ok, cg_flag(cg, st->kids_ok), ""));
 }
 
+/* i64: bytes of the DNS message, as tshark bounds it: the UDP payload that
+ * udp.len declares, or less when the IP payload ends first */
+static LLVMValueRef cg_dns_len(struct cg *cg, const struct hq_layer *l)
+{
+	const struct hq_field *ulen = proto_field(cg->proto, "udp.len");
+	LLVMValueRef ok, len = cg_l3_remaining(cg, l, &ok);
+	len = LLVMBuildSelect(cg->b, ok, len, cg_const64(cg, 0xffff), "");
+	if (ulen && cg->layers[ulen->layer->index].parsed) {
+		struct cg_val v = cg_field(cg, ulen);
+		LLVMValueRef u = LLVMBuildSelect(cg->b, v.present, v.a, cg_const64(cg, 0xffff), "");
+		len = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, u, len, ""), u, len, "");
+	}
+	LLVMValueRef hdr = cg_const64(cg, 8); /* the UDP header */
+	return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, len, hdr, ""),
+	                       LLVMBuildSub(cg->b, len, hdr, ""), cg_const64(cg, 0), "");
+}
+
 void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h)
 {
 	cg_dns_needs_udp_room(cg, l, st);
@@ -161,12 +178,17 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 		LLVMValueRef done = cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE);
 		LLVMBasicBlockRef have = cg_if(cg, done, "dns_named");
 		LLVMValueRef o = cg_vload(cg, W_OUT);
-		cg_var_set(cg, name, cg_i1(cg, 1), NULL);
 		/* NUL-terminate; a root name reads "<Root>" as tshark shows it */
 		cg_put_char(cg, name, o, cg_const64(cg, 0));
 		LLVMValueRef in = cg_clampc(cg, cg_vload(cg, W_IN), 255);
 		LLVMValueRef tp = cg_gep(cg, d.q, in);
-		LLVMBasicBlockRef tcont = cg_if(cg, cg_in_bounds(cg, tp, 4), "dns_qtype");
+		/* tshark shows the question only when all of it (name, type,
+		 * class) lies inside the message */
+		LLVMValueRef qend = LLVMBuildAdd(cg->b, in, cg_const64(cg, 12 + 4), "");
+		LLVMValueRef inside = LLVMBuildICmp(cg->b, LLVMIntULE, qend, cg_dns_len(cg, l), "");
+		LLVMBasicBlockRef tcont = cg_if(
+		    cg, LLVMBuildAnd(cg->b, inside, cg_in_bounds(cg, tp, 4), ""), "dns_qtype");
+		cg_var_set(cg, name, cg_i1(cg, 1), NULL);
 		cg_set(cg, l, "qtype", cg_load_be(cg, tp, 2));
 		cg_set(cg, l, "qclass", cg_load_be(cg, cg_gepc(cg, tp, 2), 2));
 		cg_endif(cg, tcont);
@@ -183,6 +205,7 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 #define CG_PAYLOAD_MASK 0x1fff
 #define HTTP_HOST_SCAN  255 /* a mask bound (see cg_clampc) */
 #define W_MLEN          4   /* walker slot: length of the request method */
+#define W_HEND          5   /* walker slot: where the message ends (the IP payload's end) */
 
 static const char *const http_methods[] = {"GET",     "POST",  "PUT",     "DELETE", "HEAD",
                                            "OPTIONS", "PATCH", "CONNECT", "TRACE",  NULL};
@@ -243,6 +266,12 @@ static void cg_copy_byte(struct cg *cg, void *arg)
 	LLVMValueRef stop =
 	    LLVMBuildOr(cg->b, cg_eqc(cg, c, k->stop1), cg_eqc(cg, c, k->stop2), "");
 	stop = LLVMBuildOr(cg->b, stop, cg_eqc(cg, c, k->stop3), "");
+	/* tshark's strings end at a NUL byte; the end of the message ends a
+	 * token as a line end does */
+	stop = LLVMBuildOr(cg->b, stop, cg_eqc(cg, c, 0), "");
+	LLVMValueRef at = LLVMBuildAdd(cg->b, k->base, in, "");
+	stop = LLVMBuildOr(cg->b, stop,
+	                   LLVMBuildICmp(cg->b, LLVMIntUGE, at, cg_vload(cg, W_HEND), ""), "");
 	LLVMBasicBlockRef end = cg_block(cg, "cp_end"), put = cg_block(cg, "cp_put");
 	LLVMBuildCondBr(cg->b, stop, end, put);
 	LLVMPositionBuilderAtEnd(cg->b, end);
@@ -274,7 +303,11 @@ static void cg_copy_token(struct cg *cg, LLVMValueRef base, struct cg_slotvar *o
 	struct cg_copy k = {.base = base, .out = out, .stop1 = s1, .stop2 = s2, .stop3 = '\n'};
 	cg_walk_init(cg);
 	cg_loop(cg, out->size, cg_copy_byte, &k);
-	LLVMBasicBlockRef cont = cg_if(cg, cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE), "tok");
+	/* an empty token is no value (tshark shows none either) */
+	LLVMValueRef got = LLVMBuildAnd(cg->b, cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE),
+	                                LLVMBuildNot(cg->b, cg_eqc(cg, cg_vload(cg, W_OUT), 0), ""),
+	                                "");
+	LLVMBasicBlockRef cont = cg_if(cg, got, "tok");
 	cg_put_char(cg, out, cg_vload(cg, W_OUT), cg_const64(cg, 0));
 	cg_var_set(cg, out, cg_i1(cg, 1), NULL);
 	cg_endif(cg, cont);
@@ -289,6 +322,9 @@ static void cg_host_step(struct cg *cg, void *arg)
 	LLVMValueRef hit = cg_bytes_eq(cg, at, "\r\nHost: ");
 	LLVMValueRef blank = cg_bytes_eq(cg, at, "\r\n\r\n");
 	LLVMValueRef past = LLVMBuildNot(cg->b, cg_in_bounds(cg, cg_payload_ptr(cg, at), 8), "");
+	past = LLVMBuildOr(cg->b, past,
+	                   LLVMBuildICmp(cg->b, LLVMIntUGT, cg_add(cg, at, 8), cg_vload(cg, W_HEND), ""),
+	                   "");
 	cg_vstore(cg, W_IN,
 	          LLVMBuildAdd(
 	              cg->b, in,
@@ -352,6 +388,11 @@ static void cg_http_status(struct cg *cg, const struct hq_layer *l, LLVMValueRef
 void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h)
 {
 	LLVMValueRef base = h.off;
+	/* the message ends with the IP payload, trailer bytes are not part of it */
+	LLVMValueRef ok, rem = cg_l3_remaining(cg, l, &ok);
+	LLVMValueRef l4 = cg_layer_get(cg, l->links[0].parent, CG_START);
+	cg_vstore(cg, W_HEND, LLVMBuildSelect(cg->b, ok, LLVMBuildAdd(cg->b, l4, rem, ""),
+	                                      cg_const64(cg, CG_PAYLOAD_MASK + 1), ""));
 	LLVMBasicBlockRef whole = cg_block(cg, "http_whole"), cut = cg_block(cg, "http_cut");
 	LLVMValueRef cut_short =
 	    LLVMBuildOr(cg->b, cg_truncated(cg), LLVMBuildNot(cg->b, cg_l3_complete(cg), ""), "");

@@ -19,6 +19,7 @@ enum { OPT_EOL = 0, OPT_NOP = 1, OPT_MSS = 2, OPT_WS = 3, OPT_SACKP = 4, OPT_SAC
 struct cg_tcpw {
 	const struct hq_layer *l;
 	LLVMValueRef start, hlen; /* ptr, i64 */
+	LLVMValueRef lim;         /* i64: options end here (header length or IP payload) */
 };
 
 /* one option of kind `kind` and length `len` at p (2 bytes known in bounds) */
@@ -62,7 +63,7 @@ static void cg_tcp_step(struct cg *cg, void *arg)
 	LLVMBasicBlockRef stop = cg_block(cg, "opt_stop"), next = cg_block(cg, "opt_next");
 	LLVMValueRef off = cg_clampc(cg, cg_vload(cg, W_IN), TCP_MAX_HDR);
 	LLVMValueRef p = cg_gep(cg, w->start, off);
-	LLVMValueRef more = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, off, w->hlen, ""),
+	LLVMValueRef more = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, off, w->lim, ""),
 	                                 cg_in_bounds(cg, p, 1), "");
 	LLVMBasicBlockRef have1 = cg_block(cg, "opt_kind");
 	LLVMBuildCondBr(cg->b, more, have1, stop);
@@ -84,7 +85,7 @@ static void cg_tcp_step(struct cg *cg, void *arg)
 	LLVMValueRef end = LLVMBuildAdd(cg->b, off, len, "");
 	LLVMValueRef sane =
 	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, len, cg_const64(cg, 2), ""),
-	                 LLVMBuildICmp(cg->b, LLVMIntULE, end, w->hlen, ""), "");
+	                 LLVMBuildICmp(cg->b, LLVMIntULE, end, w->lim, ""), "");
 	LLVMBuildCondBr(cg->b, sane, have2, stop);
 	LLVMPositionBuilderAtEnd(cg->b, have2);
 	cg_tcp_option(cg, w, p, kind, len);
@@ -165,12 +166,25 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 	w.start = h.p;
 	struct cg_val hl = cg_field(cg, l->hlen);
 	w.hlen = LLVMBuildMul(cg->b, hl.a, cg_const64(cg, l->hlen_mul), "");
+	LLVMValueRef ok;
+	LLVMValueRef rem = cg_l3_remaining(cg, l, &ok);
+	/* no more than the frame holds after this header start (as tshark) */
+	LLVMValueRef in_frame = LLVMBuildSub(cg->b, cg->wire_len, h.off, "");
+	LLVMValueRef past = LLVMBuildICmp(cg->b, LLVMIntULT, cg->wire_len, h.off, "");
+	in_frame = LLVMBuildSelect(cg->b, past, cg_const64(cg, 0), in_frame, "");
+	rem = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, in_frame, rem, ""), in_frame,
+	                      rem, "");
 	static const char *const opts[] = {"opt.mss",  "opt.wscale", "opt.sack_perm",
 	                                   "opt.sack", "opt.ts_val", "opt.ts_ecr"};
 	bool want = false;
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		want = want || cg_field_used(cg, l, opts[i]);
 	if (want) {
+		/* tshark reads options within the IP payload: past it, it throws
+		 * and shows no later option */
+		LLVMValueRef room = LLVMBuildSelect(cg->b, ok, rem, in_frame, "");
+		w.lim = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, room, w.hlen, ""), room,
+		                        w.hlen, "");
 		cg_walk_init(cg);
 		cg_vstore(cg, W_IN, cg_const64(cg, l->size));
 		LLVMBasicBlockRef walk = cg_if(cg, hl.present, "opts");
@@ -181,14 +195,6 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 	if (!cg_field_used(cg, l, "payload_len") && !retrans)
 		return;
 
-	LLVMValueRef ok;
-	LLVMValueRef rem = cg_l3_remaining(cg, l, &ok);
-	/* no more than the frame holds after this header start (as tshark) */
-	LLVMValueRef in_frame = LLVMBuildSub(cg->b, cg->wire_len, h.off, "");
-	LLVMValueRef past = LLVMBuildICmp(cg->b, LLVMIntULT, cg->wire_len, h.off, "");
-	in_frame = LLVMBuildSelect(cg->b, past, cg_const64(cg, 0), in_frame, "");
-	rem = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, in_frame, rem, ""), in_frame,
-	                      rem, "");
 	LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntUGE, rem, w.hlen, "");
 	LLVMValueRef have = LLVMBuildAnd(cg->b, ok, fits, "");
 	LLVMValueRef plen = LLVMBuildSub(cg->b, rem, w.hlen, "");

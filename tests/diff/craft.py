@@ -236,6 +236,9 @@ def malformed():
     p.append(e() / ip() / UDP(dport=53) / Raw(b"\x00\x06\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03a.b\x00\x00\x01\x00\x01"))  # dot in label
     p.append(e() / ip() / UDP(dport=53) / Raw(b"\x00\x07\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03abc\x00\x00"))  # qtype cut
     p.append(e() / ip() / UDP(dport=53) / Raw(b"\x00\x08"))                                                # 2-byte dns
+    q = bytes(DNS(id=10, qd=DNSQR(qname="cut.example")))
+    p.append(e() / ip(len=20 + 8 + len(q) - 2) / UDP(dport=53, len=8 + len(q)) / Raw(q))  # question past the IP payload
+    p.append(e() / ip(len=20 + 24) / TCP(dataofs=10, flags="S", dport=10) / Raw(b"\x01\x01\x08\x0a" + b"\x00" * 8 + b"\x03\x03\x07\x00" + b"\x00" * 4))  # options past the IP payload
     name = b"".join(bytes([63]) + b"q" * 63 for _ in range(4)) + b"\x00"                                   # 256-byte name
     p.append(e() / ip() / UDP(dport=53) / Raw(b"\x00\x09\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" + name + b"\x00\x01\x00\x01"))
     p.append(e() / ip() / TCP(dport=80, flags="PA") / Raw(b"GET"))
@@ -249,6 +252,9 @@ def malformed():
     p.append(e() / ip() / TCP(sport=80, flags="PA") / Raw(b"HTTP/1.1 2000 Odd\r\n\r\n"))
     p.append(e() / ip() / TCP(sport=80, flags="PA") / Raw(b"HTTP/1.1 20"))
     p.append(e() / ip() / TCP(dport=80, flags="PA") / Raw(b"\x00\xffGET / HTTP/1.1\r\n\r\n"))
+    req = http_req("GET", "/" + "d" * 60, "www.example.com")
+    p.append(e() / ip(len=20 + 20 + 40) / TCP(sport=50000, dport=80, flags="PA") / Raw(req))  # request line cut by the IP length
+    p.append(e() / ip() / TCP(sport=50000, dport=80, flags="PA") / Raw(b"HEAD \x00index.html HTTP/1.1\r\n\r\n"))  # NUL target: empty
     p.append(e() / IPv6(src=A6, dst=B6, plen=4) / TCP(flags="R"))                  # payload length too short
     p.append(e() / IPv6(src=A6, dst=B6, plen=1000) / TCP(flags="R"))               # longer than the frame
     p.append(e() / IPv6(src=A6, dst=B6, version=4) / TCP(flags="R"))              # wrong version
