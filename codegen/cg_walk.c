@@ -251,6 +251,8 @@ static void cg_ip4_step(struct cg *cg, void *arg)
 static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
                         struct cg_hdr h)
 {
+	if (!cg_field_used(cg, l, "dst"))
+		return;
 	struct cg_ip4w w = {.start = h.p};
 	struct cg_val hl = cg_field(cg, l->hlen);
 	w.hlen = LLVMBuildMul(cg->b, hl.a, cg_const64(cg, l->hlen_mul), "");
@@ -269,7 +271,7 @@ static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer
 
 /* ---- ip6_ext: bounded walk over IPv6 extension headers ---------------- */
 
-#define CG_IP6_MAX_EXT 24  /* headers, and options inside hop-by-hop / dest. options */
+#define CG_IP6_MAX_EXT 16  /* headers, and options inside hop-by-hop / dest. options */
 #define CG_NO_PROTO    256 /* nh value: no upper-layer protocol reached */
 #define W_OPT          4   /* walker slot: end of the options being walked (0: none) */
 

@@ -144,6 +144,8 @@ static void cg_dns_needs_udp_room(struct cg *cg, const struct hq_layer *l, struc
 	cg_set_flag(cg, st->kids_ok, LLVMBuildAnd(cg->b, ok, cg_flag(cg, st->kids_ok), ""));
 }
 
+#define W_DLEN 5 /* walker slot: the DNS message's length (cg_dns_len) */
+
 /* i64: bytes of the DNS message, as tshark bounds it: the UDP payload that
  * udp.len declares, or less when the IP payload ends first */
 static LLVMValueRef cg_dns_len(struct cg *cg, const struct hq_layer *l)
@@ -173,6 +175,8 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 	bool want = cg_field_used(cg, l, "qname") || cg_field_used(cg, l, "qtype") ||
 	            cg_field_used(cg, l, "qclass");
 	if (want && name && name->size > 1) {
+		/* computed before the name loop: code after it runs once per way out */
+		cg_vstore(cg, W_DLEN, cg_dns_len(cg, l));
 		cg_walk_init(cg);
 		cg_loop(cg, name->size + 1, cg_dns_byte, &d);
 		LLVMValueRef done = cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE);
@@ -185,7 +189,7 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 		/* tshark shows the question only when all of it (name, type,
 		 * class) lies inside the message */
 		LLVMValueRef qend = LLVMBuildAdd(cg->b, in, cg_const64(cg, 12 + 4), "");
-		LLVMValueRef inside = LLVMBuildICmp(cg->b, LLVMIntULE, qend, cg_dns_len(cg, l), "");
+		LLVMValueRef inside = LLVMBuildICmp(cg->b, LLVMIntULE, qend, cg_vload(cg, W_DLEN), "");
 		LLVMBasicBlockRef tcont = cg_if(
 		    cg, LLVMBuildAnd(cg->b, inside, cg_in_bounds(cg, tp, 4), ""), "dns_qtype");
 		cg_var_set(cg, name, cg_i1(cg, 1), NULL);
@@ -205,7 +209,6 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 #define CG_PAYLOAD_MASK 0x1fff
 #define HTTP_HOST_SCAN  255 /* a mask bound (see cg_clampc) */
 #define W_MLEN          4   /* walker slot: length of the request method */
-#define W_HEND          5   /* walker slot: where the message ends (the IP payload's end) */
 
 static const char *const http_methods[] = {"GET",     "POST",  "PUT",     "DELETE", "HEAD",
                                            "OPTIONS", "PATCH", "CONNECT", "TRACE",  NULL};
@@ -266,12 +269,7 @@ static void cg_copy_byte(struct cg *cg, void *arg)
 	LLVMValueRef stop =
 	    LLVMBuildOr(cg->b, cg_eqc(cg, c, k->stop1), cg_eqc(cg, c, k->stop2), "");
 	stop = LLVMBuildOr(cg->b, stop, cg_eqc(cg, c, k->stop3), "");
-	/* tshark's strings end at a NUL byte; the end of the message ends a
-	 * token as a line end does */
-	stop = LLVMBuildOr(cg->b, stop, cg_eqc(cg, c, 0), "");
-	LLVMValueRef at = LLVMBuildAdd(cg->b, k->base, in, "");
-	stop = LLVMBuildOr(cg->b, stop,
-	                   LLVMBuildICmp(cg->b, LLVMIntUGE, at, cg_vload(cg, W_HEND), ""), "");
+	stop = LLVMBuildOr(cg->b, stop, cg_eqc(cg, c, 0), ""); /* tshark's strings end at NUL */
 	LLVMBasicBlockRef end = cg_block(cg, "cp_end"), put = cg_block(cg, "cp_put");
 	LLVMBuildCondBr(cg->b, stop, end, put);
 	LLVMPositionBuilderAtEnd(cg->b, end);
@@ -322,9 +320,6 @@ static void cg_host_step(struct cg *cg, void *arg)
 	LLVMValueRef hit = cg_bytes_eq(cg, at, "\r\nHost: ");
 	LLVMValueRef blank = cg_bytes_eq(cg, at, "\r\n\r\n");
 	LLVMValueRef past = LLVMBuildNot(cg->b, cg_in_bounds(cg, cg_payload_ptr(cg, at), 8), "");
-	past = LLVMBuildOr(cg->b, past,
-	                   LLVMBuildICmp(cg->b, LLVMIntUGT, cg_add(cg, at, 8), cg_vload(cg, W_HEND), ""),
-	                   "");
 	cg_vstore(cg, W_IN,
 	          LLVMBuildAdd(
 	              cg->b, in,
@@ -388,11 +383,6 @@ static void cg_http_status(struct cg *cg, const struct hq_layer *l, LLVMValueRef
 void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h)
 {
 	LLVMValueRef base = h.off;
-	/* the message ends with the IP payload, trailer bytes are not part of it */
-	LLVMValueRef ok, rem = cg_l3_remaining(cg, l, &ok);
-	LLVMValueRef l4 = cg_layer_get(cg, l->links[0].parent, CG_START);
-	cg_vstore(cg, W_HEND, LLVMBuildSelect(cg->b, ok, LLVMBuildAdd(cg->b, l4, rem, ""),
-	                                      cg_const64(cg, CG_PAYLOAD_MASK + 1), ""));
 	LLVMBasicBlockRef whole = cg_block(cg, "http_whole"), cut = cg_block(cg, "http_cut");
 	LLVMValueRef cut_short =
 	    LLVMBuildOr(cg->b, cg_truncated(cg), LLVMBuildNot(cg->b, cg_l3_complete(cg), ""), "");

@@ -19,7 +19,6 @@ enum { OPT_EOL = 0, OPT_NOP = 1, OPT_MSS = 2, OPT_WS = 3, OPT_SACKP = 4, OPT_SAC
 struct cg_tcpw {
 	const struct hq_layer *l;
 	LLVMValueRef start, hlen; /* ptr, i64 */
-	LLVMValueRef lim;         /* i64: options end here (header length or IP payload) */
 };
 
 /* one option of kind `kind` and length `len` at p (2 bytes known in bounds) */
@@ -62,8 +61,9 @@ static void cg_tcp_step(struct cg *cg, void *arg)
 	struct cg_tcpw *w = arg;
 	LLVMBasicBlockRef stop = cg_block(cg, "opt_stop"), next = cg_block(cg, "opt_next");
 	LLVMValueRef off = cg_clampc(cg, cg_vload(cg, W_IN), TCP_MAX_HDR);
+	LLVMValueRef lim = cg_vload(cg, W_REM); /* options end here (header or IP payload) */
 	LLVMValueRef p = cg_gep(cg, w->start, off);
-	LLVMValueRef more = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, off, w->lim, ""),
+	LLVMValueRef more = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, off, lim, ""),
 	                                 cg_in_bounds(cg, p, 1), "");
 	LLVMBasicBlockRef have1 = cg_block(cg, "opt_kind");
 	LLVMBuildCondBr(cg->b, more, have1, stop);
@@ -85,7 +85,7 @@ static void cg_tcp_step(struct cg *cg, void *arg)
 	LLVMValueRef end = LLVMBuildAdd(cg->b, off, len, "");
 	LLVMValueRef sane =
 	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, len, cg_const64(cg, 2), ""),
-	                 LLVMBuildICmp(cg->b, LLVMIntULE, end, w->lim, ""), "");
+	                 LLVMBuildICmp(cg->b, LLVMIntULE, end, lim, ""), "");
 	LLVMBuildCondBr(cg->b, sane, have2, stop);
 	LLVMPositionBuilderAtEnd(cg->b, have2);
 	cg_tcp_option(cg, w, p, kind, len);
@@ -183,9 +183,10 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 		/* tshark reads options within the IP payload: past it, it throws
 		 * and shows no later option */
 		LLVMValueRef room = LLVMBuildSelect(cg->b, ok, rem, in_frame, "");
-		w.lim = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, room, w.hlen, ""), room,
-		                        w.hlen, "");
 		cg_walk_init(cg);
+		cg_vstore(cg, W_REM,
+		          LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, room, w.hlen, ""), room,
+		                          w.hlen, ""));
 		cg_vstore(cg, W_IN, cg_const64(cg, l->size));
 		LLVMBasicBlockRef walk = cg_if(cg, hl.present, "opts");
 		cg_loop(cg, TCP_MAX_OPTS, cg_tcp_step, &w);
