@@ -209,6 +209,7 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 #define CG_PAYLOAD_MASK 0x1fff
 #define HTTP_HOST_SCAN  255 /* a mask bound (see cg_clampc) */
 #define W_MLEN          4   /* walker slot: length of the request method */
+#define W_HEND          5   /* walker slot: where the message ends (the TCP payload's end) */
 
 static const char *const http_methods[] = {"GET",     "POST",  "PUT",     "DELETE", "HEAD",
                                            "OPTIONS", "PATCH", "CONNECT", "TRACE",  NULL};
@@ -270,6 +271,10 @@ static void cg_copy_byte(struct cg *cg, void *arg)
 	    LLVMBuildOr(cg->b, cg_eqc(cg, c, k->stop1), cg_eqc(cg, c, k->stop2), "");
 	stop = LLVMBuildOr(cg->b, stop, cg_eqc(cg, c, k->stop3), "");
 	stop = LLVMBuildOr(cg->b, stop, cg_eqc(cg, c, 0), ""); /* tshark's strings end at NUL */
+	/* the end of the message ends a token as a line end does */
+	LLVMValueRef at = LLVMBuildAdd(cg->b, k->base, in, "");
+	stop = LLVMBuildOr(cg->b, stop,
+	                   LLVMBuildICmp(cg->b, LLVMIntUGE, at, cg_vload(cg, W_HEND), ""), "");
 	LLVMBasicBlockRef end = cg_block(cg, "cp_end"), put = cg_block(cg, "cp_put");
 	LLVMBuildCondBr(cg->b, stop, end, put);
 	LLVMPositionBuilderAtEnd(cg->b, end);
@@ -383,6 +388,11 @@ static void cg_http_status(struct cg *cg, const struct hq_layer *l, LLVMValueRef
 void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h)
 {
 	LLVMValueRef base = h.off;
+	/* the message ends with the TCP payload (the carrier's walker measures
+	 * it by the IP length): an Ethernet trailer is not part of it */
+	LLVMValueRef have, plen = cg_get(cg, l->links[0].parent, "payload_len", &have);
+	cg_vstore(cg, W_HEND, LLVMBuildSelect(cg->b, have, LLVMBuildAdd(cg->b, base, plen, ""),
+	                                      cg_const64(cg, CG_PAYLOAD_MASK + 1), ""));
 	LLVMBasicBlockRef whole = cg_block(cg, "http_whole"), cut = cg_block(cg, "http_cut");
 	LLVMValueRef cut_short =
 	    LLVMBuildOr(cg->b, cg_truncated(cg), LLVMBuildNot(cg->b, cg_l3_complete(cg), ""), "");

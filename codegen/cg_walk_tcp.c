@@ -193,7 +193,14 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 		cg_endif(cg, walk);
 	}
 	bool retrans = cg_field_used(cg, l, "retransmit");
-	if (!cg_field_used(cg, l, "payload_len") && !retrans)
+	/* payload_len bounds the message of a layer above too (cg_walk_http) */
+	bool above = false;
+	for (int i = 0; i < cg->proto->n_layers; i++) {
+		const struct hq_layer *u = cg->proto->layers[i];
+		for (int k = 0; k < u->n_links; k++)
+			above = above || (u->links[k].parent == l && cg->layers[u->index].needed);
+	}
+	if (!cg_field_used(cg, l, "payload_len") && !retrans && !above)
 		return;
 
 	LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntUGE, rem, w.hlen, "");
