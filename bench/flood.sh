@@ -489,7 +489,7 @@ report() {
 	echo "$MARK_BEGIN"
 	echo "## Flood: fidelity, overhead and log throughput"
 	echo
-	echo "Recorded by \`bench/flood.sh\` on $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown); $(nproc) CPUs ($cpu), $(uname -r); $(trafgen -v 2>&1 | head -1 | cut -d, -f1), tcpdump $(tcpdump --version 2>&1 | awk '{print $3; exit}')."
+	echo "Recorded by \`bench/flood.sh\` on $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown); $(nproc) CPUs ($cpu), $(uname -r); $(trafgen -v 2>&1 | head -1 | cut -d, -f1), tcpdump $(tcpdump --version 2>&1 | awk '{print $3; exit}'). Load average (1, 5, 15 min) at the start: $LOAD_START, at the end: $(load); whatever else runs on the machine competes with the flood for its CPUs."
 	echo
 	echo "Set-up: namespaces A and B joined by a veth pair; \`trafgen -P 1\` in A (pinned to CPU 0) sends $N 60-byte UDP frames 192.0.2.1 → 192.0.2.2:9 per flood, as fast as it can; hdrq runs on B's veth (XDP, native: veth's NAPI mode) with \`-o json\` and is stopped by SIGINT after the flood. The veth delivers a frame on the sending CPU, so the receive path (XDP program, IP/UDP stack, ICMP port-unreachable replies, rate-limited) runs on CPU 0 inside trafgen's send loop: the receiver rate is rx_packets on B over trafgen's own timing of that loop. \"Dropped before B\" sums A's tx_dropped (veth ring full), B's rx_dropped, the veth ring drops (ethtool -S) and the backlog drops of /proc/net/softnet_stat."
 	echo
@@ -556,8 +556,11 @@ update_results() {
 	say "updated the flood section of $file"
 }
 
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
 main() {
 	require_tools
+	LOAD_START=$(load)
 	EMPTY=$(empty_program)
 	say "flood of $N packets, $REPS runs per configuration; log rates: $LOG_RATES"
 	net_up
