@@ -99,6 +99,7 @@ static int live_loop(struct hq_run *r, const struct hq_hooks *h, const char **lo
 			break;
 		if (results_tick(r, now))
 			return -1;
+		fflush(r->out->out); /* this poll's records and interval results */
 		metrics_service(r->metrics, r, false);
 		if (r->pw && now - flushed >= LIVE_PCAP_FLUSH_NS) { /* -w file readable meanwhile */
 			if (pcapw_flush(r->pw, r->d))
@@ -112,7 +113,10 @@ static int live_loop(struct hq_run *r, const struct hq_hooks *h, const char **lo
 int live_run(struct hq_run *r, struct hq_hooks *h, volatile sig_atomic_t *signalled)
 {
 	r->wall_off = sys_mono_to_wall_offset();
-	setvbuf(r->out->out, NULL, _IOLBF, 0); /* records show up in pipes at once */
+	/* whole buffers, flushed after each poll: records still show up in a
+	 * pipe within a poll (at most LIVE_POLL_MS), and a flood of them costs
+	 * one write per poll instead of one per record */
+	setvbuf(r->out->out, NULL, _IOFBF, 1u << 16);
 	if (r->d->n && !diag_has_errors(r->d)) { /* warnings (e.g. an XDP program in place) */
 		diag_print(r->d, stderr, isatty(STDERR_FILENO));
 		diag_init(r->d);
