@@ -46,7 +46,7 @@ if [ "${HQ_SKIP_SAN:-0}" != 1 ]; then
   step "tests (build-san/, all but live and diff)"
   set +e
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-san --output-on-failure -j"$JOBS" -LE '^(live|diff)$' ${CTEST_ARGS:-}
+    HQ_GEN_N=${HQ_GEN_N_SAN:-200} ctest --test-dir build-san --output-on-failure -j"$JOBS" -LE '^(live|diff)$' ${CTEST_ARGS:-}
   san_status=$?
   set -e
 fi
