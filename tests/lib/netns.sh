@@ -31,9 +31,11 @@ hq_netns_reap() {
   done
 }
 
-hq_netns_down() {
-  [ -n "${HQ_NS_A:-}" ] && ip netns del "$HQ_NS_A" 2>/dev/null
-  [ -n "${HQ_NS_B:-}" ] && ip netns del "$HQ_NS_B" 2>/dev/null
+hq_netns_down() { # safe to call twice, and under set -e
+  local ns
+  for ns in "${HQ_NS_A:-}" "${HQ_NS_B:-}"; do
+    [ -n "$ns" ] && { ip netns del "$ns" 2>/dev/null || true; }
+  done
   return 0
 }
 
