@@ -41,6 +41,7 @@ struct cg_layer {
 	unsigned slot;    /* scratch offset: u64 start, u64 next (from data) */
 	unsigned ok;      /* scratch offset of the flag: header present */
 	unsigned kids_ok; /* scratch offset of the flag: next_if holds */
+	LLVMValueRef yield_bits; /* the `yield` port bitmap (cg_rodata), once made */
 };
 
 /* Largest header offset a layer may start at; deeper headers are not parsed. */
@@ -128,6 +129,7 @@ int cg_unsupported(struct cg *cg, const struct hq_query *q, struct hq_span span,
 /* cg_btf.c: debug info (-> BTF) and maps */
 void cg_di_init(struct cg *cg);
 void cg_di_function(struct cg *cg, LLVMValueRef fn, const char *name, enum cg_hook hook);
+LLVMValueRef cg_rodata(struct cg *cg, const char *name, const unsigned char *bytes, unsigned n);
 LLVMValueRef cg_map(struct cg *cg, const char *name, int type, unsigned key_size,
                     unsigned value_size, unsigned max_entries);
 void cg_license(struct cg *cg);

@@ -10,6 +10,7 @@
 #define DW_ATE_signed         0x05
 #define DW_ATE_unsigned       0x08
 #define DW_TAG_structure_type 0x13
+#define DW_TAG_const_type     0x26
 
 void cg_di_init(struct cg *cg)
 {
@@ -40,6 +41,16 @@ static LLVMMetadataRef cg_di_uint_member(struct cg *cg, LLVMMetadataRef scope, c
 	                                     64, (uint64_t)idx * 64, LLVMDIFlagZero, p);
 }
 
+/* the global g, of debug type t, in the BTF LLVM emits */
+static void cg_di_global(struct cg *cg, LLVMValueRef g, const char *name, LLVMMetadataRef t)
+{
+	LLVMMetadataRef expr = LLVMDIBuilderCreateExpression(cg->di, NULL, 0);
+	LLVMMetadataRef gve = LLVMDIBuilderCreateGlobalVariableExpression(
+	    cg->di, cg->di_cu, name, strlen(name), name, strlen(name), cg->di_file, 0, t, 0, expr,
+	    NULL, 64);
+	LLVMGlobalSetMetadata(g, LLVMGetMDKindIDInContext(cg->ctx, "dbg", 3), gve);
+}
+
 LLVMValueRef cg_map(struct cg *cg, const char *name, int type, unsigned key_size,
                     unsigned value_size, unsigned max_entries)
 {
@@ -60,11 +71,28 @@ LLVMValueRef cg_map(struct cg *cg, const char *name, int type, unsigned key_size
 	LLVMSetSection(g, ".maps");
 	LLVMSetAlignment(g, 8);
 
-	LLVMMetadataRef expr = LLVMDIBuilderCreateExpression(cg->di, NULL, 0);
-	LLVMMetadataRef gve = LLVMDIBuilderCreateGlobalVariableExpression(
-	    cg->di, cg->di_cu, name, strlen(name), name, strlen(name), cg->di_file, 0, st, 0, expr,
-	    NULL, 64);
-	LLVMGlobalSetMetadata(g, LLVMGetMDKindIDInContext(cg->ctx, "dbg", 3), gve);
+	cg_di_global(cg, g, name, st);
+	return g;
+}
+
+/* const unsigned char name[n] in ".rodata": libbpf loads it as a frozen,
+ * read-only array map the program reads without a helper call or a NULL
+ * check (the verifier knows its size and that it never changes). */
+LLVMValueRef cg_rodata(struct cg *cg, const char *name, const unsigned char *bytes, unsigned n)
+{
+	LLVMValueRef init = LLVMConstStringInContext(cg->ctx, (const char *)bytes, n, 1);
+	LLVMValueRef g = LLVMAddGlobal(cg->mod, LLVMTypeOf(init), name);
+	LLVMSetInitializer(g, init);
+	LLVMSetGlobalConstant(g, 1);
+	LLVMSetSection(g, ".rodata");
+	LLVMSetAlignment(g, 8);
+
+	LLVMMetadataRef u8 = LLVMDIBuilderCreateBasicType(cg->di, "unsigned char", 13, 8,
+	                                                  DW_ATE_unsigned, LLVMDIFlagZero);
+	LLVMMetadataRef cu8 = LLVMDIBuilderCreateQualifiedType(cg->di, DW_TAG_const_type, u8);
+	LLVMMetadataRef range = LLVMDIBuilderGetOrCreateSubrange(cg->di, 0, n);
+	LLVMMetadataRef arr = LLVMDIBuilderCreateArrayType(cg->di, (uint64_t)n * 8, 8, cu8, &range, 1);
+	cg_di_global(cg, g, name, arr);
 	return g;
 }
 

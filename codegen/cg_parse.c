@@ -14,6 +14,7 @@
  *   kids  = ok and every `next_if` condition and no `stop_if` condition
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cg.h"
@@ -222,6 +223,55 @@ static LLVMValueRef cg_link_match(struct cg *cg, const struct hq_link *k)
 	return LLVMBuildAnd(cg->b, v.present, any, "");
 }
 
+#define CG_PORT_BITMAP_BYTES (65536 / 8)
+
+/* The layer's `yield` ranges as a bitmap of ports, one read-only global a
+ * layer. Port 0 stays clear: tshark never looks a dissector up by port 0. */
+static LLVMValueRef cg_yield_bits(struct cg *cg, const struct hq_layer *l)
+{
+	struct cg_layer *st = &cg->layers[l->index];
+	if (st->yield_bits)
+		return st->yield_bits;
+	unsigned char *bits = calloc(1, CG_PORT_BITMAP_BYTES);
+	if (!bits)
+		abort();
+	for (int k = 0; k < l->n_yield; k++)
+		for (uint64_t port = l->yield_lo[k]; port <= l->yield_hi[k]; port++)
+			if (port)
+				bits[port >> 3] |= (unsigned char)(1u << (port & 7));
+	char name[80];
+	snprintf(name, sizeof(name), "hq_yield_%s", l->name);
+	st->yield_bits = cg_rodata(cg, name, bits, CG_PORT_BITMAP_BYTES);
+	free(bits);
+	return st->yield_bits;
+}
+
+/* if (ok && the lower port is in the layer's yield bitmap) ok = 0: tshark
+ * gives the payload to that port's protocol first */
+static void cg_parse_yield(struct cg *cg, const struct hq_layer *l, struct cg_layer *st)
+{
+	LLVMBasicBlockRef test = cg_block(cg, "yield"), look = cg_block(cg, "yield_look"),
+	                  lost = cg_block(cg, "yielded"), done = cg_block(cg, "kept");
+	LLVMBuildCondBr(cg->b, cg_flag(cg, st->ok), test, done);
+	LLVMPositionBuilderAtEnd(cg->b, test);
+	struct cg_val a = cg_field(cg, l->yield_a), b = cg_field(cg, l->yield_b);
+	LLVMValueRef lower = LLVMBuildSelect(
+	    cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, a.a, b.a, ""), a.a, b.a, "lower_port");
+	LLVMBuildCondBr(cg->b, LLVMBuildAnd(cg->b, a.present, b.present, ""), look, done);
+	LLVMPositionBuilderAtEnd(cg->b, look);
+	LLVMValueRef byte_off = LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, lower, cg_const64(cg, 3), ""),
+	                                     cg_const64(cg, CG_PORT_BITMAP_BYTES - 1), "");
+	LLVMValueRef byte =
+	    LLVMBuildLoad2(cg->b, cg->i8, cg_gep(cg, cg_yield_bits(cg, l), byte_off), "");
+	LLVMValueRef bit = LLVMBuildLShr(cg->b, LLVMBuildZExt(cg->b, byte, cg->i64, ""),
+	                                 LLVMBuildAnd(cg->b, lower, cg_const64(cg, 7), ""), "");
+	LLVMBuildCondBr(cg->b, LLVMBuildTrunc(cg->b, bit, cg->i1, ""), lost, done);
+	LLVMPositionBuilderAtEnd(cg->b, lost);
+	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, 0, 0));
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+}
+
 /* if (!ok && parent ok && parent lets children through && selector matches)
  *	start = parent.next, ok = 1 */
 static void cg_parse_link(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
@@ -344,6 +394,8 @@ static void cg_parse_layer(struct cg *cg, const struct hq_layer *l)
 	cg_declare_walker_vars(cg, l);
 	for (int i = 0; i < l->n_links; i++)
 		cg_parse_link(cg, l, st, &l->links[i]);
+	if (l->n_yield)
+		cg_parse_yield(cg, l, st);
 	if (l->pseudo) {
 		cg_set_flag(cg, st->kids_ok, cg_flag(cg, st->ok));
 		return;

@@ -149,6 +149,8 @@ static void layer_free(struct hq_layer *l)
 	free(l->next_if);
 	free(l->stop);
 	free(l->walker);
+	free(l->yield_lo);
+	free(l->yield_hi);
 	for (int i = 0; i < l->n_fields; i++)
 		field_free(l->fields[i]);
 	free(l->fields);

@@ -118,6 +118,14 @@ struct hq_layer {
 
 	char *walker;		 /* special parser implemented by codegen, or NULL */
 
+	/* `yield A B PORTS`: tshark offers a payload to the dissector of the
+	 * lower port first, so the layer is absent when min(A, B) is nonzero and
+	 * in one of the ranges yield_lo[i]..yield_hi[i] (another protocol's port
+	 * that takes it; see scripts/gen-yield-ports.py) */
+	struct hq_field *yield_a, *yield_b;
+	uint64_t *yield_lo, *yield_hi;
+	int n_yield;
+
 	struct hq_field **fields;
 	int n_fields;
 

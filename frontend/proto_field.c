@@ -148,30 +148,9 @@ static int parse_ws(struct pparse *P, struct fspec *s)
 	return 0;
 }
 
-/* V[,V...] where each V may be a range LO..HI */
 static int parse_when_values(struct pparse *P, struct fspec *s)
 {
-	do {
-		struct ptok *t = pp_expect_word(P, "a value or a range LO..HI");
-		if (!t)
-			return -1;
-		char buf[64];
-		snprintf(buf, sizeof(buf), "%s", t->text);
-		char *dots = strstr(buf, "..");
-		uint64_t lo, hi;
-		if (dots)
-			*dots = 0;
-		if (!proto_parse_u64(buf, &lo) || (dots && !proto_parse_u64(dots + 2, &hi)))
-			return pp_err(P, t, "expected a value or a range LO..HI, got '%s'", t->text);
-		if (!dots)
-			hi = lo;
-		if (hi < lo)
-			return pp_err(P, t, "empty range '%s'", t->text);
-		int n = s->n_when;
-		*(uint64_t *)proto_push(&s->when_values, &s->n_when, sizeof(uint64_t)) = lo;
-		*(uint64_t *)proto_push(&s->when_hi, &n, sizeof(uint64_t)) = hi;
-	} while (pp_tok(P)->kind == PT_COMMA && pp_next(P));
-	return 0;
+	return pp_ranges(P, UINT64_MAX, &s->when_values, &s->when_hi, &s->n_when);
 }
 
 /* One optional clause; `kw` is its keyword token. */

@@ -47,6 +47,7 @@ enum pref_kind {
 	PR_STOP,    /* stop[i].field (.rhs with pref.rhs) */
 	PR_WHEN,    /* field->when_field */
 	PR_FIRST,   /* field->alts[i] (full name) */
+	PR_YIELD,   /* layer->yield_a (index 0) / yield_b (index 1) (full name) */
 };
 
 struct pref {
@@ -90,6 +91,9 @@ int pp_expect_eol(struct pparse *P, const char *after);
 int pp_number(struct pparse *P, const char *what, uint64_t *v);
 int pp_number_in(struct pparse *P, const char *what, uint64_t lo, uint64_t hi, unsigned *out);
 int pp_values(struct pparse *P, const char *what, uint64_t **vals, int *n);
+/* V[,V...] where each V may be a range LO..HI, none above max: appended to
+ * (*lo, *hi), *n. */
+int pp_ranges(struct pparse *P, uint64_t max, uint64_t **lo, uint64_t **hi, int *n);
 bool pp_valid_name(const char *s, bool dots);
 void pp_add_ref(struct pparse *P, enum pref_kind k, struct hq_field *f, int index,
                 const struct ptok *t);

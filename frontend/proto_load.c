@@ -97,6 +97,33 @@ int pp_values(struct pparse *P, const char *what, uint64_t **vals, int *n)
 	return 0;
 }
 
+int pp_ranges(struct pparse *P, uint64_t max, uint64_t **lo, uint64_t **hi, int *n)
+{
+	do {
+		struct ptok *t = pp_expect_word(P, "a value or a range LO..HI");
+		if (!t)
+			return -1;
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%s", t->text);
+		char *dots = strstr(buf, "..");
+		uint64_t a, b;
+		if (dots)
+			*dots = 0;
+		if (!proto_parse_u64(buf, &a) || (dots && !proto_parse_u64(dots + 2, &b)))
+			return pp_err(P, t, "expected a value or a range LO..HI, got '%s'", t->text);
+		if (!dots)
+			b = a;
+		if (b < a)
+			return pp_err(P, t, "empty range '%s'", t->text);
+		if (b > max)
+			return pp_err(P, t, "'%s' is above %llu", t->text, (unsigned long long)max);
+		int m = *n;
+		*(uint64_t *)proto_push(lo, n, sizeof(uint64_t)) = a;
+		*(uint64_t *)proto_push(hi, &m, sizeof(uint64_t)) = b;
+	} while (pp_tok(P)->kind == PT_COMMA && pp_next(P));
+	return 0;
+}
+
 /* Names: a letter or '_' first, then letters, digits, '_'; dot-separated
  * segments only when dots are allowed. */
 bool pp_valid_name(const char *s, bool dots)
@@ -216,6 +243,31 @@ static int d_from(struct pparse *P, struct ptok *kw)
 	return 0;
 }
 
+/* yield PARENT.FIELD PARENT.FIELD PORTS: repeatable, always the same two fields */
+static int d_yield(struct pparse *P, struct ptok *kw)
+{
+	(void)kw;
+	struct ptok *f[2];
+	for (int i = 0; i < 2; i++) {
+		f[i] = pp_expect_word(P, i ? "the second port field (PARENT.FIELD)"
+		                           : "a port field (PARENT.FIELD)");
+		if (!f[i])
+			return -1;
+		if (!pp_valid_name(f[i]->text, true) || !strchr(f[i]->text, '.'))
+			return pp_err(P, f[i], "expected a field of a parent layer (PARENT.FIELD), "
+			                       "got '%s'",
+			              f[i]->text);
+	}
+	struct hq_layer *l = P->cur;
+	if (pp_ranges(P, 65535, &l->yield_lo, &l->yield_hi, &l->n_yield))
+		return -1;
+	if (pp_expect_eol(P, "the 'yield' line"))
+		return -1;
+	for (int i = 0; i < 2; i++)
+		pp_add_ref(P, PR_YIELD, NULL, i, f[i]);
+	return 0;
+}
+
 static int d_size(struct pparse *P, struct ptok *kw)
 {
 	if (pp_number_in(P, "the header size", 0, 65535, &P->cur->size))
@@ -319,6 +371,7 @@ static const struct {
     {"layer", d_layer},  {"ws", d_ws},         {"root", d_flag},        {"pseudo", d_flag},
     {"from", d_from},    {"size", d_size},     {"hlen", d_hlen},        {"valid", d_cond},
     {"next_if", d_cond}, {"stop_if", d_cond}, {"walker", d_walker}, {"field", pfield_parse},
+    {"yield", d_yield},
 };
 #define N_DIRECTIVES ((int)(sizeof(directives) / sizeof(directives[0])))
 

@@ -141,6 +141,41 @@ static int resolve_first(struct ploader *L, const struct pref *r)
 	return 0;
 }
 
+static bool follows(const struct hq_layer *l, const struct hq_layer *parent)
+{
+	for (int i = 0; i < l->n_links; i++)
+		if (l->links[i].parent == parent)
+			return true;
+	return false;
+}
+
+/* A `yield` port field: a header field of at most 16 bits, read as is. */
+static int resolve_yield(struct ploader *L, const struct pref *r)
+{
+	struct hq_layer *l = r->layer;
+	const char *dot = strchr(r->name, '.');
+	char lname[64] = "";
+	if ((size_t)(dot - r->name) < sizeof(lname))
+		memcpy(lname, r->name, (size_t)(dot - r->name));
+	struct hq_layer *par = earlier_layer(L, r, lname);
+	struct hq_field *f = par ? own_field(L, r, par, dot + 1) : NULL;
+	if (!f)
+		return -1;
+	if (!follows(l, par))
+		return ref_err(L, r, "'yield' field '%s' is not of a layer '%s' follows", f->full,
+		               l->name, NULL);
+	if (f->src != HQ_FS_FIXED || f->nbits > 16 || f->mul != 1)
+		return ref_err(L, r, "'%s' is not a port (a header field of at most 16 bits)%s",
+		               f->full, "", NULL);
+	struct hq_field **slot = r->index ? &l->yield_b : &l->yield_a;
+	if (*slot && *slot != f)
+		return ref_err(L, r, "every 'yield' line of layer '%s' must name the same two "
+		                     "fields, not '%s'",
+		               l->name, f->full, NULL);
+	*slot = f;
+	return 0;
+}
+
 static int resolve_ref(struct ploader *L, const struct pref *r)
 {
 	struct hq_layer *l = r->layer;
@@ -150,6 +185,8 @@ static int resolve_ref(struct ploader *L, const struct pref *r)
 		return resolve_link(L, r);
 	case PR_FIRST:
 		return resolve_first(L, r);
+	case PR_YIELD:
+		return resolve_yield(L, r);
 	default:
 		break;
 	}
@@ -242,9 +279,11 @@ int presolve_all(struct ploader *L)
 	int rc = 0;
 	for (int i = 0; i < L->p->n_layers; i++)
 		L->p->layers[i]->index = i;
-	for (int i = 0; i < L->n_refs; i++)
-		if (resolve_ref(L, &L->refs[i]))
-			rc = -1;
+	/* parents first: `yield` checks its fields against them */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < L->n_refs; i++)
+			if ((L->refs[i].kind == PR_LINK) == (pass == 0) && resolve_ref(L, &L->refs[i]))
+				rc = -1;
 	for (int i = 0; i < L->p->n_layers; i++)
 		if (check_layer(L, L->p->layers[i]))
 			rc = -1;
