@@ -159,12 +159,14 @@ def wellformed():
         p.append(e() / IP(src=B4, dst=A4) / TCP(sport=80, dport=50000 + i, flags="PA") /
                  Raw(f"HTTP/1.1 {code} {reason}\r\nServer: hq\r\nContent-Length: 0\r\n\r\n".encode()))
     # --- tshark tries the lower port's protocol first: ftp-data (20), echo (7)
-    # and tacacs (49) take these; port 0 is never looked up
+    # and tacacs (49) take these; port 0 is never looked up. (Its own
+    # addresses: a SYN seen earlier on the same ports would make tshark try
+    # the SYN's server port first, state a single packet does not carry.)
     for s, d in [(20, 80), (80, 20), (7, 80), (0, 80), (1900, 80), (40000, 8080)]:
-        p.append(e() / IP(src=A4, dst=B4) / TCP(sport=s, dport=d, flags="PA") /
+        p.append(e() / IP(src=C4, dst=B4) / TCP(sport=s, dport=d, flags="PA") /
                  Raw(http_req("GET", f"/port/{s}/{d}", "www.example.com")))
     for s, d in [(49, 53), (53, 7), (0, 53), (40000, 53)]:
-        p.append(e() / IP(src=A4, dst=B4) / UDP(sport=s, dport=d) /
+        p.append(e() / IP(src=C4, dst=B4) / UDP(sport=s, dport=d) /
                  DNS(id=100 + s, rd=1, qd=DNSQR(qname=f"port{s}.example")))
     return p
 
