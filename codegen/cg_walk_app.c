@@ -208,6 +208,10 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
  * never stick to a shared base and split its states. */
 #define CG_PAYLOAD_MASK 0x1fff
 #define HTTP_HOST_SCAN  255 /* a mask bound (see cg_clampc) */
+/* the request line's version is found within these bytes of the target
+ * (then of the spaces after it); the loops cost the verifier a pass each */
+#define HTTP_TARGET_SCAN 127
+#define HTTP_SPACE_SCAN  7
 #define W_MLEN          4   /* walker slot: length of the request method */
 #define W_HEND          5   /* walker slot: where the message ends (the TCP payload's end) */
 
@@ -262,7 +266,13 @@ static void cg_copy_byte(struct cg *cg, void *arg)
 	struct cg_copy *k = arg;
 	LLVMBasicBlockRef fail = cg_block(cg, "cp_fail"), next = cg_block(cg, "cp_next");
 	LLVMValueRef in = cg_clampc(cg, cg_vload(cg, W_IN), 1023), o = cg_vload(cg, W_OUT);
-	LLVMValueRef p = cg_payload_ptr(cg, LLVMBuildAdd(cg->b, k->base, in, ""));
+	LLVMValueRef at = LLVMBuildAdd(cg->b, k->base, in, "");
+	LLVMBasicBlockRef end = cg_block(cg, "cp_end"), more = cg_block(cg, "cp_more");
+	/* the end of the message ends a token as a line end does */
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, at, cg_vload(cg, W_HEND), ""),
+	                end, more);
+	LLVMPositionBuilderAtEnd(cg->b, more);
+	LLVMValueRef p = cg_payload_ptr(cg, at);
 	LLVMBasicBlockRef have = cg_block(cg, "cp_byte");
 	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, 1), have, fail);
 	LLVMPositionBuilderAtEnd(cg->b, have);
@@ -271,11 +281,7 @@ static void cg_copy_byte(struct cg *cg, void *arg)
 	    LLVMBuildOr(cg->b, cg_eqc(cg, c, k->stop1), cg_eqc(cg, c, k->stop2), "");
 	stop = LLVMBuildOr(cg->b, stop, cg_eqc(cg, c, k->stop3), "");
 	stop = LLVMBuildOr(cg->b, stop, cg_eqc(cg, c, 0), ""); /* tshark's strings end at NUL */
-	/* the end of the message ends a token as a line end does */
-	LLVMValueRef at = LLVMBuildAdd(cg->b, k->base, in, "");
-	stop = LLVMBuildOr(cg->b, stop,
-	                   LLVMBuildICmp(cg->b, LLVMIntUGE, at, cg_vload(cg, W_HEND), ""), "");
-	LLVMBasicBlockRef end = cg_block(cg, "cp_end"), put = cg_block(cg, "cp_put");
+	LLVMBasicBlockRef put = cg_block(cg, "cp_put");
 	LLVMBuildCondBr(cg->b, stop, end, put);
 	LLVMPositionBuilderAtEnd(cg->b, end);
 	cg_vstore(cg, W_STATE, cg_const64(cg, ST_DONE));
@@ -337,6 +343,63 @@ static void cg_host_step(struct cg *cg, void *arg)
 	cg_vstore(cg, W_STATE, st);
 }
 
+struct cg_skip {
+	LLVMValueRef base; /* i64 offset the scan counts from */
+	bool spaces;       /* skip spaces (else: skip up to the next space) */
+};
+
+/* Advance W_IN over a run: the request target (to the next space) or the
+ * spaces after it. DONE on the byte that ends the run; FAIL on a line end,
+ * a NUL or the end of the message, where the line has no version. */
+static void cg_skip_step(struct cg *cg, void *arg)
+{
+	struct cg_skip *k = arg;
+	LLVMValueRef in = cg_clampc(cg, cg_vload(cg, W_IN), 1023);
+	LLVMValueRef at = LLVMBuildAdd(cg->b, k->base, in, "");
+	LLVMValueRef p = cg_payload_ptr(cg, at);
+	LLVMBasicBlockRef have = cg_block(cg, "skip_byte"), out = cg_block(cg, "skip_out"),
+	                  next = cg_block(cg, "skip_next");
+	LLVMValueRef inside = LLVMBuildAnd(
+	    cg->b, cg_in_bounds(cg, p, 1),
+	    LLVMBuildICmp(cg->b, LLVMIntULT, at, cg_vload(cg, W_HEND), ""), "");
+	LLVMBuildCondBr(cg->b, inside, have, out);
+	LLVMPositionBuilderAtEnd(cg->b, have);
+	LLVMValueRef c = cg_load_be(cg, p, 1);
+	LLVMValueRef eol = LLVMBuildOr(cg->b, cg_eqc(cg, c, '\r'), cg_eqc(cg, c, '\n'), "");
+	eol = LLVMBuildOr(cg->b, eol, cg_eqc(cg, c, 0), "");
+	LLVMValueRef sp = cg_eqc(cg, c, ' ');
+	LLVMValueRef ends = k->spaces ? LLVMBuildNot(cg->b, sp, "") : sp;
+	LLVMValueRef st = LLVMBuildSelect(cg->b, ends, cg_const64(cg, ST_DONE),
+	                                  cg_const64(cg, ST_RUN), "");
+	cg_vstore(cg, W_STATE, LLVMBuildSelect(cg->b, eol, cg_const64(cg, ST_FAIL), st, ""));
+	cg_vstore(cg, W_IN, LLVMBuildSelect(cg->b, ends, in, cg_add(cg, in, 1), ""));
+	LLVMBuildBr(cg->b, next);
+	LLVMPositionBuilderAtEnd(cg->b, out);
+	cg_vstore(cg, W_STATE, cg_const64(cg, ST_FAIL));
+	LLVMBuildBr(cg->b, next);
+	LLVMPositionBuilderAtEnd(cg->b, next);
+}
+
+/* The request line's version: the rest of the line after the target and
+ * its spaces ("GET / HTTP/1.1 x" has "HTTP/1.1 x", as in tshark). */
+static void cg_http_req_version(struct cg *cg, const struct hq_layer *l, LLVMValueRef base)
+{
+	LLVMValueRef mlen = cg_clampc(cg, cg_vload(cg, W_MLEN), 15);
+	struct cg_skip k = {.base = LLVMBuildAdd(cg->b, base, cg_add(cg, mlen, 1), "")};
+	cg_walk_init(cg);
+	cg_loop(cg, HTTP_TARGET_SCAN, cg_skip_step, &k);
+	LLVMBasicBlockRef target = cg_if(cg, cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE), "ver");
+	cg_vstore(cg, W_STATE, cg_const64(cg, ST_RUN));
+	k.spaces = true;
+	cg_loop(cg, HTTP_SPACE_SCAN, cg_skip_step, &k);
+	LLVMBasicBlockRef sp = cg_if(cg, cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE), "ver_sp");
+	LLVMValueRef at = cg_clampc(cg, cg_vload(cg, W_IN), 1023);
+	cg_copy_token(cg, LLVMBuildAdd(cg->b, k.base, at, ""), cg_var(cg, l, "version"), '\r',
+	              '\r');
+	cg_endif(cg, sp);
+	cg_endif(cg, target);
+}
+
 static void cg_http_message(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
                             LLVMValueRef base);
 
@@ -356,6 +419,8 @@ static void cg_http_request(struct cg *cg, const struct hq_layer *l, LLVMValueRe
 		cg_copy_token(cg, LLVMBuildAdd(cg->b, base, cg_add(cg, mlen, 1), ""),
 		              cg_var(cg, l, "path"), ' ', '\r');
 	}
+	if (cg_wants(cg, l, "version"))
+		cg_http_req_version(cg, l, base);
 	if (!cg_wants(cg, l, "host"))
 		return;
 	cg_walk_init(cg);

@@ -358,7 +358,11 @@ def equal(m, hv, tv):
     if k == "ns_epoch":
         return epoch_ns(hv) == epoch_ns(tv)
     if k in ("first_of", "last_of", "chain"):
-        return generic(hv) == generic(tv)
+        gh, gt = generic(hv), generic(tv)
+        if isinstance(gh, str) and isinstance(gt, str) and gh != gt:
+            # text (http.version): bytes that are not UTF-8 as for "str"
+            return str_equal(str(hv), unescape_tshark(tv))
+        return gh == gt
     if k == "str":
         # DNS names: hdrq writes tshark's own escapes (\ooo for bytes outside
         # 0x20..0x7e), so the text is compared as tshark prints it
