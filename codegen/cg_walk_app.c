@@ -6,6 +6,7 @@
  * bytes the verifier does not track), so every iteration looks the same to
  * the verifier and is checked once; indexes are clamped before each use.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -224,7 +225,9 @@ static LLVMValueRef cg_payload_ptr(struct cg *cg, LLVMValueRef off)
 }
 
 /* i1: the bytes at data + off spell s (bounds checked) */
-static LLVMValueRef cg_bytes_eq(struct cg *cg, LLVMValueRef off, const char *s)
+/* do the payload bytes at off spell s? Letters of s match either case when
+ * fold is set (header names are case-insensitive) */
+static LLVMValueRef cg_bytes_match(struct cg *cg, LLVMValueRef off, const char *s, bool fold)
 {
 	unsigned n = strlen(s);
 	LLVMValueRef p = cg_payload_ptr(cg, off);
@@ -235,18 +238,29 @@ static LLVMValueRef cg_bytes_eq(struct cg *cg, LLVMValueRef off, const char *s)
 	/* word-sized compares in memory order: few branches per call */
 	for (unsigned i = 0; i < n;) {
 		unsigned w = n - i >= 8 ? 8 : n - i >= 4 ? 4 : n - i >= 2 ? 2 : 1;
-		uint64_t want = 0;
+		uint64_t want = 0, mask = 0;
 		memcpy(&want, s + i, w);
+		for (unsigned j = 0; fold && j < w; j++)
+			if (isalpha((unsigned char)s[i + j]))
+				mask |= (uint64_t)0x20 << (8 * j);
 		LLVMTypeRef t = LLVMIntTypeInContext(cg->ctx, 8 * w);
 		LLVMValueRef got = cg_load_raw(cg, cg_gepc(cg, p, i), t);
-		all = LLVMBuildAnd(
-		    cg->b, all, LLVMBuildICmp(cg->b, LLVMIntEQ, got, LLVMConstInt(t, want, 0), ""),
-		    "");
+		if (mask)
+			got = LLVMBuildOr(cg->b, got, LLVMConstInt(t, mask, 0), "");
+		all = LLVMBuildAnd(cg->b, all,
+		                   LLVMBuildICmp(cg->b, LLVMIntEQ, got,
+		                                 LLVMConstInt(t, want | mask, 0), ""),
+		                   "");
 		i += w;
 	}
 	LLVMBuildStore(cg->b, all, tmp);
 	cg_endif(cg, cont);
 	return LLVMBuildLoad2(cg->b, cg->i1, tmp, "");
+}
+
+static LLVMValueRef cg_bytes_eq(struct cg *cg, LLVMValueRef off, const char *s)
+{
+	return cg_bytes_match(cg, off, s, false);
 }
 
 static LLVMValueRef cg_add(struct cg *cg, LLVMValueRef a, uint64_t b)
@@ -322,19 +336,20 @@ static void cg_copy_token(struct cg *cg, LLVMValueRef base, struct cg_slotvar *o
 	cg_endif(cg, cont);
 }
 
-/* find "\r\nHost: " in the head of the message; W_IN ends just past it */
+/* find a "Host:" header line (any case, LF or CRLF line ends) in the head
+ * of the message; W_IN ends just past the colon */
 static void cg_host_step(struct cg *cg, void *arg)
 {
 	LLVMValueRef base = *(LLVMValueRef *)arg;
 	LLVMValueRef in = cg_clampc(cg, cg_vload(cg, W_IN), 1023);
 	LLVMValueRef at = LLVMBuildAdd(cg->b, base, in, "");
-	LLVMValueRef hit = cg_bytes_eq(cg, at, "\r\nHost: ");
+	LLVMValueRef hit = cg_bytes_match(cg, at, "\nhost:", true);
 	LLVMValueRef blank = cg_bytes_eq(cg, at, "\r\n\r\n");
 	LLVMValueRef past = LLVMBuildNot(cg->b, cg_in_bounds(cg, cg_payload_ptr(cg, at), 8), "");
 	cg_vstore(cg, W_IN,
 	          LLVMBuildAdd(
 	              cg->b, in,
-	              LLVMBuildSelect(cg->b, hit, cg_const64(cg, 8), cg_const64(cg, 1), ""), ""));
+	              LLVMBuildSelect(cg->b, hit, cg_const64(cg, 6), cg_const64(cg, 1), ""), ""));
 	LLVMValueRef st =
 	    LLVMBuildSelect(cg->b, hit, cg_const64(cg, ST_DONE),
 	                    LLVMBuildSelect(cg->b, LLVMBuildOr(cg->b, blank, past, ""),
@@ -426,8 +441,14 @@ static void cg_http_request(struct cg *cg, const struct hq_layer *l, LLVMValueRe
 	cg_walk_init(cg);
 	cg_loop(cg, HTTP_HOST_SCAN, cg_host_step, &base);
 	LLVMBasicBlockRef cont = cg_if(cg, cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE), "host");
+	/* the value starts after the spaces that follow the colon */
+	struct cg_skip k = {.base = base, .spaces = true};
+	cg_vstore(cg, W_STATE, cg_const64(cg, ST_RUN));
+	cg_loop(cg, HTTP_SPACE_SCAN, cg_skip_step, &k);
+	LLVMBasicBlockRef val = cg_if(cg, cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE), "host_val");
 	LLVMValueRef at = cg_clampc(cg, cg_vload(cg, W_IN), 1023);
 	cg_copy_token(cg, LLVMBuildAdd(cg->b, base, at, ""), cg_var(cg, l, "host"), '\r', '\n');
+	cg_endif(cg, val);
 	cg_endif(cg, cont);
 }
 

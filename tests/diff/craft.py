@@ -158,6 +158,12 @@ def wellformed():
     for i, (code, reason) in enumerate([(200, "OK"), (301, "Moved Permanently"), (404, "Not Found"), (500, "Internal Server Error"), (204, "No Content")]):
         p.append(e() / IP(src=B4, dst=A4) / TCP(sport=80, dport=50000 + i, flags="PA") /
                  Raw(f"HTTP/1.1 {code} {reason}\r\nServer: hq\r\nContent-Length: 0\r\n\r\n".encode()))
+    # header names in any case, LF line ends, spaces before the value, a
+    # request line that ends with the segment
+    for i, raw in enumerate([b"GET /lf HTTP/1.1\nhost: lf.example\n\n",
+                             b"GET /sp HTTP/1.0\r\nX-A: 1\r\nHOST:   spaced.example \r\n\r\n",
+                             b"GET /end HTTP/1.1"]):
+        p.append(e() / IP(src=A4, dst=B4) / TCP(sport=50200 + i, dport=80, flags="PA") / Raw(raw))
     # --- tshark tries the lower port's protocol first: ftp-data (20), echo (7)
     # and tacacs (49) take these; port 0 is never looked up. (Its own
     # addresses: a SYN seen earlier on the same ports would make tshark try
