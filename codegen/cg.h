@@ -200,6 +200,6 @@ void cg_agg_update(struct cg *cg, const struct hq_qplan *qp, const struct hq_agg
                    LLVMValueRef val, LLVMValueRef key);
 
 /* cg_prog.c: the three hook functions */
-void cg_programs(struct cg *cg);
+void cg_programs(struct cg *cg, unsigned progs);
 
 #endif

@@ -216,8 +216,9 @@ static void cg_program(struct cg *cg, enum cg_hook hook)
 	LLVMMoveBasicBlockAfter(cg->exit_bb, LLVMGetInsertBlock(cg->b));
 }
 
-void cg_programs(struct cg *cg)
+void cg_programs(struct cg *cg, unsigned progs)
 {
 	for (int h = 0; h < CG_HOOK_N; h++)
-		cg_program(cg, (enum cg_hook)h);
+		if (progs & (1u << h))
+			cg_program(cg, (enum cg_hook)h);
 }

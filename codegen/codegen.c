@@ -109,8 +109,8 @@ static void cg_maps(struct cg *cg)
 	}
 }
 
-int codegen_compile(const struct hq_plan *plan, enum hq_emit what, struct hq_object *out,
-                    struct hq_diag *d)
+int codegen_compile(const struct hq_plan *plan, enum hq_emit what, unsigned progs,
+                    struct hq_object *out, struct hq_diag *d)
 {
 	struct cg cg;
 	memset(out, 0, sizeof(*out));
@@ -119,7 +119,7 @@ int codegen_compile(const struct hq_plan *plan, enum hq_emit what, struct hq_obj
 	cg_scratch_layout(&cg);
 	cg_maps(&cg);
 	cg_license(&cg);
-	cg_programs(&cg);
+	cg_programs(&cg, progs);
 	int err = cg.error ? -1 : cg_finish(&cg, what, out);
 	cg_fini(&cg);
 	return err;

@@ -31,10 +31,19 @@ struct hq_object {
 #define HQ_PROG_TC_IN  "hq_tc_in"
 #define HQ_PROG_TC_OUT "hq_tc_out"
 
-/* Compile the plan. Unsupported constructs are errors with the query span
- * ("... is not supported yet"). */
-int codegen_compile(const struct hq_plan *plan, enum hq_emit what, struct hq_object *out,
-                    struct hq_diag *d);
+/* Which of those programs to generate (and load: loader.h). */
+enum {
+	HQ_PROG_XDP_BIT = 1 << 0,
+	HQ_PROG_TC_IN_BIT = 1 << 1,
+	HQ_PROG_TC_OUT_BIT = 1 << 2,
+	HQ_PROG_ALL = 7,
+};
+
+/* Compile the plan into the programs of `progs` (HQ_PROG_*_BIT); LLVM's
+ * work is most of hdrq's start-up, so a run compiles only what it loads.
+ * Unsupported constructs are errors with the query span. */
+int codegen_compile(const struct hq_plan *plan, enum hq_emit what, unsigned progs,
+                    struct hq_object *out, struct hq_diag *d);
 void codegen_object_free(struct hq_object *o);
 
 /* "LLVM 19.1.7" */

@@ -248,7 +248,7 @@ static int drv_emit(struct drv *dr)
 		                    "(hdrq --emit obj '...' > prog.o)");
 		return drv_fail(dr, 2);
 	}
-	if (codegen_compile(dr->plan, kinds[dr->o->emit], &dr->elf, &dr->d))
+	if (codegen_compile(dr->plan, kinds[dr->o->emit], HQ_PROG_ALL, &dr->elf, &dr->d))
 		return drv_fail(dr, 2);
 	if (fwrite(dr->elf.data, 1, dr->elf.size, stdout) != dr->elf.size || fflush(stdout)) {
 		if (errno == EPIPE)
@@ -265,7 +265,7 @@ static int drv_load(struct drv *dr, unsigned progs, const char *attach_to)
 		return drv_fail(dr, 1);
 	privs_raise_memlock();
 	loader_setup_libbpf_print();
-	if (codegen_compile(dr->plan, HQ_EMIT_OBJ, &dr->elf, &dr->d))
+	if (codegen_compile(dr->plan, HQ_EMIT_OBJ, progs, &dr->elf, &dr->d))
 		return drv_fail(dr, 2);
 	if (loader_load(&dr->elf, dr->plan, progs, &dr->ld, &dr->vlog_tail, &dr->d)) {
 		if (drv_signalled) { /* Ctrl-C during a long verification */

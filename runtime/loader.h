@@ -12,11 +12,11 @@
 
 #include "../codegen/codegen.h"
 
-/* Which programs to load. */
+/* Which programs to load (the object must have them: codegen_compile). */
 enum {
-	HQ_LOAD_XDP = 1 << 0,
-	HQ_LOAD_TC_IN = 1 << 1,
-	HQ_LOAD_TC_OUT = 1 << 2,
+	HQ_LOAD_XDP = HQ_PROG_XDP_BIT,
+	HQ_LOAD_TC_IN = HQ_PROG_TC_IN_BIT,
+	HQ_LOAD_TC_OUT = HQ_PROG_TC_OUT_BIT,
 };
 
 struct bpf_object;
