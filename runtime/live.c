@@ -79,8 +79,6 @@ static const char *live_lost_iface(const struct hq_hooks *h)
 	return NULL;
 }
 
-#define LIVE_SETTLE_US 50000
-
 static int live_loop(struct hq_run *r, const struct hq_hooks *h, const char **lost,
                      volatile sig_atomic_t *signalled)
 {
@@ -128,7 +126,7 @@ int live_run(struct hq_run *r, struct hq_hooks *h, volatile sig_atomic_t *signal
 	/* a program already running on another CPU when its hook went away
 	 * still finishes (within an RCU grace period): let its last record and
 	 * counters land before the final read */
-	usleep(LIVE_SETTLE_US);
+	sys_wait_programs_done();
 	if (!rc)
 		rc = ring_drain(r);
 	if (!rc && !r->epipe)

@@ -1,11 +1,14 @@
-/* sys.c — clocks, whole-file reads and interface lookups for the runtime. */
+/* sys.c — clocks, whole-file reads, interface lookups and the RCU wait for
+ * the runtime. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/membarrier.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -34,6 +37,14 @@ void sys_kernel_filled(const void *p, size_t len)
 	(void)p;
 	(void)len;
 #endif
+}
+
+/* XDP and TC programs run inside RCU read-side sections, and
+ * MEMBARRIER_CMD_GLOBAL returns after synchronize_rcu(). */
+void sys_wait_programs_done(void)
+{
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
+		usleep(50000);
 }
 
 uint64_t sys_mono_ns(void)

@@ -17,6 +17,10 @@
 void sys_kernel_filled(const void *p, size_t len);
 
 uint64_t sys_mono_ns(void);
+/* Wait until every BPF program that was running when this was called has
+ * finished: an RCU grace period (membarrier), or 50 ms where the kernel
+ * cannot do that. */
+void sys_wait_programs_done(void);
 uint64_t sys_wall_ns(void);
 /* wall - monotonic, measured at one instant: add it to a kernel timestamp
  * to get epoch ns. */
