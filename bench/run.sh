@@ -20,6 +20,8 @@ WORK=$(mktemp -d /tmp/hdrq-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 OUT=$HERE/RESULTS.md
 [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh: needs root (BPF_PROG_TEST_RUN, attach)" >&2; exit 1; }
+# bpftrace finds tracepoints in tracefs, which a fresh machine may not mount
+[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 
 echo "== building hdrq in $BUILD" >&2
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -114,7 +116,7 @@ BPFTRACE_NOTE=
 BT='tracepoint:net:netif_receive_skb { @[args->len] = count(); } interval:ms:100 { exit(); }'
 if command -v bpftrace >/dev/null && ! timeout 20 bpftrace -e "$BT" >/dev/null 2>"$WORK/bt.err"; then
 	bt_err=$(grep ERROR "$WORK/bt.err" | tail -1)
-	BPFTRACE_NOTE="bpftrace $(bpftrace --version 2>&1 | head -1) cannot run this one-liner here, so it was not timed: \"$bt_err\" (this kernel exposes no net tracepoints / tracefs)."
+	BPFTRACE_NOTE="bpftrace $(bpftrace --version 2>&1 | head -1) cannot run this one-liner here, so it was not timed: \"$bt_err\" (no net tracepoints: is tracefs mounted on /sys/kernel/tracing?)."
 elif command -v bpftrace >/dev/null; then
 	for i in 1 2 3; do
 		startup "bpftrace netif_receive_skb keyed count, exits after 0.1 s (run $i)" \
