@@ -394,9 +394,49 @@ static void cg_ip6_step(struct cg *cg, void *arg)
 	LLVMPositionBuilderAtEnd(cg->b, next);
 }
 
+/* i1: payload length 0 and a hop-by-hop header next (a jumbogram, or
+ * malformed to tshark without the option). Opaque, and made afresh where
+ * needed: a branch on the header's bytes, or a branch result kept live,
+ * would split the verifier's states for the rest of the program. */
+static LLVMValueRef cg_ip6_len0_hbh(struct cg *cg, struct cg_hdr h)
+{
+	LLVMValueRef zero = LLVMBuildAnd(cg->b, cg_eqc(cg, cg_load_be(cg, cg_gepc(cg, h.p, 4), 2), 0),
+	                                 cg_eqc(cg, cg_load_be(cg, cg_gepc(cg, h.p, 6), 1), 0), "");
+	return cg_launder(cg, zero);
+}
+
+/* RFC 2675 jumbogram: payload length 0 and, first in the hop-by-hop header
+ * right after the fixed header, a Jumbo Payload option (type 0xc2, 4 bytes)
+ * above 65535: that value is the payload length, as tshark takes it.
+ * (Options after padding are not looked for: the payload length stays
+ * unknown, and what depends on it absent.) */
+static void cg_ip6_jumbo(struct cg *cg, const struct hq_layer *l, struct cg_hdr h)
+{
+	LLVMBasicBlockRef hbh = cg_if(cg, cg_ip6_len0_hbh(cg, h), "jumbo_hbh");
+	/* a fresh pointer: a bounds check on one derived from h.p would give h.p
+	 * a range on this path only */
+	LLVMValueRef opt = cg_gep(
+	    cg, cg->data, cg_clampc(cg, LLVMBuildAdd(cg->b, h.off, cg_const64(cg, 40), ""), CG_MAX_OFF));
+	LLVMBasicBlockRef in = cg_if(cg, cg_in_bounds(cg, opt, 8), "jumbo_in");
+	LLVMValueRef len = cg_load_be(cg, cg_gepc(cg, opt, 4), 4);
+	LLVMValueRef is = LLVMBuildAnd(cg->b, cg_eqc(cg, cg_load_be(cg, cg_gepc(cg, opt, 2), 2), 0xc204),
+	                               LLVMBuildICmp(cg->b, LLVMIntUGT, len, cg_const64(cg, 65535), ""),
+	                               "");
+	LLVMBasicBlockRef set = cg_if(cg, is, "jumbo");
+	cg_set(cg, l, "jumbo_len", len);
+	cg_endif(cg, set);
+	cg_endif(cg, in);
+	cg_endif(cg, hbh);
+	/* the payload length every later use reads (cg_ip6_payload_len) */
+	LLVMValueRef jp, jumbo = cg_get(cg, l, "jumbo_len", &jp);
+	LLVMValueRef plen = cg_load_be(cg, cg_gepc(cg, h.p, 4), 2);
+	cg_set(cg, l, "payload_len", LLVMBuildSelect(cg->b, jp, jumbo, plen, ""));
+}
+
 static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
                         struct cg_hdr h)
 {
+	cg_ip6_jumbo(cg, l, h);
 	struct cg_ip6w w = {
 	    .frag_off = cg_alloca(cg, cg->i64, "x6fo"),
 	    .mf = cg_alloca(cg, cg->i64, "x6mf"),
@@ -423,6 +463,10 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	LLVMValueRef upper = LLVMBuildAnd(
 	    cg->b, known, LLVMBuildOr(cg->b, LLVMBuildNot(cg->b, cg_ip6_is_ext(cg, nh), ""), later, ""),
 	    "");
+	LLVMValueRef jp;
+	cg_get(cg, l, "jumbo_len", &jp);
+	LLVMValueRef malformed = LLVMBuildAnd(cg->b, cg_ip6_len0_hbh(cg, h), LLVMBuildNot(cg->b, jp, ""), "");
+	upper = LLVMBuildAnd(cg->b, upper, LLVMBuildNot(cg->b, malformed, ""), "");
 	LLVMBasicBlockRef cont = cg_if(cg, upper, "ip6_upper");
 	cg_set(cg, l, "proto", nh);
 	cg_endif(cg, cont);
@@ -447,7 +491,15 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	cg_set_flag(cg, st->kids_ok, LLVMBuildAnd(cg->b, kids, cg_flag(cg, st->kids_ok), ""));
 }
 
-static const char *const cg_ip6_internal[] = {"ext_len", NULL};
+static const char *const cg_ip6_internal[] = {"ext_len", "jumbo_len", "payload_len", NULL};
+
+/* The IPv6 payload length: the header's, or a jumbogram's (cg_ip6_jumbo). */
+static struct cg_val cg_ip6_payload_len(struct cg *cg, const struct hq_layer *ip6)
+{
+	struct cg_val v = {.type = HQ_T_UINT};
+	v.a = cg_get(cg, ip6, "payload_len", &v.present);
+	return v;
+}
 
 /* ---- the bytes an IP packet says follow a given layer's start --------- */
 
@@ -470,7 +522,7 @@ LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueR
 		*ok = have;
 	}
 	if (ip6_plen && ip6 && cg->layers[ip6->index].parsed) {
-		struct cg_val plen = cg_field(cg, ip6_plen);
+		struct cg_val plen = cg_ip6_payload_len(cg, ip6);
 		LLVMValueRef xp;
 		LLVMValueRef ext = cg_get(cg, ip6, "ext_len", &xp);
 		LLVMValueRef payload = LLVMBuildSub(cg->b, ext, cg_const64(cg, 40), "");
@@ -497,7 +549,7 @@ LLVMValueRef cg_l3_complete(struct cg *cg)
 		const struct hq_field *f = proto_field(cg->proto, lens[i][1]);
 		if (!l || !f || !cg->layers[l->index].parsed)
 			continue;
-		struct cg_val v = cg_field(cg, f);
+		struct cg_val v = lens[i][2] ? cg_ip6_payload_len(cg, l) : cg_field(cg, f);
 		LLVMValueRef end = LLVMBuildAdd(cg->b, cg_layer_get(cg, l, CG_START), v.a, "");
 		if (lens[i][2])
 			end = LLVMBuildAdd(cg->b, end, cg_const64(cg, 40), "");

@@ -224,7 +224,6 @@ static LLVMValueRef cg_payload_ptr(struct cg *cg, LLVMValueRef off)
 	return cg_gep(cg, cg->data, cg_clampc(cg, off, CG_PAYLOAD_MASK));
 }
 
-/* i1: the bytes at data + off spell s (bounds checked) */
 /* do the payload bytes at off spell s? Letters of s match either case when
  * fold is set (header names are case-insensitive) */
 static LLVMValueRef cg_bytes_match(struct cg *cg, LLVMValueRef off, const char *s, bool fold)

@@ -31,7 +31,7 @@ from scapy.all import (  # noqa: E402
     AH, ARP, DNS, DNSQR, DNSRR, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q, Ether, ICMPv6DestUnreach,
     ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6ND_NS, ICMPv6ND_RA, IPOption_NOP, IPOption_RR,
     IPOption_LSRR, IPOption_Router_Alert, IPOption_SSRR, IPOption_Timestamp, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
-    IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, PadN, Raw, RouterAlert, fragment, fragment6, wrpcap,
+    IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Jumbo, PadN, Raw, RouterAlert, fragment, fragment6, wrpcap,
 )
 
 M1, M2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
@@ -273,6 +273,13 @@ def malformed():
     p.append(e() / ip() / TCP(sport=50000, dport=80, flags="PA") / Raw(b"HEAD \x00index.html HTTP/1.1\r\n\r\n"))  # NUL target: empty
     p.append(e() / IPv6(src=A6, dst=B6, plen=4) / TCP(flags="R"))                  # payload length too short
     p.append(e() / IPv6(src=A6, dst=B6, plen=1000) / TCP(flags="R"))               # longer than the frame
+    # jumbograms (RFC 2675): payload length 0, the length in a hop-by-hop option
+    for jlen, pad in ((100000, False), (70000, True), (30, False)):
+        opts = ([PadN(optdata=b"\x00" * 2)] if pad else []) + [Jumbo(jumboplen=jlen)]
+        p.append(e() / IPv6(src=A6, dst=B6, plen=0) / IPv6ExtHdrHopByHop(options=opts) /
+                 ICMPv6EchoRequest(id=jlen & 0xffff, seq=1))
+    p.append(e() / IPv6(src=A6, dst=B6, plen=0) / UDP(sport=4000, dport=53) /  # no option
+             DNS(rd=1, qd=DNSQR(qname="j.example")))
     p.append(e() / IPv6(src=A6, dst=B6, version=4) / TCP(flags="R"))              # wrong version
     p.append(e() / IPv6(src=A6, dst=B6, nh=0) / Raw(b"\x06\xff" + b"\x00" * 6))     # HBH length past the end
     p.append(e() / IPv6(src=A6, dst=B6, nh=0) / Raw(b"\x00\x00" + b"\x00" * 6))  # HBH -> HBH (not first)
