@@ -8,7 +8,8 @@
 #   tcpdump   the same question answered by `tcpdump | awk`, with the
 #             drops tcpdump reports, on the same flood as hdrq;
 #   overhead  receiver packet rate with no program, an empty XDP_PASS
-#             program and hdrq (median of FLOOD_REPS floods each);
+#             program, hdrq on XDP and hdrq on TC ingress (median of
+#             FLOOD_REPS floods each);
 #   log       records per second a log query delivers to a JSON file with
 #             zero loss, and exact loss accounting beyond that rate.
 # Prints its Markdown section of RESULTS.md, heading included, between the
@@ -145,10 +146,11 @@ net_down_checked() { # tear down, then prove nothing is left behind
 # of one hdrq run shares it, so it tells this script's programs from those
 # of anything else running hdrq on the machine.
 HQ_BTF_IDS=
-note_hdrq_btf() {
-	local id
-	id=$(ip -n "$HQ_NS_B" -j -d link show dev "$HQ_IF_B" | jq '.[0].xdp.prog.btf_id // empty')
-	[ -n "$id" ] && HQ_BTF_IDS+="${HQ_BTF_IDS:+,}$id"
+note_hdrq_btf() { # PID: the BTF object of the program hdrq's link holds
+	local prog id
+	prog=$(grep -hs '^prog_id:' /proc/"$1"/fdinfo/* | awk '{print $2; exit}')
+	[ -n "$prog" ] && id=$(bpftool -j prog show id "$prog" 2>/dev/null | jq '.btf_id // empty')
+	[ -n "${id:-}" ] && HQ_BTF_IDS+="${HQ_BTF_IDS:+,}$id"
 	return 0
 }
 
@@ -235,7 +237,7 @@ hdrq_start() { # OUT ARGS...: hdrq -o json on B's veth, returns once attached
 	for _ in $(seq 200); do
 		kill -0 "$HQ_PID" 2>/dev/null || die "hdrq exited: $(cat "$WORK/hdrq.err")"
 		if hq_holds_link "$HQ_PID"; then
-			note_hdrq_btf
+			note_hdrq_btf "$HQ_PID"
 			return 0
 		fi
 		sleep 0.1
