@@ -248,9 +248,24 @@ static void cg_ip4_step(struct cg *cg, void *arg)
 	LLVMPositionBuilderAtEnd(cg->b, next);
 }
 
+/* The payload length the header declares (total length - header length),
+ * worked out once into a cell for every layer above to read
+ * (cg_l3_remaining): recomputing it at each use cost the verifier states. */
+static void cg_ip4_payload_len(struct cg *cg, const struct hq_layer *l)
+{
+	struct cg_val len = cg_field(cg, proto_layer_field(l, "len"));
+	struct cg_val hl = cg_field(cg, proto_layer_field(l, "hdr_len"));
+	LLVMValueRef have = LLVMBuildAnd(cg->b, len.present, hl.present, "");
+	have = LLVMBuildAnd(cg->b, have, LLVMBuildICmp(cg->b, LLVMIntUGE, len.a, hl.a, ""), "");
+	LLVMBasicBlockRef cont = cg_if(cg, have, "ip4_plen");
+	cg_set(cg, l, "payload_len", LLVMBuildSub(cg->b, len.a, hl.a, ""));
+	cg_endif(cg, cont);
+}
+
 static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
                         struct cg_hdr h)
 {
+	cg_ip4_payload_len(cg, l);
 	if (!cg_field_used(cg, l, "dst"))
 		return;
 	struct cg_ip4w w = {.start = h.p};
@@ -491,6 +506,7 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	cg_set_flag(cg, st->kids_ok, LLVMBuildAnd(cg->b, kids, cg_flag(cg, st->kids_ok), ""));
 }
 
+static const char *const cg_ip4_internal[] = {"payload_len", NULL};
 static const char *const cg_ip6_internal[] = {"ext_len", "jumbo_len", "payload_len", NULL};
 
 /* The IPv6 payload length: the header's, or a jumbogram's (cg_ip6_jumbo). */
@@ -507,18 +523,14 @@ static struct cg_val cg_ip6_payload_len(struct cg *cg, const struct hq_layer *ip
  * the IP header's length fields say (not the capture); *ok if known. */
 LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueRef *ok)
 {
-	const struct hq_field *ip_len = proto_field(cg->proto, "ip.len");
-	const struct hq_field *ip_hl = proto_field(cg->proto, "ip.hdr_len");
+	const struct hq_layer *ip = proto_layer(cg->proto, "ip");
 	const struct hq_field *ip6_plen = proto_field(cg->proto, "ip6.plen");
 	const struct hq_layer *ip6 = proto_layer(cg->proto, "ip6");
 	LLVMValueRef rem = cg_const64(cg, 0);
 	*ok = cg_i1(cg, 0);
-	if (ip_len && ip_hl && cg->layers[ip_len->layer->index].parsed) {
-		struct cg_val len = cg_field(cg, ip_len), hl = cg_field(cg, ip_hl);
-		LLVMValueRef have = LLVMBuildAnd(cg->b, len.present, hl.present, "");
-		have = LLVMBuildAnd(cg->b, have, LLVMBuildICmp(cg->b, LLVMIntUGE, len.a, hl.a, ""),
-		                    "");
-		rem = LLVMBuildSelect(cg->b, have, LLVMBuildSub(cg->b, len.a, hl.a, ""), rem, "");
+	if (ip && cg->layers[ip->index].parsed) { /* cg_ip4_payload_len */
+		LLVMValueRef have, plen = cg_get(cg, ip, "payload_len", &have);
+		rem = LLVMBuildSelect(cg->b, have, plen, rem, "");
 		*ok = have;
 	}
 	if (ip6_plen && ip6 && cg->layers[ip6->index].parsed) {
@@ -576,7 +588,7 @@ static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_lay
 }
 
 static const struct cg_walker cg_walkers[] = {
-    {"vlan", cg_walk_vlan, NULL},   {"ip4_opts", cg_walk_ip4, NULL},
+    {"vlan", cg_walk_vlan, NULL},   {"ip4_opts", cg_walk_ip4, cg_ip4_internal},
     {"ip6_ext", cg_walk_ip6, cg_ip6_internal},
     {"l4len", cg_walk_l4len, NULL}, {"tcp_opts", cg_walk_tcp, NULL},
     {"dns", cg_walk_dns, NULL},     {"http", cg_walk_http, NULL},
