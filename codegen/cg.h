@@ -78,21 +78,23 @@ struct cg {
 	LLVMValueRef **map_distinct; /* per query, per distinct aggregate */
 	unsigned scratch_size;
 	unsigned scratch_key_off, scratch_dkey_off, scratch_zero_off, scratch_str_off;
-	unsigned scratch_walk_off;   /* 8 x u64 of walker loop state (volatile) */
-	unsigned scratch_layers_off; /* 4 x u64 per layer: start, next, ok, kids */
-	unsigned scratch_vars_off;   /* 2 x u64 per walker output: present, value */
-	unsigned scratch_flow_off;   /* 48 bytes: a flow key + value being built */
-	unsigned scratch_hw_off;     /* 24 bytes: TC's VLAN tag metadata (cg_tc_vlan.c) */
+	unsigned scratch_walk_off;    /* 8 x u64 of walker loop state (volatile) */
+	unsigned scratch_layers_off;  /* 4 x u64 per layer: start, next, ok, kids */
+	unsigned scratch_vars_off;    /* 2 x u64 per walker output: present, value */
+	unsigned scratch_flow_off;    /* 48 bytes: a flow key + value being built */
+	unsigned scratch_hw_off;      /* 24 bytes: TC's VLAN tag metadata (cg_tc_vlan.c) */
 	unsigned scratch_verdict_off; /* 8 bytes: a query's where verdict (cg_launder) */
+	unsigned scratch_lazy_off;    /* 2 x u64: pkt.ts and pkt.len once read (cg_prog.c) */
 
 	/* per function */
 	enum cg_hook hook;
 	LLVMValueRef fn, ctx_arg;
-	LLVMValueRef data, data_end;           /* ptr */
-	LLVMValueRef scratch;                  /* ptr: this CPU's scratch value */
-	LLVMValueRef meta;                     /* ptr: hq_meta value */
-	LLVMValueRef pkt_num;                  /* i64 */
-	LLVMValueRef ts_ns, wire_len, ifindex; /* i64 */
+	LLVMValueRef data, data_end; /* ptr */
+	LLVMValueRef scratch;        /* ptr: this CPU's scratch value */
+	LLVMValueRef meta;           /* ptr: hq_meta value */
+	LLVMValueRef pkt_num;        /* i64 */
+	LLVMValueRef ifindex;        /* i64 */
+	LLVMValueRef wire_len;       /* i64 when fetched up front, else NULL */
 	LLVMBasicBlockRef exit_bb;
 	struct cg_layer *layers;      /* indexed by hq_layer.index */
 	const struct hq_field **used; /* fields the queries read (walkers skip the rest) */
@@ -199,5 +201,9 @@ void cg_agg_update(struct cg *cg, const struct hq_qplan *qp, const struct hq_agg
 
 /* cg_prog.c: the three hook functions */
 void cg_programs(struct cg *cg);
+/* the frame's time stamp and length (i64), fetched at the first use in a
+ * packet (each may cost a helper call) and the same at every later one */
+LLVMValueRef cg_ts_ns(struct cg *cg);
+LLVMValueRef cg_wire_len(struct cg *cg);
 
 #endif

@@ -106,8 +106,8 @@ static struct cg_val cg_field_fixed(struct cg *cg, const struct hq_field *f, LLV
 		cg_fixed_load(cg, f, p, &t);
 		if (f->zero_rest) { /* 0: the rest of the packet from the layer start */
 			LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->i64, t.a, "");
-			LLVMValueRef rest = LLVMBuildSub(
-			    cg->b, cg->wire_len, cg_layer_get(cg, f->layer, CG_START), "");
+			LLVMValueRef rest = LLVMBuildSub(cg->b, cg_wire_len(cg),
+			                                 cg_layer_get(cg, f->layer, CG_START), "");
 			LLVMValueRef zero = LLVMBuildICmp(cg->b, LLVMIntEQ, a, cg_const64(cg, 0), "");
 			LLVMBuildStore(cg->b, LLVMBuildSelect(cg->b, zero, rest, a, ""), t.a);
 		}
@@ -165,11 +165,11 @@ static struct cg_val cg_field_meta(struct cg *cg, const struct hq_field *f)
 	if (!strcmp(k, "num"))
 		v.a = cg->pkt_num ? cg->pkt_num : cg_const64(cg, 0);
 	else if (!strcmp(k, "len"))
-		v.a = cg->wire_len;
+		v.a = cg_wire_len(cg);
 	else if (!strcmp(k, "ifindex"))
 		v.a = cg->ifindex;
 	else if (!strcmp(k, "ts"))
-		v.a = cg->ts_ns;
+		v.a = cg_ts_ns(cg);
 	else if (!strcmp(k, "dir"))
 		v.a = cg_const64(cg, cg->hook == CG_HOOK_TC_OUT ? HQ_DIR_EGRESS : HQ_DIR_INGRESS);
 	else {
