@@ -313,13 +313,55 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
+static bool cg_conds_read(const struct hq_cond *c, int n, const struct hq_field *f)
+{
+	for (int i = 0; i < n; i++)
+		if (c[i].field == f || c[i].rhs == f)
+			return true;
+	return false;
+}
+
+/* Does the registry itself read f: a link's selector, a length, a
+ * condition, another field's `when` or alternatives? */
+static bool cg_registry_reads(struct cg *cg, const struct hq_field *f)
+{
+	for (int i = 0; i < cg->proto->n_layers; i++) {
+		const struct hq_layer *l = cg->proto->layers[i];
+		if (l->hlen == f || cg_conds_read(l->valid, l->n_valid, f) ||
+		    cg_conds_read(l->next_if, l->n_next_if, f) ||
+		    cg_conds_read(l->stop, l->n_stop, f))
+			return true;
+		for (int k = 0; k < l->n_links; k++)
+			if (l->links[k].field == f)
+				return true;
+		for (int k = 0; k < l->n_fields; k++) {
+			if (l->fields[k]->when_field == f)
+				return true;
+			for (int a = 0; a < l->fields[k]->n_alts; a++)
+				if (l->fields[k]->alts[a] == f)
+					return true;
+		}
+	}
+	return false;
+}
+
+/* Is the walker output f read at all? A query, the registry, or the HTTP
+ * walker (the TCP payload length it reads by name). The others are not
+ * declared: the walker skips them, and no packet pays for zeroing them. */
+static bool cg_walker_var_read(struct cg *cg, const struct hq_field *f)
+{
+	return cg_field_used(cg, f->layer, f->key) || !strcmp(f->key, "payload_len") ||
+	       cg_registry_reads(cg, f);
+}
+
 /* Walker outputs are declared before the layer's branches so that their
  * "absent" initial values dominate every use. */
 static void cg_declare_walker_vars(struct cg *cg, const struct hq_layer *l)
 {
 	for (int i = 0; i < l->n_fields; i++) {
 		const struct hq_field *f = l->fields[i];
-		if (f->src != HQ_FS_WALKER || !strncmp(f->key, "hdr.", 4) || cg_var(cg, l, f->key))
+		if (f->src != HQ_FS_WALKER || !strncmp(f->key, "hdr.", 4) ||
+		    cg_var(cg, l, f->key) || !cg_walker_var_read(cg, f))
 			continue;
 		cg_var_new(cg, l, f->key, f->type == HQ_T_STR ? f->size : 0);
 	}
