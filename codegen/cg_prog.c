@@ -200,11 +200,15 @@ static void cg_prologue(struct cg *cg)
 	cg->pkt_num = cg->plan->need_pkt_num ? cg_pkt_number(cg, offline) : NULL;
 	cg_tc_vlan_prologue(cg);
 	/* offline frames cut by the snap length: application layers are not
-	 * decoded from them (tshark does not either) */
-	LLVMValueRef cut =
-	    LLVMBuildICmp(cg->b, LLVMIntULT, cg_meta_u64(cg, offsetof(struct hq_meta, cap_len)),
-	                  cg_meta_u64(cg, offsetof(struct hq_meta, wire_len)), "");
-	cg_set_flag(cg, cg->scratch_walk_off + 8 * W_TRUNC, LLVMBuildAnd(cg->b, offline, cut, ""));
+	 * decoded from them (tshark does not either); only their walkers read
+	 * the flag */
+	if (cg_needs_payload(cg)) {
+		LLVMValueRef cut = LLVMBuildICmp(
+		    cg->b, LLVMIntULT, cg_meta_u64(cg, offsetof(struct hq_meta, cap_len)),
+		    cg_meta_u64(cg, offsetof(struct hq_meta, wire_len)), "");
+		cg_set_flag(cg, cg->scratch_walk_off + 8 * W_TRUNC,
+		            LLVMBuildAnd(cg->b, offline, cut, ""));
+	}
 	/* packet pointers last: helpers above may invalidate them */
 	cg->data = cg_ctx_ptr(cg, L->data);
 	cg->data_end = cg_ctx_ptr(cg, L->data_end);
