@@ -154,6 +154,11 @@ struct cg_slotvar *cg_var_new(struct cg *cg, const struct hq_layer *l, const cha
                               unsigned str_size);
 void cg_var_set(struct cg *cg, struct cg_slotvar *v, LLVMValueRef present, LLVMValueRef val);
 
+/* cg_select.c: link selector fields, stored by the parent once per packet */
+void cg_select_declare(struct cg *cg, const struct hq_layer *l);
+void cg_select_store(struct cg *cg, const struct hq_layer *l);
+struct cg_val cg_select_field(struct cg *cg, const struct hq_link *k);
+
 /* cg_walk.c: walkers named in stdlib (vlan, ip6_ext, tcp_opts, dns, http, l4len) */
 
 /* where a walker's header starts: offset from data (i64) and a pointer the

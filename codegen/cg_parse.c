@@ -215,7 +215,7 @@ static LLVMValueRef cg_parse_stops(struct cg *cg, const struct hq_layer *l)
 
 static LLVMValueRef cg_link_match(struct cg *cg, const struct hq_link *k)
 {
-	struct cg_val v = cg_field(cg, k->field);
+	struct cg_val v = cg_select_field(cg, k);
 	LLVMValueRef any = LLVMConstInt(cg->i1, 0, 0);
 	for (int i = 0; i < k->n_values; i++)
 		any = LLVMBuildOr(cg->b, any, cg_cmp_const(cg, HQ_CMP_EQ, v.a, k->values[i]), "");
@@ -305,6 +305,7 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	const struct cg_walker *w = l->walker ? cg_walker_find(l->walker) : NULL;
 	if (w)
 		w->parse(cg, l, st, h);
+	cg_select_store(cg, l);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, fail);
 	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, 0, 0));
@@ -371,6 +372,7 @@ static void cg_declare_walker_vars(struct cg *cg, const struct hq_layer *l)
 	for (int i = 0; w && w->internal_keys && w->internal_keys[i]; i++)
 		if (!cg_var(cg, l, w->internal_keys[i]))
 			cg_var_new(cg, l, w->internal_keys[i], 0);
+	cg_select_declare(cg, l);
 }
 
 static void cg_parse_layer(struct cg *cg, const struct hq_layer *l)
