@@ -97,6 +97,10 @@ struct cg {
 	LLVMValueRef wire_len;       /* i64 when fetched up front, else NULL */
 	LLVMBasicBlockRef exit_bb;
 	struct cg_layer *layers;      /* indexed by hq_layer.index */
+	/* while a layer's own parse code is emitted: that layer, and a pointer
+	 * the verifier knows to have its fixed header (cg_field reads it) */
+	const struct hq_layer *hdr_layer;
+	LLVMValueRef hdr_p;
 	const struct hq_field **used; /* fields the queries read (walkers skip the rest) */
 	int n_used;
 	bool all_used; /* log * */

@@ -287,6 +287,8 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	LLVMBasicBlockRef valid = cg_block(cg, "valid");
 	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, h.p, l->size), valid, fail);
 	LLVMPositionBuilderAtEnd(cg->b, valid);
+	cg->hdr_layer = l; /* its fixed fields read straight from h.p from here */
+	cg->hdr_p = h.p;
 	LLVMBasicBlockRef body = cg_block(cg, "body");
 	LLVMValueRef holds = cg_conds(cg, l->valid, l->n_valid);
 	if (cg_above_ip(cg, l)) { /* the IP header must leave room for this one */
@@ -306,6 +308,7 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	if (w)
 		w->parse(cg, l, st, h);
 	cg_select_store(cg, l);
+	cg->hdr_layer = NULL;
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, fail);
 	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, 0, 0));
