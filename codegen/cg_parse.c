@@ -378,15 +378,25 @@ static void cg_declare_walker_vars(struct cg *cg, const struct hq_layer *l)
 	cg_select_declare(cg, l);
 }
 
+/* does the layer start at the frame's first byte (root, or under a
+ * pseudo layer, whose link leaves the start alone)? */
+static bool cg_starts_frame(const struct hq_layer *l)
+{
+	for (int i = 0; i < l->n_links; i++)
+		if (l->links[i].parent->pseudo)
+			return true;
+	return l->root;
+}
+
 static void cg_parse_layer(struct cg *cg, const struct hq_layer *l)
 {
 	struct cg_layer *st = &cg->layers[l->index];
 	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, l->root, 0));
 	cg_set_flag(cg, st->kids_ok, LLVMConstInt(cg->i1, 0, 0));
-	if (!l->pseudo) {
+	/* start and next are read only where the layer is there (next: where
+	 * its body ran), so only a start that no link writes needs its 0 */
+	if (!l->pseudo && cg_starts_frame(l))
 		cg_layer_put(cg, l, CG_START, cg_const64(cg, 0));
-		cg_layer_put(cg, l, CG_NEXT, cg_const64(cg, 0));
-	}
 	st->parsed = true;
 	cg_declare_walker_vars(cg, l);
 	for (int i = 0; i < l->n_links; i++)
