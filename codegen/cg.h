@@ -185,6 +185,11 @@ const struct cg_walker *cg_walker_find(const char *name);
 
 /* cg_field.c: reading a field of the current packet */
 struct cg_val cg_field(struct cg *cg, const struct hq_field *f);
+/* In code where layer l is known to be there: check its fixed header's
+ * bounds once (else branch to `absent`), and read its fixed fields from
+ * that pointer until cg_hdr_end. */
+void cg_hdr_begin(struct cg *cg, const struct hq_layer *l, LLVMBasicBlockRef absent);
+void cg_hdr_end(struct cg *cg);
 
 /* cg_expr.c: expressions */
 struct cg_val cg_expr(struct cg *cg, const struct hq_query *q, const struct hq_expr *e);

@@ -316,6 +316,8 @@ void cg_query(struct cg *cg, const struct hq_qplan *qp)
 		pre = LLVMBuildAnd(cg->b, pre, cg_layer_ok(cg, q->layer), "");
 	LLVMBuildCondBr(cg->b, pre, test, next);
 	LLVMPositionBuilderAtEnd(cg->b, test);
+	if (q->layer)
+		cg_hdr_begin(cg, q->layer, next);
 	LLVMValueRef m =
 	    q->where ? cg_truth(cg, cg_expr(cg, q, q->where)) : LLVMConstInt(cg->i1, 1, 0);
 	LLVMBuildCondBr(cg->b, cg_launder(cg, m), act, next);
@@ -325,6 +327,7 @@ void cg_query(struct cg *cg, const struct hq_qplan *qp)
 		cg_log(cg, qp);
 	if (q->action == HQ_ACT_GROUP)
 		cg_group(cg, qp);
+	cg_hdr_end(cg);
 	LLVMBuildBr(cg->b, next);
 	LLVMPositionBuilderAtEnd(cg->b, next);
 }

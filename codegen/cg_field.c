@@ -52,9 +52,27 @@ static LLVMValueRef cg_uint_bits(struct cg *cg, const struct hq_field *f, LLVMVa
 	return raw;
 }
 
-/* Is f a fixed field of the layer whose parse code is being emitted, inside
- * its fixed header? Then that layer is there and the bytes are known to be
- * in the packet: no flag to test, no offset to reload, no bounds check. */
+void cg_hdr_begin(struct cg *cg, const struct hq_layer *l, LLVMBasicBlockRef absent)
+{
+	if (!l || l->pseudo || !cg->layers[l->index].parsed)
+		return;
+	LLVMValueRef p = cg_layer_ptr(cg, l, CG_START);
+	LLVMBasicBlockRef in = cg_block(cg, "hdr");
+	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, l->size), in, absent);
+	LLVMPositionBuilderAtEnd(cg->b, in);
+	cg->hdr_layer = l;
+	cg->hdr_p = p;
+}
+
+void cg_hdr_end(struct cg *cg)
+{
+	cg->hdr_layer = NULL;
+}
+
+/* Is f a fixed field of the layer whose header cg_hdr_begin checked (the
+ * layer being parsed, or a query's layer), inside its fixed part? Then the
+ * layer is there and the bytes are known to be in the packet: no flag to
+ * test, no offset to reload, no bounds check. */
 static bool cg_in_hdr(struct cg *cg, const struct hq_field *f)
 {
 	return cg->hdr_layer && cg->hdr_layer == f->layer && f->src == HQ_FS_FIXED &&
