@@ -393,8 +393,9 @@ static void cg_parse_layer(struct cg *cg, const struct hq_layer *l)
 	struct cg_layer *st = &cg->layers[l->index];
 	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, l->root, 0));
 	cg_set_flag(cg, st->kids_ok, LLVMConstInt(cg->i1, 0, 0));
-	/* start and next are read only where the layer is there (next: where
-	 * its body ran), so only a start that no link writes needs its 0 */
+	/* start and next count only where the layer is there (next: where its
+	 * body ran, which writes it; cg_l3_complete reads start regardless but
+	 * drops it otherwise), so only a start no link writes needs its 0 */
 	if (!l->pseudo && cg_starts_frame(l))
 		cg_layer_put(cg, l, CG_START, cg_const64(cg, 0));
 	st->parsed = true;
