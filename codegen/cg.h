@@ -79,23 +79,29 @@ struct cg {
 	LLVMValueRef **map_distinct; /* per query, per distinct aggregate */
 	unsigned scratch_size;
 	unsigned scratch_key_off, scratch_dkey_off, scratch_zero_off, scratch_str_off;
-	unsigned scratch_walk_off;   /* 8 x u64 of walker loop state (volatile) */
-	unsigned scratch_layers_off; /* 4 x u64 per layer: start, next, ok, kids */
-	unsigned scratch_vars_off;   /* 2 x u64 per walker output: present, value */
-	unsigned scratch_flow_off;   /* 48 bytes: a flow key + value being built */
-	unsigned scratch_hw_off;     /* 24 bytes: TC's VLAN tag metadata (cg_tc_vlan.c) */
+	unsigned scratch_walk_off;    /* 8 x u64 of walker loop state (volatile) */
+	unsigned scratch_layers_off;  /* 4 x u64 per layer: start, next, ok, kids */
+	unsigned scratch_vars_off;    /* 2 x u64 per walker output: present, value */
+	unsigned scratch_flow_off;    /* 48 bytes: a flow key + value being built */
+	unsigned scratch_hw_off;      /* 24 bytes: TC's VLAN tag metadata (cg_tc_vlan.c) */
 	unsigned scratch_verdict_off; /* 8 bytes: a query's where verdict (cg_launder) */
+	unsigned scratch_lazy_off;    /* 2 x u64: pkt.ts and pkt.len once read (cg_prog.c) */
 
 	/* per function */
 	enum cg_hook hook;
 	LLVMValueRef fn, ctx_arg;
-	LLVMValueRef data, data_end;           /* ptr */
-	LLVMValueRef scratch;                  /* ptr: this CPU's scratch value */
-	LLVMValueRef meta;                     /* ptr: hq_meta value */
-	LLVMValueRef pkt_num;                  /* i64 */
-	LLVMValueRef ts_ns, wire_len, ifindex; /* i64 */
+	LLVMValueRef data, data_end; /* ptr */
+	LLVMValueRef scratch;        /* ptr: this CPU's scratch value */
+	LLVMValueRef meta;           /* ptr: hq_meta value */
+	LLVMValueRef pkt_num;        /* i64 */
+	LLVMValueRef ifindex;        /* i64 */
+	LLVMValueRef wire_len;       /* i64 when fetched up front, else NULL */
 	LLVMBasicBlockRef exit_bb;
 	struct cg_layer *layers;      /* indexed by hq_layer.index */
+	/* while a layer's own parse code is emitted: that layer, and a pointer
+	 * the verifier knows to have its fixed header (cg_field reads it) */
+	const struct hq_layer *hdr_layer;
+	LLVMValueRef hdr_p;
 	const struct hq_field **used; /* fields the queries read (walkers skip the rest) */
 	int n_used;
 	bool all_used; /* log * */
@@ -154,6 +160,11 @@ struct cg_slotvar *cg_var_new(struct cg *cg, const struct hq_layer *l, const cha
                               unsigned str_size);
 void cg_var_set(struct cg *cg, struct cg_slotvar *v, LLVMValueRef present, LLVMValueRef val);
 
+/* cg_select.c: link selector fields, stored by the parent once per packet */
+void cg_select_declare(struct cg *cg, const struct hq_layer *l);
+void cg_select_store(struct cg *cg, const struct hq_layer *l);
+struct cg_val cg_select_field(struct cg *cg, const struct hq_link *k);
+
 /* cg_walk.c: walkers named in stdlib (vlan, ip6_ext, tcp_opts, dns, http, l4len) */
 
 /* where a walker's header starts: offset from data (i64) and a pointer the
@@ -176,6 +187,11 @@ const struct cg_walker *cg_walker_find(const char *name);
 
 /* cg_field.c: reading a field of the current packet */
 struct cg_val cg_field(struct cg *cg, const struct hq_field *f);
+/* In code where layer l is known to be there: check its fixed header's
+ * bounds once (else branch to `absent`), and read its fixed fields from
+ * that pointer until cg_hdr_end. */
+void cg_hdr_begin(struct cg *cg, const struct hq_layer *l, LLVMBasicBlockRef absent);
+void cg_hdr_end(struct cg *cg);
 
 /* cg_expr.c: expressions */
 struct cg_val cg_expr(struct cg *cg, const struct hq_query *q, const struct hq_expr *e);
@@ -201,5 +217,9 @@ void cg_agg_update(struct cg *cg, const struct hq_qplan *qp, const struct hq_agg
 
 /* cg_prog.c: the three hook functions */
 void cg_programs(struct cg *cg, unsigned progs);
+/* the frame's time stamp and length (i64), fetched at the first use in a
+ * packet (each may cost a helper call) and the same at every later one */
+LLVMValueRef cg_ts_ns(struct cg *cg);
+LLVMValueRef cg_wire_len(struct cg *cg);
 
 #endif

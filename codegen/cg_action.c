@@ -108,12 +108,12 @@ static void cg_store_hdr(struct cg *cg, LLVMValueRef rec, const struct hq_qplan 
 {
 	LLVMBuildStore(cg->b, cg_const32(cg, qp->id),
 	               cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, query)));
-	LLVMBuildStore(cg->b, cg->ts_ns, cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, ts_ns)));
+	LLVMBuildStore(cg->b, cg_ts_ns(cg), cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, ts_ns)));
 	LLVMBuildStore(cg->b, cg->pkt_num ? cg->pkt_num : cg_const64(cg, 0),
 	               cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, num)));
 	LLVMBuildStore(cg->b, LLVMBuildTrunc(cg->b, cg->ifindex, cg->i32, ""),
 	               cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, ifindex)));
-	LLVMBuildStore(cg->b, LLVMBuildTrunc(cg->b, cg->wire_len, cg->i32, ""),
+	LLVMBuildStore(cg->b, LLVMBuildTrunc(cg->b, cg_wire_len(cg), cg->i32, ""),
 	               cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, wire_len)));
 	LLVMBuildStore(cg->b, cg_const32(cg, cg->hook == CG_HOOK_TC_OUT),
 	               cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, dir)));
@@ -123,9 +123,10 @@ static void cg_store_hdr(struct cg *cg, LLVMValueRef rec, const struct hq_qplan 
 static void cg_copy_packet(struct cg *cg, LLVMValueRef rec, const struct hq_qplan *qp)
 {
 	unsigned snap = cg->plan->opts.snaplen;
-	LLVMValueRef len = LLVMBuildSelect(
-	    cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, cg->wire_len, cg_const64(cg, snap), ""),
-	    cg->wire_len, cg_const64(cg, snap), "");
+	LLVMValueRef wire = cg_wire_len(cg);
+	LLVMValueRef len =
+	    LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, wire, cg_const64(cg, snap), ""),
+	                    wire, cg_const64(cg, snap), "");
 	len = cg_opaque(cg, len);
 	LLVMBasicBlockRef cp = cg_block(cg, "copy"), done = cg_block(cg, "copied");
 	LLVMValueRef ok =
@@ -160,7 +161,7 @@ static LLVMValueRef cg_rate_ok(struct cg *cg, const struct hq_qplan *qp)
 	LLVMBasicBlockRef have = cg_block(cg, "rate"), done = cg_block(cg, "rated");
 	LLVMBuildCondBr(cg->b, cg_is_null(cg, b), done, have);
 	LLVMPositionBuilderAtEnd(cg->b, have);
-	LLVMValueRef win = LLVMBuildUDiv(cg->b, cg->ts_ns, cg_const64(cg, 1000000000ull), "");
+	LLVMValueRef win = LLVMBuildUDiv(cg->b, cg_ts_ns(cg), cg_const64(cg, 1000000000ull), "");
 	win = LLVMBuildAnd(cg->b, win, cg_const64(cg, 0xffffffffull), "");
 	LLVMValueRef cur = LLVMBuildLoad2(cg->b, cg->i64, b, "");
 	LLVMSetVolatile(cur, 1);
@@ -315,6 +316,8 @@ void cg_query(struct cg *cg, const struct hq_qplan *qp)
 		pre = LLVMBuildAnd(cg->b, pre, cg_layer_ok(cg, q->layer), "");
 	LLVMBuildCondBr(cg->b, pre, test, next);
 	LLVMPositionBuilderAtEnd(cg->b, test);
+	if (q->layer)
+		cg_hdr_begin(cg, q->layer, next);
 	LLVMValueRef m =
 	    q->where ? cg_truth(cg, cg_expr(cg, q, q->where)) : LLVMConstInt(cg->i1, 1, 0);
 	LLVMBuildCondBr(cg->b, cg_launder(cg, m), act, next);
@@ -324,6 +327,7 @@ void cg_query(struct cg *cg, const struct hq_qplan *qp)
 		cg_log(cg, qp);
 	if (q->action == HQ_ACT_GROUP)
 		cg_group(cg, qp);
+	cg_hdr_end(cg);
 	LLVMBuildBr(cg->b, next);
 	LLVMPositionBuilderAtEnd(cg->b, next);
 }

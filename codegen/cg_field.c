@@ -52,6 +52,34 @@ static LLVMValueRef cg_uint_bits(struct cg *cg, const struct hq_field *f, LLVMVa
 	return raw;
 }
 
+void cg_hdr_begin(struct cg *cg, const struct hq_layer *l, LLVMBasicBlockRef absent)
+{
+	if (!l || l->pseudo || !cg->layers[l->index].parsed)
+		return;
+	LLVMValueRef p = cg_layer_ptr(cg, l, CG_START);
+	LLVMBasicBlockRef in = cg_block(cg, "hdr");
+	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, l->size), in, absent);
+	LLVMPositionBuilderAtEnd(cg->b, in);
+	cg->hdr_layer = l;
+	cg->hdr_p = p;
+}
+
+void cg_hdr_end(struct cg *cg)
+{
+	cg->hdr_layer = NULL;
+}
+
+/* Is f a fixed field of the layer whose header cg_hdr_begin checked (the
+ * layer being parsed, or a query's layer), inside its fixed part? Then the
+ * layer is there and the bytes are known to be in the packet: no flag to
+ * test, no offset to reload, no bounds check. */
+static bool cg_in_hdr(struct cg *cg, const struct hq_field *f)
+{
+	return cg->hdr_layer && cg->hdr_layer == f->layer && f->src == HQ_FS_FIXED &&
+	       !f->zero_rest && f->off + cg_field_nbytes(f) <= f->layer->size &&
+	       !cg_tc_vlan_covers(cg, f);
+}
+
 static void cg_fixed_load(struct cg *cg, const struct hq_field *f, LLVMValueRef p, struct cg_tmp *t)
 {
 	LLVMValueRef a, b = cg_const64(cg, 0);
@@ -99,17 +127,24 @@ static struct cg_val cg_field_fixed(struct cg *cg, const struct hq_field *f, LLV
 		                  done = cg_block(cg, "fdone");
 		LLVMBuildCondBr(cg->b, pre, chk, done);
 		LLVMPositionBuilderAtEnd(cg->b, chk);
-		LLVMValueRef start = cg_layer_ptr(cg, f->layer, CG_START);
+		bool in_hdr = cg_in_hdr(cg, f);
+		LLVMValueRef start = in_hdr ? cg->hdr_p : cg_layer_ptr(cg, f->layer, CG_START);
 		LLVMValueRef p = cg_gepc(cg, start, f->off);
-		LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, cg_field_nbytes(f)), load, done);
+		LLVMBuildCondBr(cg->b,
+		                in_hdr ? cg_i1(cg, 1) : cg_in_bounds(cg, p, cg_field_nbytes(f)),
+		                load, done);
 		LLVMPositionBuilderAtEnd(cg->b, load);
 		cg_fixed_load(cg, f, p, &t);
 		if (f->zero_rest) { /* 0: the rest of the packet from the layer start */
 			LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->i64, t.a, "");
-			LLVMValueRef rest = LLVMBuildSub(
-			    cg->b, cg->wire_len, cg_layer_get(cg, f->layer, CG_START), "");
-			LLVMValueRef zero = LLVMBuildICmp(cg->b, LLVMIntEQ, a, cg_const64(cg, 0), "");
-			LLVMBuildStore(cg->b, LLVMBuildSelect(cg->b, zero, rest, a, ""), t.a);
+			/* a branch, not a select: the length may cost a helper call */
+			LLVMBasicBlockRef cont =
+			    cg_if(cg, LLVMBuildICmp(cg->b, LLVMIntEQ, a, cg_const64(cg, 0), ""),
+			          "zero_rest");
+			LLVMValueRef rest = LLVMBuildSub(cg->b, cg_wire_len(cg),
+			                                 cg_layer_get(cg, f->layer, CG_START), "");
+			LLVMBuildStore(cg->b, rest, t.a);
+			cg_endif(cg, cont);
 		}
 		LLVMBuildBr(cg->b, done);
 		LLVMPositionBuilderAtEnd(cg->b, done);
@@ -165,11 +200,11 @@ static struct cg_val cg_field_meta(struct cg *cg, const struct hq_field *f)
 	if (!strcmp(k, "num"))
 		v.a = cg->pkt_num ? cg->pkt_num : cg_const64(cg, 0);
 	else if (!strcmp(k, "len"))
-		v.a = cg->wire_len;
+		v.a = cg_wire_len(cg);
 	else if (!strcmp(k, "ifindex"))
 		v.a = cg->ifindex;
 	else if (!strcmp(k, "ts"))
-		v.a = cg->ts_ns;
+		v.a = cg_ts_ns(cg);
 	else if (!strcmp(k, "dir"))
 		v.a = cg_const64(cg, cg->hook == CG_HOOK_TC_OUT ? HQ_DIR_EGRESS : HQ_DIR_INGRESS);
 	else {
@@ -259,7 +294,7 @@ struct cg_val cg_field(struct cg *cg, const struct hq_field *f)
 		return cg_field_meta(cg, f);
 	if (f->src == HQ_FS_FIRST)
 		return cg_field_first(cg, f);
-	LLVMValueRef pre = cg_layer_ok(cg, f->layer);
+	LLVMValueRef pre = cg_in_hdr(cg, f) ? cg_i1(cg, 1) : cg_layer_ok(cg, f->layer);
 	struct cg_slotvar *stop = f->stop_level ? cg_var(cg, f->layer, "hdr.stop") : NULL;
 	if (stop) /* no `stop_if` before this field's line held (cg_parse_stops) */
 		pre = LLVMBuildAnd(cg->b, pre,

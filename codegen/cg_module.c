@@ -16,6 +16,9 @@
 #define CG_TRIPLE "bpfel"
 #define CG_CPU    "v3"
 
+static LLVMTargetMachineRef cg_target_machine(struct cg *cg);
+static void cg_set_layout(struct cg *cg, LLVMTargetMachineRef tm);
+
 int cg_init(struct cg *cg, const struct hq_plan *plan, struct hq_diag *d)
 {
 	memset(cg, 0, sizeof(*cg));
@@ -33,9 +36,18 @@ int cg_init(struct cg *cg, const struct hq_plan *plan, struct hq_diag *d)
 	cg->ptr = LLVMPointerTypeInContext(cg->ctx, 0);
 	cg->voidt = LLVMVoidTypeInContext(cg->ctx);
 	LLVMSetTarget(cg->mod, CG_TRIPLE);
+	/* the layout before any IR: loads and stores built without an explicit
+	 * alignment get BPF's (u64: 8), not the default layout's 4, which would
+	 * split every u64 access to a map value into two u32 ones */
+	LLVMTargetMachineRef tm = cg_target_machine(cg);
+	if (tm) {
+		cg_set_layout(cg, tm);
+		LLVMDisposeTargetMachine(tm);
+	}
+	cg->error = !tm;
 	cg->layers = calloc(plan->proto->n_layers + 1, sizeof(*cg->layers));
 	cg_di_init(cg);
-	return 0;
+	return cg->error ? -1 : 0;
 }
 
 void cg_fini(struct cg *cg)
@@ -210,6 +222,15 @@ static LLVMTargetMachineRef cg_target_machine(struct cg *cg)
 	                               LLVMRelocStatic, LLVMCodeModelDefault);
 }
 
+static void cg_set_layout(struct cg *cg, LLVMTargetMachineRef tm)
+{
+	LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
+	char *layout = LLVMCopyStringRepOfTargetData(td);
+	LLVMSetDataLayout(cg->mod, layout);
+	LLVMDisposeMessage(layout);
+	LLVMDisposeTargetData(td);
+}
+
 static int cg_verify(struct cg *cg)
 {
 	char *msg = NULL;
@@ -272,11 +293,6 @@ int cg_finish(struct cg *cg, enum hq_emit what, struct hq_object *out)
 	LLVMTargetMachineRef tm = cg_target_machine(cg);
 	if (!tm)
 		return -1;
-	LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
-	char *layout = LLVMCopyStringRepOfTargetData(td);
-	LLVMSetDataLayout(cg->mod, layout);
-	LLVMDisposeMessage(layout);
-	LLVMDisposeTargetData(td);
 	int err = cg_optimise(cg, tm);
 	if (!err) {
 		if (what == HQ_EMIT_IR)

@@ -216,7 +216,7 @@ static LLVMValueRef cg_parse_stops(struct cg *cg, const struct hq_layer *l)
 
 static LLVMValueRef cg_link_match(struct cg *cg, const struct hq_link *k)
 {
-	struct cg_val v = cg_field(cg, k->field);
+	struct cg_val v = cg_select_field(cg, k);
 	LLVMValueRef any = LLVMConstInt(cg->i1, 0, 0);
 	for (int i = 0; i < k->n_values; i++)
 		any = LLVMBuildOr(cg->b, any, cg_cmp_const(cg, HQ_CMP_EQ, v.a, k->values[i]), "");
@@ -337,6 +337,8 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	LLVMBasicBlockRef valid = cg_block(cg, "valid");
 	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, h.p, l->size), valid, fail);
 	LLVMPositionBuilderAtEnd(cg->b, valid);
+	cg->hdr_layer = l; /* its fixed fields read straight from h.p from here */
+	cg->hdr_p = h.p;
 	LLVMBasicBlockRef body = cg_block(cg, "body");
 	LLVMValueRef holds = cg_conds(cg, l->valid, l->n_valid);
 	if (cg_above_ip(cg, l)) { /* the IP header must leave room for this one */
@@ -355,6 +357,8 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	const struct cg_walker *w = l->walker ? cg_walker_find(l->walker) : NULL;
 	if (w)
 		w->parse(cg, l, st, h);
+	cg_select_store(cg, l);
+	cg->hdr_layer = NULL;
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, fail);
 	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, 0, 0));
@@ -363,13 +367,55 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
+static bool cg_conds_read(const struct hq_cond *c, int n, const struct hq_field *f)
+{
+	for (int i = 0; i < n; i++)
+		if (c[i].field == f || c[i].rhs == f)
+			return true;
+	return false;
+}
+
+/* Does the registry itself read f: a link's selector, a length, a
+ * condition, another field's `when` or alternatives? */
+static bool cg_registry_reads(struct cg *cg, const struct hq_field *f)
+{
+	for (int i = 0; i < cg->proto->n_layers; i++) {
+		const struct hq_layer *l = cg->proto->layers[i];
+		if (l->hlen == f || cg_conds_read(l->valid, l->n_valid, f) ||
+		    cg_conds_read(l->next_if, l->n_next_if, f) ||
+		    cg_conds_read(l->stop, l->n_stop, f))
+			return true;
+		for (int k = 0; k < l->n_links; k++)
+			if (l->links[k].field == f)
+				return true;
+		for (int k = 0; k < l->n_fields; k++) {
+			if (l->fields[k]->when_field == f)
+				return true;
+			for (int a = 0; a < l->fields[k]->n_alts; a++)
+				if (l->fields[k]->alts[a] == f)
+					return true;
+		}
+	}
+	return false;
+}
+
+/* Is the walker output f read at all? A query, the registry, or the HTTP
+ * walker (the TCP payload length it reads by name). The others are not
+ * declared: the walker skips them, and no packet pays for zeroing them. */
+static bool cg_walker_var_read(struct cg *cg, const struct hq_field *f)
+{
+	return cg_field_used(cg, f->layer, f->key) || !strcmp(f->key, "payload_len") ||
+	       cg_registry_reads(cg, f);
+}
+
 /* Walker outputs are declared before the layer's branches so that their
  * "absent" initial values dominate every use. */
 static void cg_declare_walker_vars(struct cg *cg, const struct hq_layer *l)
 {
 	for (int i = 0; i < l->n_fields; i++) {
 		const struct hq_field *f = l->fields[i];
-		if (f->src != HQ_FS_WALKER || !strncmp(f->key, "hdr.", 4) || cg_var(cg, l, f->key))
+		if (f->src != HQ_FS_WALKER || !strncmp(f->key, "hdr.", 4) ||
+		    cg_var(cg, l, f->key) || !cg_walker_var_read(cg, f))
 			continue;
 		cg_var_new(cg, l, f->key, f->type == HQ_T_STR ? f->size : 0);
 	}
@@ -379,6 +425,17 @@ static void cg_declare_walker_vars(struct cg *cg, const struct hq_layer *l)
 	for (int i = 0; w && w->internal_keys && w->internal_keys[i]; i++)
 		if (!cg_var(cg, l, w->internal_keys[i]))
 			cg_var_new(cg, l, w->internal_keys[i], 0);
+	cg_select_declare(cg, l);
+}
+
+/* does the layer start at the frame's first byte (root, or under a
+ * pseudo layer, whose link leaves the start alone)? */
+static bool cg_starts_frame(const struct hq_layer *l)
+{
+	for (int i = 0; i < l->n_links; i++)
+		if (l->links[i].parent->pseudo)
+			return true;
+	return l->root;
 }
 
 static void cg_parse_layer(struct cg *cg, const struct hq_layer *l)
@@ -386,10 +443,11 @@ static void cg_parse_layer(struct cg *cg, const struct hq_layer *l)
 	struct cg_layer *st = &cg->layers[l->index];
 	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, l->root, 0));
 	cg_set_flag(cg, st->kids_ok, LLVMConstInt(cg->i1, 0, 0));
-	if (!l->pseudo) {
+	/* start and next count only where the layer is there (next: where its
+	 * body ran, which writes it; cg_l3_complete reads start regardless but
+	 * drops it otherwise), so only a start no link writes needs its 0 */
+	if (!l->pseudo && cg_starts_frame(l))
 		cg_layer_put(cg, l, CG_START, cg_const64(cg, 0));
-		cg_layer_put(cg, l, CG_NEXT, cg_const64(cg, 0));
-	}
 	st->parsed = true;
 	cg_declare_walker_vars(cg, l);
 	for (int i = 0; i < l->n_links; i++)

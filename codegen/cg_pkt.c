@@ -1,5 +1,6 @@
 /* cg_pkt.c — bounded packet access: the bounds check the verifier wants
- * (`p + n <= data_end`) and big-endian loads of 1..16 bytes.
+ * (`p + n <= data_end`) and big-endian loads of 1..16 bytes, each one
+ * machine load whatever the packet's alignment.
  */
 #include <string.h>
 
@@ -11,10 +12,15 @@ LLVMValueRef cg_in_bounds(struct cg *cg, LLVMValueRef p, unsigned n)
 	return LLVMBuildICmp(cg->b, LLVMIntULE, end, cg->data_end, "inb");
 }
 
+/* One load of the type's width. Packet fields are often not aligned to it,
+ * but the verifier allows unaligned packet access wherever the JIT does
+ * (x86-64, arm64: no BPF_F_STRICT_ALIGNMENT), and LLVM's BPF backend would
+ * otherwise split an align-1 load into single bytes recombined with shifts.
+ * Nothing here derives facts from the pointer's low bits. */
 LLVMValueRef cg_load_raw(struct cg *cg, LLVMValueRef p, LLVMTypeRef t)
 {
 	LLVMValueRef v = LLVMBuildLoad2(cg->b, t, p, "");
-	LLVMSetAlignment(v, 1);
+	LLVMSetAlignment(v, LLVMGetIntTypeWidth(t) / 8);
 	return v;
 }
 

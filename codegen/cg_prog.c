@@ -113,37 +113,66 @@ static bool cg_needs_payload(struct cg *cg)
 	return false;
 }
 
-static bool cg_needs_ts(struct cg *cg)
+/* Does parsing read the frame length? The walkers that bound payloads by
+ * the frame (DNS, HTTP, TCP options and payload) run for most packets of
+ * the queries that need them, where one fetch up front is cheaper for the
+ * verifier than a fetch on first use inside each. */
+static bool cg_parse_reads_len(struct cg *cg)
 {
-	if (cg->plan->opts.write_packets)
-		return true;
-	for (int i = 0; i < cg->plan->n_qplans; i++)
-		if (cg->plan->qplans[i].q->action == HQ_ACT_LOG)
-			return true;
-	return false;
-}
-
-/* Does anything read the frame length? Records (pkt.len in the header),
- * the pkt.len field, and the walkers that bound payloads by the frame. */
-static bool cg_needs_len(struct cg *cg)
-{
-	static const char *const walkers[] = {"dns", "http"};
-	if (cg_needs_ts(cg) || cg->all_used)
-		return true;
-	for (int i = 0; i < cg->n_used; i++)
-		if (cg->used[i]->src == HQ_FS_META && !strcmp(cg->used[i]->key, "len"))
-			return true;
 	for (int i = 0; i < cg->proto->n_layers; i++) {
 		const struct hq_layer *l = cg->proto->layers[i];
 		if (!cg->layers[l->index].needed || !l->walker)
 			continue;
-		if (cg_field_used(cg, l, "payload_len") || cg_field_used(cg, l, "retransmit"))
+		if (!strcmp(l->walker, "dns") || !strcmp(l->walker, "http"))
 			return true;
-		for (size_t k = 0; k < sizeof(walkers) / sizeof(walkers[0]); k++)
-			if (!strcmp(l->walker, walkers[k]))
-				return true;
+		if (!strcmp(l->walker, "tcp_opts") && cg_walk_tcp_reads_len(cg, l))
+			return true;
 	}
 	return false;
+}
+
+/* A value fetched at its first use in a packet. Its cell holds it once
+ * known: offline runs store hq_meta's up front (cg_prologue), live ones
+ * CG_UNFETCHED, which no time stamp or frame length can be. Fetching up
+ * front would cost every packet a helper call even where no query matches.
+ * The value is read back from the cell, so that the verifier sees one
+ * unknown scalar whichever way it came. */
+#define CG_UNFETCHED (~0ull)
+
+static LLVMValueRef cg_lazy(struct cg *cg, unsigned cell, LLVMValueRef (*fetch)(struct cg *cg))
+{
+	LLVMValueRef have = cg_vload_at(cg, cell);
+	LLVMBasicBlockRef get = cg_block(cg, "fetch"), done = cg_block(cg, "fetched");
+	LLVMBuildCondBr(cg->b,
+	                LLVMBuildICmp(cg->b, LLVMIntEQ, have, cg_const64(cg, CG_UNFETCHED), ""),
+	                get, done);
+	LLVMPositionBuilderAtEnd(cg->b, get);
+	cg_vstore_at(cg, cell, fetch(cg));
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+	return cg_vload_at(cg, cell);
+}
+
+static void cg_lazy_init(struct cg *cg, unsigned cell, LLVMValueRef offline, unsigned meta_off)
+{
+	cg_vstore_at(cg, cell, cg_offline_or(cg, offline, meta_off, cg_const64(cg, CG_UNFETCHED)));
+}
+
+static LLVMValueRef cg_fetch_ts(struct cg *cg)
+{
+	return cg_helper(cg, BPF_FUNC_ktime_get_ns, cg->i64, NULL, 0);
+}
+
+LLVMValueRef cg_ts_ns(struct cg *cg)
+{
+	return cg_lazy(cg, cg->scratch_lazy_off, cg_fetch_ts);
+}
+
+LLVMValueRef cg_wire_len(struct cg *cg)
+{
+	if (cg->wire_len)
+		return cg->wire_len;
+	return cg_lazy(cg, cg->scratch_lazy_off + 8, cg_live_len);
 }
 
 static void cg_prologue(struct cg *cg)
@@ -158,21 +187,28 @@ static void cg_prologue(struct cg *cg)
 	    LLVMBuildICmp(cg->b, LLVMIntNE, cg_meta_u64(cg, 0), cg_const64(cg, 0), "offline");
 	cg->ifindex = cg_offline_or(cg, offline, offsetof(struct hq_meta, ifindex),
 	                            cg_ctx_u32(cg, L->ifindex));
-	/* the frame length costs a helper call in XDP: only when something reads it */
-	cg->wire_len = cg_offline_or(cg, offline, offsetof(struct hq_meta, wire_len),
-				     cg_needs_len(cg) ? cg_live_len(cg) : cg_const64(cg, 0));
-	cg->ts_ns = cg_const64(cg, 0);
-	if (cg_needs_ts(cg))
-		cg->ts_ns = cg_offline_or(cg, offline, offsetof(struct hq_meta, ts_ns),
-		                          cg_helper(cg, BPF_FUNC_ktime_get_ns, cg->i64, NULL, 0));
+	/* pkt.ts and pkt.len: fetched on first use (cg_lazy), unless parsing
+	 * reads the length anyway */
+	cg_lazy_init(cg, cg->scratch_lazy_off, offline, offsetof(struct hq_meta, ts_ns));
+	cg->wire_len = NULL;
+	if (cg_parse_reads_len(cg))
+		cg->wire_len =
+		    cg_offline_or(cg, offline, offsetof(struct hq_meta, wire_len), cg_live_len(cg));
+	else
+		cg_lazy_init(cg, cg->scratch_lazy_off + 8, offline,
+		             offsetof(struct hq_meta, wire_len));
 	cg->pkt_num = cg->plan->need_pkt_num ? cg_pkt_number(cg, offline) : NULL;
 	cg_tc_vlan_prologue(cg);
 	/* offline frames cut by the snap length: application layers are not
-	 * decoded from them (tshark does not either) */
-	LLVMValueRef cut =
-	    LLVMBuildICmp(cg->b, LLVMIntULT, cg_meta_u64(cg, offsetof(struct hq_meta, cap_len)),
-	                  cg_meta_u64(cg, offsetof(struct hq_meta, wire_len)), "");
-	cg_set_flag(cg, cg->scratch_walk_off + 8 * W_TRUNC, LLVMBuildAnd(cg->b, offline, cut, ""));
+	 * decoded from them (tshark does not either); only their walkers read
+	 * the flag */
+	if (cg_needs_payload(cg)) {
+		LLVMValueRef cut = LLVMBuildICmp(
+		    cg->b, LLVMIntULT, cg_meta_u64(cg, offsetof(struct hq_meta, cap_len)),
+		    cg_meta_u64(cg, offsetof(struct hq_meta, wire_len)), "");
+		cg_set_flag(cg, cg->scratch_walk_off + 8 * W_TRUNC,
+		            LLVMBuildAnd(cg->b, offline, cut, ""));
+	}
 	/* packet pointers last: helpers above may invalidate them */
 	cg->data = cg_ctx_ptr(cg, L->data);
 	cg->data_end = cg_ctx_ptr(cg, L->data_end);

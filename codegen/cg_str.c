@@ -18,8 +18,11 @@ static LLVMValueRef cg_str_byte(struct cg *cg, LLVMValueRef p, unsigned i)
 
 /* i1: the n bytes at p are lit's (lit may include its NUL). Word-wise and
  * branch-free — (word ^ literal) & mask, OR-ed, one compare — so the
- * verifier sees no per-byte paths. Reads whole words inside scratch. */
-static LLVMValueRef cg_str_prefix(struct cg *cg, LLVMValueRef p, const char *lit, unsigned n)
+ * verifier sees no per-byte paths. Reads whole words inside scratch;
+ * align is what p is known to be aligned to (8 at a value's start: one
+ * load per word, not eight). */
+static LLVMValueRef cg_str_prefix(struct cg *cg, LLVMValueRef p, unsigned align, const char *lit,
+                                  unsigned n)
 {
 	LLVMValueRef diff = cg_const64(cg, 0);
 	for (unsigned i = 0; i < n; i += 8) {
@@ -27,7 +30,7 @@ static LLVMValueRef cg_str_prefix(struct cg *cg, LLVMValueRef p, const char *lit
 		uint64_t want = 0, mask = w == 8 ? ~0ull : (1ull << (8 * w)) - 1;
 		memcpy(&want, lit + i, w);
 		LLVMValueRef got = LLVMBuildLoad2(cg->b, cg->i64, cg_gepc(cg, p, i), "");
-		LLVMSetAlignment(got, 1);
+		LLVMSetAlignment(got, align);
 		LLVMValueRef d = LLVMBuildXor(cg->b, got, cg_const64(cg, want), "");
 		diff =
 		    LLVMBuildOr(cg->b, diff, LLVMBuildAnd(cg->b, d, cg_const64(cg, mask), ""), "");
@@ -40,7 +43,7 @@ static LLVMValueRef cg_str_equal(struct cg *cg, struct cg_val v, const char *lit
 	unsigned n = strlen(lit);
 	if (n >= v.size) /* cannot be held with its NUL */
 		return cg_i1(cg, 0);
-	return cg_str_prefix(cg, v.ptr, lit, n + 1); /* the literal and its NUL */
+	return cg_str_prefix(cg, v.ptr, 8, lit, n + 1); /* the literal and its NUL */
 }
 
 struct cg_find {
@@ -56,7 +59,7 @@ static void cg_find_step(struct cg *cg, void *arg)
 	LLVMValueRef i = cg_clampc(cg, cg_vload(cg, W_IN), f->v.size - 1);
 	LLVMValueRef p = cg_gep(cg, f->v.ptr, i);
 	LLVMValueRef nul = cg_eqc(cg, cg_str_byte(cg, p, 0), 0);
-	LLVMValueRef hit = cg_str_prefix(cg, p, f->lit, f->n);
+	LLVMValueRef hit = cg_str_prefix(cg, p, 1, f->lit, f->n);
 	/* ST_DONE (1) on a hit, else ST_FAIL (2) at the NUL, else ST_RUN (0) */
 	LLVMValueRef h = LLVMBuildZExt(cg->b, hit, cg->i64, "");
 	LLVMValueRef z = LLVMBuildZExt(
@@ -91,7 +94,7 @@ LLVMValueRef cg_str_pred(struct cg *cg, enum hq_op op, struct cg_val v, const ch
 	LLVMPositionBuilderAtEnd(cg->b, test);
 	switch (op) {
 	case HQ_OP_STARTSWITH:
-		r = strlen(lit) < v.size ? cg_str_prefix(cg, v.ptr, lit, strlen(lit))
+		r = strlen(lit) < v.size ? cg_str_prefix(cg, v.ptr, 8, lit, strlen(lit))
 		                         : cg_i1(cg, 0);
 		break;
 	case HQ_OP_CONTAINS:

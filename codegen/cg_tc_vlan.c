@@ -24,10 +24,8 @@ static LLVMValueRef cg_ctx32(struct cg *cg, unsigned off)
 void cg_tc_vlan_prologue(struct cg *cg)
 {
 	unsigned base = cg->scratch_hw_off;
-	if (cg->hook == CG_HOOK_XDP) {
-		cg_vstore_at(cg, base + HW_PRESENT, cg_const64(cg, 0));
+	if (cg->hook == CG_HOOK_XDP) /* nothing reads the cells (cg_tc_vlan_hw) */
 		return;
-	}
 	cg_vstore_at(cg, base + HW_PRESENT, cg_ctx32(cg, 20));
 	cg_vstore_at(cg, base + HW_TCI, cg_ctx32(cg, 24));
 	LLVMValueRef p = cg_ctx32(cg, 28);

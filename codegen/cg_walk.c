@@ -565,7 +565,7 @@ LLVMValueRef cg_l3_complete(struct cg *cg)
 		LLVMValueRef end = LLVMBuildAdd(cg->b, cg_layer_get(cg, l, CG_START), v.a, "");
 		if (lens[i][2])
 			end = LLVMBuildAdd(cg->b, end, cg_const64(cg, 40), "");
-		LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntULE, end, cg->wire_len, "");
+		LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntULE, end, cg_wire_len(cg), "");
 		LLVMValueRef here = LLVMBuildAnd(cg->b, cg_layer_ok(cg, l), v.present, "");
 		all = LLVMBuildAnd(cg->b, all,
 		                   LLVMBuildOr(cg->b, LLVMBuildNot(cg->b, here, ""), fits, ""), "");

@@ -160,8 +160,41 @@ void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h,
 	LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
+static bool cg_tcp_opts_used(struct cg *cg, const struct hq_layer *l)
+{
+	static const char *const opts[] = {"opt.mss",  "opt.wscale", "opt.sack_perm",
+	                                   "opt.sack", "opt.ts_val", "opt.ts_ecr"};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (cg_field_used(cg, l, opts[i]))
+			return true;
+	return false;
+}
+
+/* payload_len is read, or bounds the message of a layer above (cg_walk_http) */
+static bool cg_tcp_plen_used(struct cg *cg, const struct hq_layer *l)
+{
+	if (cg_field_used(cg, l, "payload_len") || cg_field_used(cg, l, "retransmit"))
+		return true;
+	for (int i = 0; i < cg->proto->n_layers; i++) {
+		const struct hq_layer *u = cg->proto->layers[i];
+		for (int k = 0; k < u->n_links; k++)
+			if (u->links[k].parent == l && cg->layers[u->index].needed)
+				return true;
+	}
+	return false;
+}
+
+bool cg_walk_tcp_reads_len(struct cg *cg, const struct hq_layer *l)
+{
+	return cg_tcp_opts_used(cg, l) || cg_tcp_plen_used(cg, l);
+}
+
 void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h)
 {
+	bool want = cg_tcp_opts_used(cg, l), retrans = cg_field_used(cg, l, "retransmit");
+	bool plen_used = cg_tcp_plen_used(cg, l);
+	if (!want && !plen_used)
+		return; /* nothing to walk, no frame length to fetch */
 	struct cg_tcpw w = {.l = l};
 	w.start = h.p;
 	struct cg_val hl = cg_field(cg, l->hlen);
@@ -169,38 +202,26 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 	LLVMValueRef ok;
 	LLVMValueRef rem = cg_l3_remaining(cg, l, &ok);
 	/* no more than the frame holds after this header start (as tshark) */
-	LLVMValueRef in_frame = LLVMBuildSub(cg->b, cg->wire_len, h.off, "");
-	LLVMValueRef past = LLVMBuildICmp(cg->b, LLVMIntULT, cg->wire_len, h.off, "");
+	LLVMValueRef wire = cg_wire_len(cg);
+	LLVMValueRef in_frame = LLVMBuildSub(cg->b, wire, h.off, "");
+	LLVMValueRef past = LLVMBuildICmp(cg->b, LLVMIntULT, wire, h.off, "");
 	in_frame = LLVMBuildSelect(cg->b, past, cg_const64(cg, 0), in_frame, "");
 	rem = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, in_frame, rem, ""), in_frame,
 	                      rem, "");
-	static const char *const opts[] = {"opt.mss",  "opt.wscale", "opt.sack_perm",
-	                                   "opt.sack", "opt.ts_val", "opt.ts_ecr"};
-	bool want = false;
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-		want = want || cg_field_used(cg, l, opts[i]);
 	if (want) {
 		/* tshark reads options within the IP payload: past it, it throws
 		 * and shows no later option */
 		LLVMValueRef room = LLVMBuildSelect(cg->b, ok, rem, in_frame, "");
 		cg_walk_init(cg);
 		cg_vstore(cg, W_REM,
-		          LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, room, w.hlen, ""), room,
-		                          w.hlen, ""));
+		          LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, room, w.hlen, ""),
+		                          room, w.hlen, ""));
 		cg_vstore(cg, W_IN, cg_const64(cg, l->size));
 		LLVMBasicBlockRef walk = cg_if(cg, hl.present, "opts");
 		cg_loop(cg, TCP_MAX_OPTS, cg_tcp_step, &w);
 		cg_endif(cg, walk);
 	}
-	bool retrans = cg_field_used(cg, l, "retransmit");
-	/* payload_len bounds the message of a layer above too (cg_walk_http) */
-	bool above = false;
-	for (int i = 0; i < cg->proto->n_layers; i++) {
-		const struct hq_layer *u = cg->proto->layers[i];
-		for (int k = 0; k < u->n_links; k++)
-			above = above || (u->links[k].parent == l && cg->layers[u->index].needed);
-	}
-	if (!cg_field_used(cg, l, "payload_len") && !retrans && !above)
+	if (!plen_used)
 		return;
 
 	LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntUGE, rem, w.hlen, "");

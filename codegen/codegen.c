@@ -53,7 +53,8 @@ static void cg_scratch_layout(struct cg *cg)
 	cg->scratch_flow_off = cg->scratch_vars_off + 16 * CG_MAX_VARS;
 	cg->scratch_hw_off = cg->scratch_flow_off + 48;
 	cg->scratch_verdict_off = cg->scratch_hw_off + 24;
-	cg->scratch_size = cg->scratch_verdict_off + 8;
+	cg->scratch_lazy_off = cg->scratch_verdict_off + 8;
+	cg->scratch_size = cg->scratch_lazy_off + 16;
 }
 
 static bool cg_needs_events(const struct hq_plan *plan)
