@@ -22,7 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#define ROUNDS	  5
+#define ROUNDS    5
 #define MAX_FRAME 4096
 
 static int quiet_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 	}
 	/* load only the program measured: fewer maps' worth of verifier time */
 	bpf_object__for_each_program(prog, obj)
-		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), argv[2]));
+	    bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), argv[2]));
 	err = bpf_object__load(obj);
 	if (err) {
 		fprintf(stderr, "bpfbench: load %s: %s\n", argv[1], strerror(-err));
@@ -95,8 +95,8 @@ int main(int argc, char **argv)
 			return 1;
 		for (r = 0; r < ROUNDS; r++) {
 			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
-				    .data_out = out, .data_size_out = sizeof(out),
-				    .repeat = (int)repeat);
+			            .data_out = out, .data_size_out = sizeof(out),
+			            .repeat = (int)repeat);
 			struct timespec t0, t1;
 			double w;
 
@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 			clock_gettime(CLOCK_MONOTONIC, &t1);
 			if (err) {
 				fprintf(stderr, "bpfbench: test run on %s: %s\n", argv[i],
-					strerror(errno));
+				        strerror(errno));
 				return 1;
 			}
 			w = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / repeat;

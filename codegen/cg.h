@@ -37,10 +37,10 @@ struct cg_val {
  * extension headers, walker loops), which would multiply without bound. */
 struct cg_layer {
 	bool needed;
-	bool parsed;      /* code emitted in this function */
-	unsigned slot;    /* scratch offset: u64 start, u64 next (from data) */
-	unsigned ok;      /* scratch offset of the flag: header present */
-	unsigned kids_ok; /* scratch offset of the flag: next_if holds */
+	bool parsed;             /* code emitted in this function */
+	unsigned slot;           /* scratch offset: u64 start, u64 next (from data) */
+	unsigned ok;             /* scratch offset of the flag: header present */
+	unsigned kids_ok;        /* scratch offset of the flag: next_if holds */
 	LLVMValueRef yield_bits; /* the `yield` port bitmap (cg_rodata), once made */
 };
 
@@ -97,7 +97,7 @@ struct cg {
 	LLVMValueRef ifindex;        /* i64 */
 	LLVMValueRef wire_len;       /* i64 when fetched up front, else NULL */
 	LLVMBasicBlockRef exit_bb;
-	struct cg_layer *layers;      /* indexed by hq_layer.index */
+	struct cg_layer *layers; /* indexed by hq_layer.index */
 	/* while a layer's own parse code is emitted: that layer, and a pointer
 	 * the verifier knows to have its fixed header (cg_field reads it) */
 	const struct hq_layer *hdr_layer;

@@ -101,7 +101,8 @@ LLVMValueRef cg_rodata(struct cg *cg, const char *name, const unsigned char *byt
 	                                                  DW_ATE_unsigned, LLVMDIFlagZero);
 	LLVMMetadataRef cu8 = LLVMDIBuilderCreateQualifiedType(cg->di, DW_TAG_const_type, u8);
 	LLVMMetadataRef range = LLVMDIBuilderGetOrCreateSubrange(cg->di, 0, n);
-	LLVMMetadataRef arr = LLVMDIBuilderCreateArrayType(cg->di, (uint64_t)n * 8, 8, cu8, &range, 1);
+	LLVMMetadataRef arr =
+	    LLVMDIBuilderCreateArrayType(cg->di, (uint64_t)n * 8, 8, cu8, &range, 1);
 	cg_di_global(cg, g, name, arr);
 	return g;
 }

@@ -278,11 +278,11 @@ static LLVMValueRef cg_when(struct cg *cg, const struct hq_field *f)
 	for (int i = 0; i < f->n_when_values; i++) {
 		uint64_t lo = f->when_values[i], hi = f->when_hi ? f->when_hi[i] : lo;
 		LLVMValueRef in =
-		    lo == hi ? LLVMBuildICmp(cg->b, LLVMIntEQ, w.a, cg_const64(cg, lo), "")
-		             : LLVMBuildAnd(cg->b,
-		                            LLVMBuildICmp(cg->b, LLVMIntUGE, w.a, cg_const64(cg, lo), ""),
-		                            LLVMBuildICmp(cg->b, LLVMIntULE, w.a, cg_const64(cg, hi), ""),
-		                            "");
+		    lo == hi
+		        ? LLVMBuildICmp(cg->b, LLVMIntEQ, w.a, cg_const64(cg, lo), "")
+		        : LLVMBuildAnd(
+		              cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, w.a, cg_const64(cg, lo), ""),
+		              LLVMBuildICmp(cg->b, LLVMIntULE, w.a, cg_const64(cg, hi), ""), "");
 		any = LLVMBuildOr(cg->b, any, in, "");
 	}
 	return LLVMBuildAnd(cg->b, w.present, any, "");

@@ -42,7 +42,8 @@ static void cg_mark_field(struct cg *cg, const struct hq_field *f)
 	 * walkers that produce addresses must run */
 	if (f->src == HQ_FS_WALKER && !strcmp(f->key, "retransmit"))
 		for (int i = 0; i < 2; i++) {
-			const struct hq_field *a = proto_field(cg->proto, i ? "inet.dst" : "inet.src");
+			const struct hq_field *a =
+			    proto_field(cg->proto, i ? "inet.dst" : "inet.src");
 			if (a)
 				cg_mark_field(cg, a);
 		}
@@ -208,8 +209,8 @@ static LLVMValueRef cg_parse_stops(struct cg *cg, const struct hq_layer *l)
 		return LLVMConstInt(cg->i1, 1, 0);
 	LLVMValueRef level = cg_const64(cg, (uint64_t)l->n_stop);
 	for (int i = l->n_stop - 1; i >= 0; i--)
-		level = LLVMBuildSelect(cg->b, cg_cond(cg, &l->stop[i]), cg_const64(cg, (uint64_t)i),
-		                        level, "");
+		level = LLVMBuildSelect(cg->b, cg_cond(cg, &l->stop[i]),
+		                        cg_const64(cg, (uint64_t)i), level, "");
 	cg_var_set(cg, cg_var(cg, l, "hdr.stop"), LLVMConstInt(cg->i1, 1, 0), level);
 	return cg_cmp_const(cg, HQ_CMP_EQ, level, (uint64_t)l->n_stop);
 }
@@ -255,12 +256,13 @@ static void cg_parse_yield(struct cg *cg, const struct hq_layer *l, struct cg_la
 	LLVMBuildCondBr(cg->b, cg_flag(cg, st->ok), test, done);
 	LLVMPositionBuilderAtEnd(cg->b, test);
 	struct cg_val a = cg_field(cg, l->yield_a), b = cg_field(cg, l->yield_b);
-	LLVMValueRef lower = LLVMBuildSelect(
-	    cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, a.a, b.a, ""), a.a, b.a, "lower_port");
+	LLVMValueRef lower = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, a.a, b.a, ""),
+	                                     a.a, b.a, "lower_port");
 	LLVMBuildCondBr(cg->b, LLVMBuildAnd(cg->b, a.present, b.present, ""), look, done);
 	LLVMPositionBuilderAtEnd(cg->b, look);
-	LLVMValueRef byte_off = LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, lower, cg_const64(cg, 3), ""),
-	                                     cg_const64(cg, CG_PORT_BITMAP_BYTES - 1), "");
+	LLVMValueRef byte_off =
+	    LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, lower, cg_const64(cg, 3), ""),
+	                 cg_const64(cg, CG_PORT_BITMAP_BYTES - 1), "");
 	LLVMValueRef byte =
 	    LLVMBuildLoad2(cg->b, cg->i8, cg_gep(cg, cg_yield_bits(cg, l), byte_off), "");
 	LLVMValueRef bit = LLVMBuildLShr(cg->b, LLVMBuildZExt(cg->b, byte, cg->i64, ""),
@@ -344,7 +346,8 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	if (cg_above_ip(cg, l)) { /* the IP header must leave room for this one */
 		LLVMValueRef known;
 		LLVMValueRef rem = cg_l3_remaining(cg, l, &known);
-		LLVMValueRef room = LLVMBuildICmp(cg->b, LLVMIntUGE, rem, cg_const64(cg, l->size), "");
+		LLVMValueRef room =
+		    LLVMBuildICmp(cg->b, LLVMIntUGE, rem, cg_const64(cg, l->size), "");
 		holds = LLVMBuildAnd(cg->b, holds, LLVMBuildAnd(cg->b, known, room, ""), "");
 	}
 	LLVMBuildCondBr(cg->b, holds, body, fail);

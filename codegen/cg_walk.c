@@ -143,8 +143,10 @@ static void cg_walk_vlan(struct cg *cg, const struct hq_layer *l, struct cg_laye
 	    cg_gep(cg, cg->data,
 	           cg_clampc(cg, LLVMBuildAdd(cg->b, cg_vload(cg, W_IN), cg_const64(cg, 2), ""),
 	                     CG_MAX_OFF));
-	LLVMValueRef stacked = LLVMBuildOr(cg->b, cg_eqc(cg, t1, 0x8100), cg_eqc(cg, t1, 0x88a8), "");
-	stacked = LLVMBuildOr(cg->b, stacked, cg_eqc(cg, t1, 0x9100), ""); /* pre-802.1ad QinQ TPID */
+	LLVMValueRef stacked =
+	    LLVMBuildOr(cg->b, cg_eqc(cg, t1, 0x8100), cg_eqc(cg, t1, 0x88a8), "");
+	stacked =
+	    LLVMBuildOr(cg->b, stacked, cg_eqc(cg, t1, 0x9100), ""); /* pre-802.1ad QinQ TPID */
 	stacked = LLVMBuildAnd(cg->b, stacked, cg_in_bounds(cg, inner, 4), "");
 	LLVMBasicBlockRef cont = cg_if(cg, stacked, "qinq");
 	LLVMValueRef tci = cg_load_be(cg, inner, 2);
@@ -214,9 +216,8 @@ static void cg_ip4_step(struct cg *cg, void *arg)
 	LLVMValueRef route =
 	    LLVMBuildOr(cg->b, cg_eqc(cg, kind, IPOPT_LSR), cg_eqc(cg, kind, IPOPT_SSR), "");
 	LLVMValueRef min = LLVMBuildSelect(cg->b, route, cg_const64(cg, 3), cg_const64(cg, 2), "");
-	LLVMValueRef sane =
-	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, len, min, ""),
-	                 LLVMBuildICmp(cg->b, LLVMIntULE, end, w->hlen, ""), "");
+	LLVMValueRef sane = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, len, min, ""),
+	                                 LLVMBuildICmp(cg->b, LLVMIntULE, end, w->hlen, ""), "");
 	LLVMBuildCondBr(cg->b, sane, lenok, done);
 	LLVMPositionBuilderAtEnd(cg->b, lenok);
 	LLVMBasicBlockRef skip = cg_block(cg, "o4_skip"), rt = cg_block(cg, "o4_route"),
@@ -234,8 +235,8 @@ static void cg_ip4_step(struct cg *cg, void *arg)
 	LLVMValueRef valid =
 	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, ptr, cg_const64(cg, 4), ""),
 	                 LLVMBuildICmp(cg->b, LLVMIntULE, ptr, len, ""), "");
-	valid = LLVMBuildAnd(
-	    cg->b, valid, cg_eqc(cg, LLVMBuildAnd(cg->b, ptr, cg_const64(cg, 3), ""), 0), "");
+	valid = LLVMBuildAnd(cg->b, valid,
+	                     cg_eqc(cg, LLVMBuildAnd(cg->b, ptr, cg_const64(cg, 3), ""), 0), "");
 	LLVMValueRef last = LLVMBuildSub(cg->b, end, cg_const64(cg, 4), "");
 	cg_vstore(cg, W_OUT, LLVMBuildSelect(cg->b, valid, last, cg_vload(cg, W_OUT), ""));
 	LLVMBuildBr(cg->b, done);
@@ -276,9 +277,10 @@ static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	cg_vstore(cg, W_OUT, cg_const64(cg, 16));
 	cg_loop(cg, IP4_MAX_OPTS, cg_ip4_step, &w);
 	LLVMValueRef q = cg_gep(cg, h.p, cg_clampc(cg, cg_vload(cg, W_OUT), IP4_MAX_HDR));
-	LLVMValueRef seen = LLVMBuildICmp(cg->b, LLVMIntNE, cg_vload(cg, W_STATE),
-	                                  cg_const64(cg, ST_FAIL), "");
-	LLVMBasicBlockRef cont = cg_if(cg, LLVMBuildAnd(cg->b, seen, cg_in_bounds(cg, q, 4), ""), "dst");
+	LLVMValueRef seen =
+	    LLVMBuildICmp(cg->b, LLVMIntNE, cg_vload(cg, W_STATE), cg_const64(cg, ST_FAIL), "");
+	LLVMBasicBlockRef cont =
+	    cg_if(cg, LLVMBuildAnd(cg->b, seen, cg_in_bounds(cg, q, 4), ""), "dst");
 	cg_set(cg, l, "dst", LLVMBuildZExt(cg->b, cg_load_raw(cg, q, cg->i32), cg->i64, ""));
 	cg_endif(cg, cont);
 	(void)st;
@@ -336,8 +338,9 @@ static void cg_ip6_option(struct cg *cg, LLVMBasicBlockRef next)
 	LLVMPositionBuilderAtEnd(cg->b, pad1);
 	LLVMValueRef at = LLVMBuildPhi(cg->b, cg->i64, "opt6_end");
 	cg_vstore(cg, W_IN, at);
-	cg_vstore(cg, W_OPT, LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, at, end, ""),
-	                                     cg_const64(cg, 0), end, ""));
+	cg_vstore(cg, W_OPT,
+	          LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, at, end, ""),
+	                          cg_const64(cg, 0), end, ""));
 	LLVMBuildBr(cg->b, next);
 	LLVMPositionBuilderAtEnd(cg->b, tlv);
 	LLVMValueRef two = LLVMBuildAdd(cg->b, pos, cg_const64(cg, 2), "");
@@ -390,16 +393,18 @@ static void cg_ip6_step(struct cg *cg, void *arg)
 	LLVMBuildStore(cg->b, LLVMBuildAnd(cg->b, fo, cg_const64(cg, 1), ""), w->mf);
 	LLVMBuildStore(cg->b, cg_i1(cg, 1), w->has_frag);
 	/* a later fragment carries no headers, only data: tshark stops here */
-	LLVMBasicBlockRef later = cg_if(cg, LLVMBuildICmp(cg->b, LLVMIntUGT, fo, cg_const64(cg, 7), ""),
-	                                "frag_later");
+	LLVMBasicBlockRef later =
+	    cg_if(cg, LLVMBuildICmp(cg->b, LLVMIntUGT, fo, cg_const64(cg, 7), ""), "frag_later");
 	cg_vstore(cg, W_STATE, cg_const64(cg, ST_DONE));
 	cg_endif(cg, later);
 	cg_endif(cg, fcont);
 	cg_vstore(cg, W_REM, cg_load_be(cg, p, 1));
 	LLVMValueRef hend = LLVMBuildAdd(cg->b, cur, len, "");
-	LLVMValueRef opts = LLVMBuildOr(cg->b, cg_eqc(cg, nh, IP6_HBH), cg_eqc(cg, nh, IP6_DST), "");
-	cg_vstore(cg, W_IN, LLVMBuildSelect(cg->b, opts, LLVMBuildAdd(cg->b, cur, cg_const64(cg, 2), ""),
-	                                    hend, ""));
+	LLVMValueRef opts =
+	    LLVMBuildOr(cg->b, cg_eqc(cg, nh, IP6_HBH), cg_eqc(cg, nh, IP6_DST), "");
+	cg_vstore(cg, W_IN,
+	          LLVMBuildSelect(cg->b, opts, LLVMBuildAdd(cg->b, cur, cg_const64(cg, 2), ""),
+	                          hend, ""));
 	cg_vstore(cg, W_OPT, LLVMBuildSelect(cg->b, opts, hend, cg_const64(cg, 0), ""));
 	cg_vstore(cg, W_OUT, LLVMBuildAdd(cg->b, cg_vload(cg, W_OUT), len, ""));
 	LLVMBuildBr(cg->b, next);
@@ -415,8 +420,9 @@ static void cg_ip6_step(struct cg *cg, void *arg)
  * would split the verifier's states for the rest of the program. */
 static LLVMValueRef cg_ip6_len0_hbh(struct cg *cg, struct cg_hdr h)
 {
-	LLVMValueRef zero = LLVMBuildAnd(cg->b, cg_eqc(cg, cg_load_be(cg, cg_gepc(cg, h.p, 4), 2), 0),
-	                                 cg_eqc(cg, cg_load_be(cg, cg_gepc(cg, h.p, 6), 1), 0), "");
+	LLVMValueRef zero =
+	    LLVMBuildAnd(cg->b, cg_eqc(cg, cg_load_be(cg, cg_gepc(cg, h.p, 4), 2), 0),
+	                 cg_eqc(cg, cg_load_be(cg, cg_gepc(cg, h.p, 6), 1), 0), "");
 	return cg_launder(cg, zero);
 }
 
@@ -430,13 +436,14 @@ static void cg_ip6_jumbo(struct cg *cg, const struct hq_layer *l, struct cg_hdr 
 	LLVMBasicBlockRef hbh = cg_if(cg, cg_ip6_len0_hbh(cg, h), "jumbo_hbh");
 	/* a fresh pointer: a bounds check on one derived from h.p would give h.p
 	 * a range on this path only */
-	LLVMValueRef opt = cg_gep(
-	    cg, cg->data, cg_clampc(cg, LLVMBuildAdd(cg->b, h.off, cg_const64(cg, 40), ""), CG_MAX_OFF));
+	LLVMValueRef opt =
+	    cg_gep(cg, cg->data,
+	           cg_clampc(cg, LLVMBuildAdd(cg->b, h.off, cg_const64(cg, 40), ""), CG_MAX_OFF));
 	LLVMBasicBlockRef in = cg_if(cg, cg_in_bounds(cg, opt, 8), "jumbo_in");
 	LLVMValueRef len = cg_load_be(cg, cg_gepc(cg, opt, 4), 4);
-	LLVMValueRef is = LLVMBuildAnd(cg->b, cg_eqc(cg, cg_load_be(cg, cg_gepc(cg, opt, 2), 2), 0xc204),
-	                               LLVMBuildICmp(cg->b, LLVMIntUGT, len, cg_const64(cg, 65535), ""),
-	                               "");
+	LLVMValueRef is =
+	    LLVMBuildAnd(cg->b, cg_eqc(cg, cg_load_be(cg, cg_gepc(cg, opt, 2), 2), 0xc204),
+	                 LLVMBuildICmp(cg->b, LLVMIntUGT, len, cg_const64(cg, 65535), ""), "");
 	LLVMBasicBlockRef set = cg_if(cg, is, "jumbo");
 	cg_set(cg, l, "jumbo_len", len);
 	cg_endif(cg, set);
@@ -476,11 +483,12 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	known = LLVMBuildAnd(cg->b, known, cg_eqc(cg, cg_vload(cg, W_OPT), 0), ""); /* walked all */
 	LLVMValueRef later = LLVMBuildICmp(cg->b, LLVMIntNE, fo, cg_const64(cg, 0), "");
 	LLVMValueRef upper = LLVMBuildAnd(
-	    cg->b, known, LLVMBuildOr(cg->b, LLVMBuildNot(cg->b, cg_ip6_is_ext(cg, nh), ""), later, ""),
-	    "");
+	    cg->b, known,
+	    LLVMBuildOr(cg->b, LLVMBuildNot(cg->b, cg_ip6_is_ext(cg, nh), ""), later, ""), "");
 	LLVMValueRef jp;
 	cg_get(cg, l, "jumbo_len", &jp);
-	LLVMValueRef malformed = LLVMBuildAnd(cg->b, cg_ip6_len0_hbh(cg, h), LLVMBuildNot(cg->b, jp, ""), "");
+	LLVMValueRef malformed =
+	    LLVMBuildAnd(cg->b, cg_ip6_len0_hbh(cg, h), LLVMBuildNot(cg->b, jp, ""), "");
 	upper = LLVMBuildAnd(cg->b, upper, LLVMBuildNot(cg->b, malformed, ""), "");
 	LLVMBasicBlockRef cont = cg_if(cg, upper, "ip6_upper");
 	cg_set(cg, l, "proto", nh);
@@ -588,10 +596,13 @@ static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_lay
 }
 
 static const struct cg_walker cg_walkers[] = {
-    {"vlan", cg_walk_vlan, NULL},   {"ip4_opts", cg_walk_ip4, cg_ip4_internal},
+    {"vlan", cg_walk_vlan, NULL},
+    {"ip4_opts", cg_walk_ip4, cg_ip4_internal},
     {"ip6_ext", cg_walk_ip6, cg_ip6_internal},
-    {"l4len", cg_walk_l4len, NULL}, {"tcp_opts", cg_walk_tcp, NULL},
-    {"dns", cg_walk_dns, NULL},     {"http", cg_walk_http, NULL},
+    {"l4len", cg_walk_l4len, NULL},
+    {"tcp_opts", cg_walk_tcp, NULL},
+    {"dns", cg_walk_dns, NULL},
+    {"http", cg_walk_http, NULL},
 };
 
 const struct cg_walker *cg_walker_find(const char *name)

@@ -157,7 +157,8 @@ static LLVMValueRef cg_dns_len(struct cg *cg, const struct hq_layer *l)
 	if (ulen && cg->layers[ulen->layer->index].parsed) {
 		struct cg_val v = cg_field(cg, ulen);
 		LLVMValueRef u = LLVMBuildSelect(cg->b, v.present, v.a, cg_const64(cg, 0xffff), "");
-		len = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, u, len, ""), u, len, "");
+		len = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, u, len, ""), u, len,
+		                      "");
 	}
 	LLVMValueRef hdr = cg_const64(cg, 8); /* the UDP header */
 	return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, len, hdr, ""),
@@ -190,7 +191,8 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 		/* tshark shows the question only when all of it (name, type,
 		 * class) lies inside the message */
 		LLVMValueRef qend = LLVMBuildAdd(cg->b, in, cg_const64(cg, 12 + 4), "");
-		LLVMValueRef inside = LLVMBuildICmp(cg->b, LLVMIntULE, qend, cg_vload(cg, W_DLEN), "");
+		LLVMValueRef inside =
+		    LLVMBuildICmp(cg->b, LLVMIntULE, qend, cg_vload(cg, W_DLEN), "");
 		LLVMBasicBlockRef tcont = cg_if(
 		    cg, LLVMBuildAnd(cg->b, inside, cg_in_bounds(cg, tp, 4), ""), "dns_qtype");
 		cg_var_set(cg, name, cg_i1(cg, 1), NULL);
@@ -213,8 +215,8 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
  * (then of the spaces after it); the loops cost the verifier a pass each */
 #define HTTP_TARGET_SCAN 127
 #define HTTP_SPACE_SCAN  7
-#define W_MLEN          4   /* walker slot: length of the request method */
-#define W_HEND          5   /* walker slot: where the message ends (the TCP payload's end) */
+#define W_MLEN           4 /* walker slot: length of the request method */
+#define W_HEND           5 /* walker slot: where the message ends (the TCP payload's end) */
 
 static const char *const http_methods[] = {"GET",     "POST",  "PUT",     "DELETE", "HEAD",
                                            "OPTIONS", "PATCH", "CONNECT", "TRACE",  NULL};
@@ -246,10 +248,9 @@ static LLVMValueRef cg_bytes_match(struct cg *cg, LLVMValueRef off, const char *
 		LLVMValueRef got = cg_load_raw(cg, cg_gepc(cg, p, i), t);
 		if (mask)
 			got = LLVMBuildOr(cg->b, got, LLVMConstInt(t, mask, 0), "");
-		all = LLVMBuildAnd(cg->b, all,
-		                   LLVMBuildICmp(cg->b, LLVMIntEQ, got,
-		                                 LLVMConstInt(t, want | mask, 0), ""),
-		                   "");
+		all = LLVMBuildAnd(
+		    cg->b, all,
+		    LLVMBuildICmp(cg->b, LLVMIntEQ, got, LLVMConstInt(t, want | mask, 0), ""), "");
 		i += w;
 	}
 	LLVMBuildStore(cg->b, all, tmp);
@@ -282,8 +283,8 @@ static void cg_copy_byte(struct cg *cg, void *arg)
 	LLVMValueRef at = LLVMBuildAdd(cg->b, k->base, in, "");
 	LLVMBasicBlockRef end = cg_block(cg, "cp_end"), more = cg_block(cg, "cp_more");
 	/* the end of the message ends a token as a line end does */
-	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, at, cg_vload(cg, W_HEND), ""),
-	                end, more);
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, at, cg_vload(cg, W_HEND), ""), end,
+	                more);
 	LLVMPositionBuilderAtEnd(cg->b, more);
 	LLVMValueRef p = cg_payload_ptr(cg, at);
 	LLVMBasicBlockRef have = cg_block(cg, "cp_byte");
@@ -326,9 +327,9 @@ static void cg_copy_token(struct cg *cg, LLVMValueRef base, struct cg_slotvar *o
 	cg_walk_init(cg);
 	cg_loop(cg, out->size, cg_copy_byte, &k);
 	/* an empty token is no value (tshark shows none either) */
-	LLVMValueRef got = LLVMBuildAnd(cg->b, cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE),
-	                                LLVMBuildNot(cg->b, cg_eqc(cg, cg_vload(cg, W_OUT), 0), ""),
-	                                "");
+	LLVMValueRef got =
+	    LLVMBuildAnd(cg->b, cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE),
+	                 LLVMBuildNot(cg->b, cg_eqc(cg, cg_vload(cg, W_OUT), 0), ""), "");
 	LLVMBasicBlockRef cont = cg_if(cg, got, "tok");
 	cg_put_char(cg, out, cg_vload(cg, W_OUT), cg_const64(cg, 0));
 	cg_var_set(cg, out, cg_i1(cg, 1), NULL);
@@ -373,9 +374,9 @@ static void cg_skip_step(struct cg *cg, void *arg)
 	LLVMValueRef p = cg_payload_ptr(cg, at);
 	LLVMBasicBlockRef have = cg_block(cg, "skip_byte"), out = cg_block(cg, "skip_out"),
 	                  next = cg_block(cg, "skip_next");
-	LLVMValueRef inside = LLVMBuildAnd(
-	    cg->b, cg_in_bounds(cg, p, 1),
-	    LLVMBuildICmp(cg->b, LLVMIntULT, at, cg_vload(cg, W_HEND), ""), "");
+	LLVMValueRef inside =
+	    LLVMBuildAnd(cg->b, cg_in_bounds(cg, p, 1),
+	                 LLVMBuildICmp(cg->b, LLVMIntULT, at, cg_vload(cg, W_HEND), ""), "");
 	LLVMBuildCondBr(cg->b, inside, have, out);
 	LLVMPositionBuilderAtEnd(cg->b, have);
 	LLVMValueRef c = cg_load_be(cg, p, 1);
@@ -383,8 +384,8 @@ static void cg_skip_step(struct cg *cg, void *arg)
 	eol = LLVMBuildOr(cg->b, eol, cg_eqc(cg, c, 0), "");
 	LLVMValueRef sp = cg_eqc(cg, c, ' ');
 	LLVMValueRef ends = k->spaces ? LLVMBuildNot(cg->b, sp, "") : sp;
-	LLVMValueRef st = LLVMBuildSelect(cg->b, ends, cg_const64(cg, ST_DONE),
-	                                  cg_const64(cg, ST_RUN), "");
+	LLVMValueRef st =
+	    LLVMBuildSelect(cg->b, ends, cg_const64(cg, ST_DONE), cg_const64(cg, ST_RUN), "");
 	cg_vstore(cg, W_STATE, LLVMBuildSelect(cg->b, eol, cg_const64(cg, ST_FAIL), st, ""));
 	cg_vstore(cg, W_IN, LLVMBuildSelect(cg->b, ends, in, cg_add(cg, in, 1), ""));
 	LLVMBuildBr(cg->b, next);
@@ -476,8 +477,9 @@ void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, 
 	/* the message ends with the TCP payload (the carrier's walker measures
 	 * it by the IP length): an Ethernet trailer is not part of it */
 	LLVMValueRef have, plen = cg_get(cg, l->links[0].parent, "payload_len", &have);
-	cg_vstore(cg, W_HEND, LLVMBuildSelect(cg->b, have, LLVMBuildAdd(cg->b, base, plen, ""),
-	                                      cg_const64(cg, CG_PAYLOAD_MASK + 1), ""));
+	cg_vstore(cg, W_HEND,
+	          LLVMBuildSelect(cg->b, have, LLVMBuildAdd(cg->b, base, plen, ""),
+	                          cg_const64(cg, CG_PAYLOAD_MASK + 1), ""));
 	LLVMBasicBlockRef whole = cg_block(cg, "http_whole"), cut = cg_block(cg, "http_cut");
 	LLVMValueRef cut_short =
 	    LLVMBuildOr(cg->b, cg_truncated(cg), LLVMBuildNot(cg->b, cg_l3_complete(cg), ""), "");

@@ -35,7 +35,7 @@ struct hq_source {
 enum hq_diag_level { HQ_DIAG_ERROR, HQ_DIAG_WARNING, HQ_DIAG_NOTE };
 
 #define HQ_DIAG_MSG_MAX 512
-#define HQ_DIAG_MAX 16
+#define HQ_DIAG_MAX     16
 
 struct hq_diag_entry {
 	enum hq_diag_level level;
@@ -55,12 +55,12 @@ void diag_init(struct hq_diag *d);
 
 /* Append an error/warning/note at a span of src (src may be NULL, span may
  * be zero). printf-style. Returns -1 so callers can `return diag_error(...)`. */
-int diag_error(struct hq_diag *d, const struct hq_source *src, struct hq_span span,
-	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int diag_error(struct hq_diag *d, const struct hq_source *src, struct hq_span span, const char *fmt,
+               ...) __attribute__((format(printf, 4, 5)));
 void diag_warning(struct hq_diag *d, const struct hq_source *src, struct hq_span span,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void diag_note(struct hq_diag *d, const struct hq_source *src, struct hq_span span,
-	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void diag_note(struct hq_diag *d, const struct hq_source *src, struct hq_span span, const char *fmt,
+               ...) __attribute__((format(printf, 4, 5)));
 
 /* Error with no source position (runtime: interfaces, syscalls). */
 int diag_errorf(struct hq_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -74,13 +74,14 @@ const char *const proto_walker_names[] = {"vlan", "ip4_opts", "ip6_ext", "tcp_op
 static const char *const keys_vlan[] = {"type", "inner_id", "inner_pcp", "inner_dei", NULL};
 static const char *const keys_ip4_opts[] = {"dst", NULL};
 static const char *const keys_ip6_ext[] = {"proto", "frag_off", "mf", NULL};
-static const char *const keys_tcp_opts[] = {"opt.mss",    "opt.wscale", "opt.sack_perm", "opt.sack",
-                                            "opt.ts_val", "opt.ts_ecr", "payload_len",   "retransmit", NULL};
+static const char *const keys_tcp_opts[] = {"opt.mss",     "opt.wscale", "opt.sack_perm",
+                                            "opt.sack",    "opt.ts_val", "opt.ts_ecr",
+                                            "payload_len", "retransmit", NULL};
 static const char *const keys_dns[] = {"qname", "qtype", "qclass", NULL};
 static const char *const keys_http[] = {"method", "path", "version", "host", "status", NULL};
 static const char *const keys_l4len[] = {"payload_len", NULL};
-static const char *const *const walker_keys[] = {keys_vlan, keys_ip4_opts, keys_ip6_ext,
-                                                 keys_tcp_opts, keys_dns, keys_http, keys_l4len};
+static const char *const *const walker_keys[] = {
+    keys_vlan, keys_ip4_opts, keys_ip6_ext, keys_tcp_opts, keys_dns, keys_http, keys_l4len};
 
 const char *const *proto_walker_keys(const char *walker)
 {

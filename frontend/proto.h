@@ -42,10 +42,10 @@ struct hq_layer;
 enum hq_cmp { HQ_CMP_EQ, HQ_CMP_NE, HQ_CMP_LT, HQ_CMP_LE, HQ_CMP_GT, HQ_CMP_GE };
 
 struct hq_field {
-	char *name;	  /* short name inside the layer: "flags.rst", "src_port" */
-	char *full;	  /* "tcp.flags.rst" */
-	char **ws_names;  /* Wireshark display-filter names ("tcp.flags.reset"), NULL-terminated */
-	char *help;	  /* one line, for --list-fields */
+	char *name;      /* short name inside the layer: "flags.rst", "src_port" */
+	char *full;      /* "tcp.flags.rst" */
+	char **ws_names; /* Wireshark display-filter names ("tcp.flags.reset"), NULL-terminated */
+	char *help;      /* one line, for --list-fields */
 	enum hq_type type;
 	enum hq_field_src src;
 
@@ -61,15 +61,15 @@ struct hq_field {
 	unsigned mul;  /* value is multiplied by mul (1 = raw); e.g. ip.hdr_len = ihl*4 */
 	char *fmt;     /* display hint for text output: NULL, "hex", "tcpflags" */
 	struct hq_field *when_field; /* field exists only if when_field is one of when_values */
-	uint64_t *when_values;	     /* (or, with when_op != EQ, `when_field OP when_values[0]`) */
-	uint64_t *when_hi;	     /* when_values[i]..when_hi[i] is a range (== for one value) */
+	uint64_t *when_values;       /* (or, with when_op != EQ, `when_field OP when_values[0]`) */
+	uint64_t *when_hi;           /* when_values[i]..when_hi[i] is a range (== for one value) */
 	int n_when_values;
 	enum hq_cmp when_op;
-	bool zero_rest;	     /* a raw 0 means the rest of the packet from the layer start */
-	int stop_level;	     /* how many of the layer's `stop_if` lines precede it */
+	bool zero_rest; /* a raw 0 means the rest of the packet from the layer start */
+	int stop_level; /* how many of the layer's `stop_if` lines precede it */
 
-	char *key;		      /* HQ_FS_WALKER / HQ_FS_META: what to produce */
-	struct hq_field **alts;	      /* HQ_FS_FIRST: candidates in order */
+	char *key;              /* HQ_FS_WALKER / HQ_FS_META: what to produce */
+	struct hq_field **alts; /* HQ_FS_FIRST: candidates in order */
 	int n_alts;
 
 	struct hq_layer *layer;
@@ -94,29 +94,29 @@ struct hq_cond {
 };
 
 struct hq_layer {
-	char *name;	 /* "tcp" */
-	char *ws_name;	 /* "tcp" (Wireshark protocol name) or NULL */
-	char *help;	 /* "Transmission Control Protocol" */
-	int index;	 /* position in the registry, topologically ordered: parents first */
-	bool root;	 /* the frame starts with this layer (eth) */
-	bool pseudo;	 /* no header of its own (pkt, generic) */
+	char *name;    /* "tcp" */
+	char *ws_name; /* "tcp" (Wireshark protocol name) or NULL */
+	char *help;    /* "Transmission Control Protocol" */
+	int index;     /* position in the registry, topologically ordered: parents first */
+	bool root;     /* the frame starts with this layer (eth) */
+	bool pseudo;   /* no header of its own (pkt, generic) */
 
 	struct hq_link *links; /* how this layer is recognised */
 	int n_links;
 
-	unsigned size;		 /* minimum header length in bytes */
-	struct hq_field *hlen;	 /* header length = hlen * hlen_mul bytes (NULL: size) */
+	unsigned size;         /* minimum header length in bytes */
+	struct hq_field *hlen; /* header length = hlen * hlen_mul bytes (NULL: size) */
 	unsigned hlen_mul;
-	unsigned hlen_max;	 /* upper bound of that length in bytes (verifier bound) */
+	unsigned hlen_max; /* upper bound of that length in bytes (verifier bound) */
 
-	struct hq_cond *valid;	 /* all must hold, else the layer is absent */
+	struct hq_cond *valid; /* all must hold, else the layer is absent */
 	int n_valid;
 	struct hq_cond *next_if; /* all must hold for any child layer to be parsed */
 	int n_next_if;
-	struct hq_cond *stop;	 /* stop[i] holds: fields with stop_level > i are absent, */
-	int n_stop;		 /* and no child layer is parsed */
+	struct hq_cond *stop; /* stop[i] holds: fields with stop_level > i are absent, */
+	int n_stop;           /* and no child layer is parsed */
 
-	char *walker;		 /* special parser implemented by codegen, or NULL */
+	char *walker; /* special parser implemented by codegen, or NULL */
 
 	/* `yield A B PORTS`: tshark offers a payload to the dissector of the
 	 * lower port first, so the layer is absent when min(A, B) is nonzero and

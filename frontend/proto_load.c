@@ -110,7 +110,8 @@ int pp_ranges(struct pparse *P, uint64_t max, uint64_t **lo, uint64_t **hi, int 
 		if (dots)
 			*dots = 0;
 		if (!proto_parse_u64(buf, &a) || (dots && !proto_parse_u64(dots + 2, &b)))
-			return pp_err(P, t, "expected a value or a range LO..HI, got '%s'", t->text);
+			return pp_err(P, t, "expected a value or a range LO..HI, got '%s'",
+			              t->text);
 		if (!dots)
 			b = a;
 		if (b < a)
@@ -254,8 +255,9 @@ static int d_yield(struct pparse *P, struct ptok *kw)
 		if (!f[i])
 			return -1;
 		if (!pp_valid_name(f[i]->text, true) || !strchr(f[i]->text, '.'))
-			return pp_err(P, f[i], "expected a field of a parent layer (PARENT.FIELD), "
-			                       "got '%s'",
+			return pp_err(P, f[i],
+			              "expected a field of a parent layer (PARENT.FIELD), "
+			              "got '%s'",
 			              f[i]->text);
 	}
 	struct hq_layer *l = P->cur;
@@ -331,7 +333,9 @@ static int d_cond(struct pparse *P, struct ptok *kw)
 	if (pp_expect_eol(P, "the condition"))
 		return -1;
 	struct hq_layer *l = P->cur;
-	enum pref_kind k = kw->text[0] == 'v' ? PR_VALID : kw->text[0] == 'n' ? PR_NEXT_IF : PR_STOP;
+	enum pref_kind k = kw->text[0] == 'v'   ? PR_VALID
+	                   : kw->text[0] == 'n' ? PR_NEXT_IF
+	                                        : PR_STOP;
 	struct hq_cond **v = k == PR_VALID ? &l->valid : k == PR_NEXT_IF ? &l->next_if : &l->stop;
 	int *n = k == PR_VALID ? &l->n_valid : k == PR_NEXT_IF ? &l->n_next_if : &l->n_stop;
 	*(struct hq_cond *)proto_push(v, n, sizeof(c)) = c;
@@ -368,8 +372,8 @@ static const struct {
 	const char *kw;
 	int (*fn)(struct pparse *, struct ptok *);
 } directives[] = {
-    {"layer", d_layer},  {"ws", d_ws},         {"root", d_flag},        {"pseudo", d_flag},
-    {"from", d_from},    {"size", d_size},     {"hlen", d_hlen},        {"valid", d_cond},
+    {"layer", d_layer},  {"ws", d_ws},        {"root", d_flag},     {"pseudo", d_flag},
+    {"from", d_from},    {"size", d_size},    {"hlen", d_hlen},     {"valid", d_cond},
     {"next_if", d_cond}, {"stop_if", d_cond}, {"walker", d_walker}, {"field", pfield_parse},
     {"yield", d_yield},
 };

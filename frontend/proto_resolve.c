@@ -169,8 +169,9 @@ static int resolve_yield(struct ploader *L, const struct pref *r)
 		               f->full, "", NULL);
 	struct hq_field **slot = r->index ? &l->yield_b : &l->yield_a;
 	if (*slot && *slot != f)
-		return ref_err(L, r, "every 'yield' line of layer '%s' must name the same two "
-		                     "fields, not '%s'",
+		return ref_err(L, r,
+		               "every 'yield' line of layer '%s' must name the same two "
+		               "fields, not '%s'",
 		               l->name, f->full, NULL);
 	*slot = f;
 	return 0;
@@ -282,7 +283,8 @@ int presolve_all(struct ploader *L)
 	/* parents first: `yield` checks its fields against them */
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < L->n_refs; i++)
-			if ((L->refs[i].kind == PR_LINK) == (pass == 0) && resolve_ref(L, &L->refs[i]))
+			if ((L->refs[i].kind == PR_LINK) == (pass == 0) &&
+			    resolve_ref(L, &L->refs[i]))
 				rc = -1;
 	for (int i = 0; i < L->p->n_layers; i++)
 		if (check_layer(L, L->p->layers[i]))

@@ -18,15 +18,15 @@ enum hq_format { HQ_FMT_TEXT, HQ_FMT_JSON, HQ_FMT_CSV };
 
 /* One aggregate of a group, combined over CPUs. */
 struct hq_agg_value {
-	bool valid;	   /* false: min/max/avg of a group no CPU updated */
-	uint64_t u;	   /* COUNT SUM MIN MAX DISTINCT */
-	double avg;	   /* AVG */
+	bool valid;        /* false: min/max/avg of a group no CPU updated */
+	uint64_t u;        /* COUNT SUM MIN MAX DISTINCT */
+	double avg;        /* AVG */
 	uint64_t *buckets; /* HIST/LHIST: slot->n_buckets counts */
 };
 
 struct hq_group_row {
-	const uint8_t *key;	    /* qplan->key_size bytes: u64 presence + slots */
-	struct hq_agg_value *aggs;  /* qplan->n_aggs */
+	const uint8_t *key;        /* qplan->key_size bytes: u64 presence + slots */
+	struct hq_agg_value *aggs; /* qplan->n_aggs */
 };
 
 /* What the kernel reported it could not see (deltas for the interval, or
@@ -47,15 +47,15 @@ struct hq_output_ops {
 	 * plan.c lays them out. ts is wall-clock time in ns since the epoch
 	 * (already converted). */
 	void (*log_record)(struct hq_output *o, const struct hq_qplan *qp,
-			   const struct hq_rec_hdr *hdr, const uint8_t *rec, uint64_t ts);
+	                   const struct hq_rec_hdr *hdr, const uint8_t *rec, uint64_t ts);
 	/* The groups of one query for one interval (or the whole run), already
 	 * filtered by `having`, sorted by the first aggregate (descending) and cut
 	 * to `top`. interval_ts: wall-clock ns of the interval's end. */
 	void (*group_table)(struct hq_output *o, const struct hq_qplan *qp,
-			    const struct hq_group_row *rows, int n_rows, uint64_t interval_ts);
+	                    const struct hq_group_row *rows, int n_rows, uint64_t interval_ts);
 	/* A counting query's result. */
 	void (*count)(struct hq_output *o, const struct hq_qplan *qp, uint64_t n,
-		      uint64_t interval_ts);
+	              uint64_t interval_ts);
 	/* What was lost; printed at each interval and at exit (text: to stderr
 	 * unless everything is zero). */
 	void (*loss)(struct hq_output *o, const struct hq_loss *l, uint64_t interval_ts);
@@ -70,14 +70,13 @@ struct hq_output {
 	FILE *err; /* stderr */
 };
 
-struct hq_output *output_new(enum hq_format fmt, const struct hq_plan *plan, FILE *out,
-			     FILE *err);
+struct hq_output *output_new(enum hq_format fmt, const struct hq_plan *plan, FILE *out, FILE *err);
 
 /* value.c: render one slot value (type/size from the slot) into buf.
  * Returns the length written. `human` picks text-mode forms (TCP flags as
  * [S.], booleans as true/false) over raw JSON/CSV forms. */
 int value_format(char *buf, size_t len, const struct hq_slot *slot, const uint8_t *bytes,
-		 bool human);
+                 bool human);
 bool value_present(const uint8_t *present_words, int bit);
 
 #endif

@@ -86,7 +86,7 @@ static int dump_iter(int fd, unsigned ks, size_t elem, bool del, struct hq_group
 	for (size_t i = 0; i < g->n; i++) {
 		uint8_t *k = g->keys + i * ks;
 		if (bpf_map_lookup_elem(fd, k, g->vals + kept * elem))
-			continue; /* deleted meanwhile */
+			continue;                               /* deleted meanwhile */
 		sys_kernel_filled(g->vals + kept * elem, elem); /* per-CPU: all CPUs' values */
 		if (del)
 			bpf_map_delete_elem(fd, k);

@@ -55,15 +55,15 @@ struct vlan_hdr {
 struct pkt {
 	void *data, *end;
 	__u32 len;
-	__u16 l3proto;	   /* EtherType after the VLAN tags */
+	__u16 l3proto; /* EtherType after the VLAN tags */
 	__u8 nvlan;
 	__u16 vid, inner_vid;
 	__u8 pcp, dei;
-	struct iphdr *ip;  /* set for IPv4 */
+	struct iphdr *ip; /* set for IPv4 */
 	struct ipv6hdr *ip6;
-	__u8 ttl;	   /* TTL or hop limit */
-	__u8 proto;	   /* upper-layer protocol (after IPv6 extension headers) */
-	void *l4;	   /* transport header: unfragmented only, whole header in frame */
+	__u8 ttl;   /* TTL or hop limit */
+	__u8 proto; /* upper-layer protocol (after IPv6 extension headers) */
+	void *l4;   /* transport header: unfragmented only, whole header in frame */
 };
 
 /* Ethernet, up to two VLAN tags, IPv4 (with options) or IPv6 (up to six
@@ -213,7 +213,7 @@ struct {
 	({                                                                                         \
 		V *_v = bpf_map_lookup_elem(&map, keyp);                                           \
 		if (!_v) {                                                                         \
-			static V _z; /* .bss: zeroed, off the 512-byte stack */                \
+			static V _z; /* .bss: zeroed, off the 512-byte stack */                    \
 			bpf_map_update_elem(&map, keyp, &_z, BPF_NOEXIST);                         \
 			_v = bpf_map_lookup_elem(&map, keyp);                                      \
 		}                                                                                  \

@@ -46,7 +46,8 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	v->updates++;
 	d.g = k;
 	d.port = bpf_ntohs(t->dest);
-	if (!bpf_map_lookup_elem(&seen, &d) && bpf_map_update_elem(&seen, &d, &one, BPF_NOEXIST) == 0)
+	if (!bpf_map_lookup_elem(&seen, &d) &&
+	    bpf_map_update_elem(&seen, &d, &one, BPF_NOEXIST) == 0)
 		v->distinct++;
 	return XDP_PASS;
 }

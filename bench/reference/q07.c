@@ -58,7 +58,7 @@ __attribute__((noinline)) int dns_name(struct qname *q)
  * store its type. Returns presence bits (2: qname, 4: qtype). Global, so
  * the verifier checks it once instead of once per parse path. */
 __attribute__((noinline)) int dns_question(struct xdp_md *ctx, __u32 off, struct qname *q,
-					   __u64 *qtype)
+                                           __u64 *qtype)
 {
 	long avail;
 	__u32 r, end;
