@@ -91,15 +91,29 @@ static LLVMValueRef cg_pkt_number(struct cg *cg, LLVMValueRef offline)
 	return n;
 }
 
-/* TC sees socket buffers whose payload may sit outside the linear part:
- * pull what application-layer parsing needs before taking pointers. */
+static bool cg_needs_payload(struct cg *cg);
+
+/* TC sees socket buffers whose bytes may sit outside the linear part, where
+ * direct packet access cannot reach them: frames from an AF_PACKET ring
+ * arrive on a veth with only the Ethernet header linear, and every query
+ * saw nothing of them. Pull what parsing reads (the headers; the first KiB
+ * where DNS or HTTP is parsed) into the linear part, and only when it is
+ * short: pulling may copy the head of a cloned buffer. */
 static void cg_tc_pull(struct cg *cg)
 {
+	const struct cg_ctx_layout *L = &cg_ctx[cg->hook];
 	LLVMValueRef len = cg_ctx_u32(cg, 0);
-	LLVMValueRef cap = cg_const64(cg, 1024);
+	LLVMValueRef cap = cg_const64(cg, cg_needs_payload(cg) ? 1024 : 256);
 	len = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, len, cap, ""), len, cap, "");
+	LLVMValueRef want = cg_gep(cg, cg_ctx_ptr(cg, L->data), len);
+	LLVMValueRef shrt = LLVMBuildICmp(cg->b, LLVMIntUGT, want, cg_ctx_ptr(cg, L->data_end), "");
+	LLVMBasicBlockRef pull = cg_block(cg, "tc_pull"), done = cg_block(cg, "tc_linear");
+	LLVMBuildCondBr(cg->b, shrt, pull, done);
+	LLVMPositionBuilderAtEnd(cg->b, pull);
 	LLVMValueRef args[2] = {cg->ctx_arg, len};
 	cg_helper(cg, BPF_FUNC_skb_pull_data, cg->i64, args, 2);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
 static bool cg_needs_payload(struct cg *cg)
@@ -178,7 +192,7 @@ LLVMValueRef cg_wire_len(struct cg *cg)
 static void cg_prologue(struct cg *cg)
 {
 	const struct cg_ctx_layout *L = &cg_ctx[cg->hook];
-	if (cg->hook != CG_HOOK_XDP && cg_needs_payload(cg))
+	if (cg->hook != CG_HOOK_XDP)
 		cg_tc_pull(cg);
 	cg->meta = cg_lookup0(cg, cg->map_meta, "have_meta");
 	cg->scratch = cg_lookup0(cg, cg->map_scratch, "have_scratch");
