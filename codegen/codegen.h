@@ -31,15 +31,15 @@ struct hq_object {
 #define HQ_PROG_TC_IN  "hq_tc_in"
 #define HQ_PROG_TC_OUT "hq_tc_out"
 
-/* Which of those programs to generate (and load: loader.h). */
+/* Which of those programs to generate, and to load (loader.h). */
 enum {
-	HQ_PROG_XDP_BIT = 1 << 0,
-	HQ_PROG_TC_IN_BIT = 1 << 1,
-	HQ_PROG_TC_OUT_BIT = 1 << 2,
-	HQ_PROG_ALL = 7,
+	HQ_LOAD_XDP = 1 << 0,
+	HQ_LOAD_TC_IN = 1 << 1,
+	HQ_LOAD_TC_OUT = 1 << 2,
+	HQ_LOAD_ALL = HQ_LOAD_XDP | HQ_LOAD_TC_IN | HQ_LOAD_TC_OUT,
 };
 
-/* Compile the plan into the programs of `progs` (HQ_PROG_*_BIT); LLVM's
+/* Compile the plan into the programs of `progs` (HQ_LOAD_*); LLVM's
  * work is most of hdrq's start-up, so a run compiles only what it loads.
  * Unsupported constructs are errors with the query span. */
 int codegen_compile(const struct hq_plan *plan, enum hq_emit what, unsigned progs,

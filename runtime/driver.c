@@ -248,7 +248,7 @@ static int drv_emit(struct drv *dr)
 		                    "(hdrq --emit obj '...' > prog.o)");
 		return drv_fail(dr, 2);
 	}
-	if (codegen_compile(dr->plan, kinds[dr->o->emit], HQ_PROG_ALL, &dr->elf, &dr->d))
+	if (codegen_compile(dr->plan, kinds[dr->o->emit], HQ_LOAD_ALL, &dr->elf, &dr->d))
 		return drv_fail(dr, 2);
 	if (fwrite(dr->elf.data, 1, dr->elf.size, stdout) != dr->elf.size || fflush(stdout)) {
 		if (errno == EPIPE)
@@ -281,7 +281,7 @@ static int drv_load(struct drv *dr, unsigned progs, const char *attach_to)
 
 static int drv_check(struct drv *dr)
 {
-	if (drv_load(dr, HQ_LOAD_XDP | HQ_LOAD_TC_IN | HQ_LOAD_TC_OUT, NULL))
+	if (drv_load(dr, HQ_LOAD_ALL, NULL))
 		return -1;
 	return loader_report(dr->ld, stdout, &dr->d) ? drv_fail(dr, 1) : 0;
 }

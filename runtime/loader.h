@@ -12,13 +12,6 @@
 
 #include "../codegen/codegen.h"
 
-/* Which programs to load (the object must have them: codegen_compile). */
-enum {
-	HQ_LOAD_XDP = HQ_PROG_XDP_BIT,
-	HQ_LOAD_TC_IN = HQ_PROG_TC_IN_BIT,
-	HQ_LOAD_TC_OUT = HQ_PROG_TC_OUT_BIT,
-};
-
 struct bpf_object;
 
 struct hq_loaded {
