@@ -91,7 +91,16 @@ static LLVMValueRef cg_pkt_number(struct cg *cg, LLVMValueRef offline)
 	return n;
 }
 
-static bool cg_needs_payload(struct cg *cg);
+static bool cg_needs_payload(struct cg *cg)
+{
+	for (int i = 0; i < cg->proto->n_layers; i++) {
+		const struct hq_layer *l = cg->proto->layers[i];
+		if (cg->layers[l->index].needed && l->walker &&
+		    (!strcmp(l->walker, "dns") || !strcmp(l->walker, "http")))
+			return true;
+	}
+	return false;
+}
 
 /* TC sees socket buffers whose bytes may sit outside the linear part, where
  * direct packet access cannot reach them: frames from an AF_PACKET ring
@@ -114,17 +123,6 @@ static void cg_tc_pull(struct cg *cg)
 	cg_helper(cg, BPF_FUNC_skb_pull_data, cg->i64, args, 2);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
-}
-
-static bool cg_needs_payload(struct cg *cg)
-{
-	for (int i = 0; i < cg->proto->n_layers; i++) {
-		const struct hq_layer *l = cg->proto->layers[i];
-		if (cg->layers[l->index].needed && l->walker &&
-		    (!strcmp(l->walker, "dns") || !strcmp(l->walker, "http")))
-			return true;
-	}
-	return false;
 }
 
 /* Does parsing read the frame length? The walkers that bound payloads by

@@ -249,6 +249,19 @@ static void cg_ip4_step(struct cg *cg, void *arg)
 	LLVMPositionBuilderAtEnd(cg->b, next);
 }
 
+/* Is some layer that sits directly on l parsed? Only those (and what they
+ * carry) read the IP payload length (cg_l3_remaining, cg_l3_complete). */
+static bool cg_upper_needed(struct cg *cg, const struct hq_layer *l)
+{
+	for (int i = 0; i < cg->proto->n_layers; i++) {
+		const struct hq_layer *u = cg->proto->layers[i];
+		for (int k = 0; cg->layers[u->index].needed && k < u->n_links; k++)
+			if (u->links[k].parent == l)
+				return true;
+	}
+	return false;
+}
+
 /* The payload length the header declares (total length - header length),
  * worked out once into a cell for every layer above to read
  * (cg_l3_remaining): recomputing it at each use cost the verifier states. */
@@ -266,7 +279,8 @@ static void cg_ip4_payload_len(struct cg *cg, const struct hq_layer *l)
 static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
                         struct cg_hdr h)
 {
-	cg_ip4_payload_len(cg, l);
+	if (cg_upper_needed(cg, l))
+		cg_ip4_payload_len(cg, l);
 	if (!cg_field_used(cg, l, "dst"))
 		return;
 	struct cg_ip4w w = {.start = h.p};
@@ -449,7 +463,11 @@ static void cg_ip6_jumbo(struct cg *cg, const struct hq_layer *l, struct cg_hdr 
 	cg_endif(cg, set);
 	cg_endif(cg, in);
 	cg_endif(cg, hbh);
-	/* the payload length every later use reads (cg_ip6_payload_len) */
+}
+
+/* the IPv6 payload length every later use reads (cg_ip6_payload_len) */
+static void cg_ip6_store_payload_len(struct cg *cg, const struct hq_layer *l, struct cg_hdr h)
+{
 	LLVMValueRef jp, jumbo = cg_get(cg, l, "jumbo_len", &jp);
 	LLVMValueRef plen = cg_load_be(cg, cg_gepc(cg, h.p, 4), 2);
 	cg_set(cg, l, "payload_len", LLVMBuildSelect(cg->b, jp, jumbo, plen, ""));
@@ -458,7 +476,9 @@ static void cg_ip6_jumbo(struct cg *cg, const struct hq_layer *l, struct cg_hdr 
 static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
                         struct cg_hdr h)
 {
-	cg_ip6_jumbo(cg, l, h);
+	cg_ip6_jumbo(cg, l, h); /* ip6.proto needs it, whatever is parsed above */
+	if (cg_upper_needed(cg, l))
+		cg_ip6_store_payload_len(cg, l, h);
 	struct cg_ip6w w = {
 	    .frag_off = cg_alloca(cg, cg->i64, "x6fo"),
 	    .mf = cg_alloca(cg, cg->i64, "x6mf"),
@@ -532,7 +552,6 @@ static struct cg_val cg_ip6_payload_len(struct cg *cg, const struct hq_layer *ip
 LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueRef *ok)
 {
 	const struct hq_layer *ip = proto_layer(cg->proto, "ip");
-	const struct hq_field *ip6_plen = proto_field(cg->proto, "ip6.plen");
 	const struct hq_layer *ip6 = proto_layer(cg->proto, "ip6");
 	LLVMValueRef rem = cg_const64(cg, 0);
 	*ok = cg_i1(cg, 0);
@@ -541,7 +560,7 @@ LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueR
 		rem = LLVMBuildSelect(cg->b, have, plen, rem, "");
 		*ok = have;
 	}
-	if (ip6_plen && ip6 && cg->layers[ip6->index].parsed) {
+	if (ip6 && cg->layers[ip6->index].parsed) {
 		struct cg_val plen = cg_ip6_payload_len(cg, ip6);
 		LLVMValueRef xp;
 		LLVMValueRef ext = cg_get(cg, ip6, "ext_len", &xp);

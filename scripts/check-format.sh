@@ -15,11 +15,9 @@ if [ "${1:-}" = --fix ]; then
 	"$CF" -i "${files[@]}"
 	exit 0
 fi
-if ! "$CF" --dry-run -Werror "${files[@]}" 2>"${TMPDIR:-/tmp}/hdrq-format.$$"; then
-	grep -E '^[^ ].*: error:' "${TMPDIR:-/tmp}/hdrq-format.$$" | cut -d: -f1 | sort -u >&2
+if ! out=$("$CF" --dry-run -Werror "${files[@]}" 2>&1); then
+	grep -E '^[^ ].*: error:' <<<"$out" | cut -d: -f1 | sort -u >&2
 	echo "check-format.sh: the files above differ from .clang-format; run scripts/check-format.sh --fix" >&2
-	rm -f "${TMPDIR:-/tmp}/hdrq-format.$$"
 	exit 1
 fi
-rm -f "${TMPDIR:-/tmp}/hdrq-format.$$"
 echo "check-format.sh: ${#files[@]} files follow .clang-format"
