@@ -5,7 +5,8 @@
 #   1. in-kernel ns/packet of hdrq's hq_xdp vs the reference vs an empty
 #      XDP_PASS program, per SPEC §1 example (queries.tsv) and stdlib query,
 #      over the frames of frames.py, with xlated instruction counts;
-#   2. start-up wall time and peak RSS of a whole live run vs bpftrace;
+#   2. start-up wall time and peak RSS of a whole live run vs bpftrace
+#      (startup.py);
 #   3. (flood.sh) fidelity, overhead and log throughput under a bounded
 #      veth flood (its own section of RESULTS.md).
 # Environment: BUILD (hdrq build dir, default ../build-bench beside the
@@ -99,32 +100,18 @@ fi
 echo "== start-up" >&2
 STARTUP=$WORK/startup.md
 ONE='tcp where flags.rst group by dst_port'
-startup() { # label command...
-	local label=$1
-	shift
-	/usr/bin/time -v "$@" >/dev/null 2>"$WORK/time.txt" || true
-	local wall rss
-	wall=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=a[n]+(n>1?a[n-1]*60:0); print s}' "$WORK/time.txt")
-	rss=$(awk -F': ' '/Maximum resident/{print $2}' "$WORK/time.txt")
-	echo "| $label | $wall | $((rss / 1024)) |" >>"$STARTUP"
-}
-: >"$STARTUP"
-for i in 1 2 3; do
-	startup "hdrq -i lo -d 0.1 '$ONE' (run $i)" "$HDRQ" -i lo -d 0.1 "$ONE"
-done
-BPFTRACE_NOTE=
 BT='tracepoint:net:netif_receive_skb { @[args->len] = count(); } interval:ms:100 { exit(); }'
-if command -v bpftrace >/dev/null && ! timeout 20 bpftrace -e "$BT" >/dev/null 2>"$WORK/bt.err"; then
+BT_ARG=()
+BPFTRACE_NOTE=
+if ! command -v bpftrace >/dev/null; then
+	BPFTRACE_NOTE="bpftrace is not installed here (apt-get install bpftrace); not measured."
+elif ! timeout 20 bpftrace -e "$BT" >/dev/null 2>"$WORK/bt.err"; then
 	bt_err=$(grep ERROR "$WORK/bt.err" | tail -1)
 	BPFTRACE_NOTE="bpftrace $(bpftrace --version 2>&1 | head -1) cannot run this one-liner here, so it was not timed: \"$bt_err\" (no net tracepoints: is tracefs mounted on /sys/kernel/tracing?)."
-elif command -v bpftrace >/dev/null; then
-	for i in 1 2 3; do
-		startup "bpftrace netif_receive_skb keyed count, exits after 0.1 s (run $i)" \
-			bpftrace -e "$BT"
-	done
 else
-	BPFTRACE_NOTE="bpftrace is not installed here (apt-get install bpftrace); not measured."
+	BT_ARG=("$BT")
 fi
+/usr/bin/python3 "$HERE/startup.py" 7 0.1 "$HDRQ" lo "$ONE" "${BT_ARG[@]}" >"$STARTUP"
 
 # flood.sh prints its whole section, heading and markers included; with
 # SKIP_FLOOD=1 the last recorded one (it carries its own date and commit) stays
@@ -160,8 +147,6 @@ fi
 	cat "$DETAIL"
 	echo "## Start-up (whole run: compile, verify, attach, detach, print)"
 	echo
-	echo "| run | wall s | peak RSS MiB |"
-	echo "|---|---|---|"
 	cat "$STARTUP"
 	[ -n "$BPFTRACE_NOTE" ] && { echo; echo "$BPFTRACE_NOTE"; }
 	if [ -n "$FLOOD" ]; then
