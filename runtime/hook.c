@@ -175,14 +175,17 @@ int hook_attach_all(struct hq_hooks *h, const struct hq_loaded *ld, struct hq_di
 	return 0;
 }
 
-void hook_detach_all(struct hq_hooks *h)
+bool hook_detach_all(struct hq_hooks *h)
 {
+	bool waited = true;
 	for (int i = h->n - 1; i >= 0; i--) {
 		if (!h->v[i].attached)
 			continue;
+		waited = waited && !strcmp(h->v[i].mode, "tcx");
 		h->v[i].ops->detach(&h->v[i]);
 		h->v[i].attached = false;
 	}
+	return waited;
 }
 
 void hook_free(struct hq_hooks *h)

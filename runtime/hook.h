@@ -60,7 +60,11 @@ int hook_plan(const struct hq_options *o, const struct hq_plan *plan, struct hq_
 
 /* Attach every planned hook; on error, detach what was attached. */
 int hook_attach_all(struct hq_hooks *h, const struct hq_loaded *ld, struct hq_diag *d);
-void hook_detach_all(struct hq_hooks *h);
+/* Detach every attached hook. Returns whether the programs detached have
+ * also finished running: releasing a tcx link waits for an RCU grace
+ * period (the kernel's tcx_entry_sync); detaching XDP or a clsact filter
+ * does not. */
+bool hook_detach_all(struct hq_hooks *h);
 void hook_free(struct hq_hooks *h);
 
 /* "eth0 (xdp native), eth0 egress (tc tcx)" for the start-up line. */

@@ -122,11 +122,11 @@ int live_run(struct hq_run *r, struct hq_hooks *h, volatile sig_atomic_t *signal
 	live_banner(r, h);
 	const char *lost = NULL;
 	int rc = live_loop(r, h, &lost, signalled);
-	hook_detach_all(h);
 	/* a program already running on another CPU when its hook went away
 	 * still finishes (within an RCU grace period): let its last record and
-	 * counters land before the final read */
-	sys_wait_programs_done();
+	 * counters land before the final read, unless the detach waited */
+	if (!hook_detach_all(h))
+		sys_wait_programs_done();
 	if (!rc)
 		rc = ring_drain(r);
 	if (!rc && !r->epipe)
