@@ -402,11 +402,16 @@ static bool cg_registry_reads(struct cg *cg, const struct hq_field *f)
 	return false;
 }
 
-/* Is the walker output f read at all? A query, the registry, or the HTTP
- * walker (the TCP payload length it reads by name). The others are not
- * declared: the walker skips them, and no packet pays for zeroing them. */
+/* Is the walker output f read at all? A query, the registry, or another
+ * walker output: the HTTP walker reads the TCP payload length by name, and
+ * the DNS question's type and class lie after its name, which the walker
+ * copies out to find them. The others are not declared: the walker skips
+ * them, and no packet pays for zeroing them. */
 static bool cg_walker_var_read(struct cg *cg, const struct hq_field *f)
 {
+	if (!strcmp(f->key, "qname") &&
+	    (cg_field_used(cg, f->layer, "qtype") || cg_field_used(cg, f->layer, "qclass")))
+		return true;
 	return cg_field_used(cg, f->layer, f->key) || !strcmp(f->key, "payload_len") ||
 	       cg_registry_reads(cg, f);
 }
