@@ -25,10 +25,15 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* [0] packets the program ran on, [1] packets the query matched */
+/* queries in the program (a script file's several queries share one) */
+#ifndef N_QUERIES
+#define N_QUERIES 1
+#endif
+
+/* [0] packets the program ran on, [1 + q] packets query q matched */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 1 + N_QUERIES);
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
@@ -174,6 +179,89 @@ static __always_inline struct udphdr *udp_of(struct pkt *p)
 	if (!u || p->proto != IPPROTO_UDP || (void *)(u + 1) > p->end)
 		return NULL;
 	return u;
+}
+
+/* inet.src / inet.dst: either family, as hdrq's INET value (family 4 or 6,
+ * then the address; an IPv4 address in the first 4 bytes) */
+struct inet {
+	__u32 family;
+	__u8 addr[16];
+};
+
+/* Returns 1 when the packet has an IP header (the address is present). */
+static __always_inline int inet_addr(struct pkt *p, struct inet *a, int dst)
+{
+	if (p->ip) {
+		a->family = 4;
+		__builtin_memcpy(a->addr, dst ? &p->ip->daddr : &p->ip->saddr, 4);
+		return 1;
+	}
+	if (p->ip6) {
+		a->family = 6;
+		__builtin_memcpy(a->addr, dst ? &p->ip6->daddr : &p->ip6->saddr, 16);
+		return 1;
+	}
+	return 0;
+}
+
+/* tcp.payload_len: the IP payload the header declares (IPv4 total length 0:
+ * the rest of the frame, as under TSO), cut at the frame's end, minus the
+ * TCP header; -1 (absent) when the header does not fit in it. */
+static __always_inline long tcp_payload_len(struct pkt *p, struct tcphdr *t)
+{
+	void *end = p->end, *ipend;
+
+	if (p->ip) {
+		__u32 tot = bpf_ntohs(p->ip->tot_len);
+
+		if (tot && tot < p->ip->ihl * 4u)
+			return -1;
+		ipend = tot ? (void *)p->ip + tot : end;
+	} else if (p->ip6) {
+		ipend = (void *)(p->ip6 + 1) + bpf_ntohs(p->ip6->payload_len);
+	} else {
+		return -1;
+	}
+	if (ipend < end)
+		end = ipend;
+	if ((void *)t + t->doff * 4 > end)
+		return -1;
+	return end - ((void *)t + t->doff * 4);
+}
+
+/* distinct(e): a set of (group key, value) per aggregate; returns 1 when the
+ * pair is new (hdrq's cg_agg_distinct: one set map and a counter). */
+#define SET_MAP(name, K)                                                                           \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
+		__uint(max_entries, 65536);                                                        \
+		__type(key, K);                                                                    \
+		__type(value, __u8);                                                               \
+	} name SEC(".maps")
+
+static __always_inline int set_add(void *set, void *key)
+{
+	__u8 one = 1;
+
+	return !bpf_map_lookup_elem(set, key) &&
+	       bpf_map_update_elem(set, key, &one, BPF_NOEXIST) == 0;
+}
+
+/* min(e) / max(e): the value and how many values it was taken over */
+struct minmax {
+	__u64 v, n;
+};
+
+static __always_inline void min_upd(struct minmax *m, __u64 x)
+{
+	if (!m->n++ || x < m->v)
+		m->v = x;
+}
+
+static __always_inline void max_upd(struct minmax *m, __u64 x)
+{
+	if (!m->n++ || x > m->v)
+		m->v = x;
 }
 
 /* Header of each ring-buffer record, as hdrq's (plan.h struct hq_rec_hdr). */
