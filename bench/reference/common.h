@@ -188,6 +188,13 @@ struct inet {
 	__u8 addr[16];
 };
 
+/* The `inet` layer: hdrq's pseudo layer sits above ip/ip6 and so, like any
+ * layer above IP, is there only in unfragmented packets (p->l4 set). */
+static __always_inline int has_inet(struct pkt *p)
+{
+	return p->l4 != NULL;
+}
+
 /* Returns 1 when the packet has an IP header (the address is present). */
 static __always_inline int inet_addr(struct pkt *p, struct inet *a, int dst)
 {
@@ -204,29 +211,47 @@ static __always_inline int inet_addr(struct pkt *p, struct inet *a, int dst)
 	return 0;
 }
 
-/* tcp.payload_len: the IP payload the header declares (IPv4 total length 0:
- * the rest of the frame, as under TSO), cut at the frame's end, minus the
- * TCP header; -1 (absent) when the header does not fit in it. */
-static __always_inline long tcp_payload_len(struct pkt *p, struct tcphdr *t)
+/* The end of the IP payload as the header declares it (IPv4 total length 0:
+ * the rest of the frame, as under TSO); NULL without IP or when the length
+ * is below the header's. May lie past the frame's end. */
+static __always_inline void *ip_end(struct pkt *p)
 {
-	void *end = p->end, *ipend;
-
 	if (p->ip) {
 		__u32 tot = bpf_ntohs(p->ip->tot_len);
 
-		if (tot && tot < p->ip->ihl * 4u)
-			return -1;
-		ipend = tot ? (void *)p->ip + tot : end;
-	} else if (p->ip6) {
-		ipend = (void *)(p->ip6 + 1) + bpf_ntohs(p->ip6->payload_len);
-	} else {
-		return -1;
+		if (!tot)
+			return p->end;
+		if (tot < p->ip->ihl * 4u)
+			return NULL;
+		return (void *)p->ip + tot;
 	}
-	if (ipend < end)
-		end = ipend;
-	if ((void *)t + t->doff * 4 > end)
+	if (p->ip6)
+		return (void *)(p->ip6 + 1) + bpf_ntohs(p->ip6->payload_len);
+	return NULL;
+}
+
+/* Application layers (dns, http) are decoded only when the frame holds the
+ * whole IP payload. */
+static __always_inline int ip_whole(struct pkt *p)
+{
+	void *e = ip_end(p);
+
+	return e && e <= p->end;
+}
+
+/* tcp.payload_len: the IP payload, cut at the frame's end, minus the TCP
+ * header; -1 (absent) when the header does not fit in it. */
+static __always_inline long tcp_payload_len(struct pkt *p, struct tcphdr *t)
+{
+	void *end = ip_end(p), *pl = (void *)t + t->doff * 4;
+
+	if (!end)
 		return -1;
-	return end - ((void *)t + t->doff * 4);
+	if (end > p->end)
+		end = p->end;
+	if (pl > end)
+		return -1;
+	return end - pl;
 }
 
 /* distinct(e): a set of (group key, value) per aggregate; returns 1 when the
