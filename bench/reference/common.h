@@ -230,15 +230,6 @@ static __always_inline void *ip_end(struct pkt *p)
 	return NULL;
 }
 
-/* Application layers (dns, http) are decoded only when the frame holds the
- * whole IP payload. */
-static __always_inline int ip_whole(struct pkt *p)
-{
-	void *e = ip_end(p);
-
-	return e && e <= p->end;
-}
-
 /* tcp.payload_len: the IP payload, cut at the frame's end, minus the TCP
  * header; -1 (absent) when the header does not fit in it. */
 static __always_inline long tcp_payload_len(struct pkt *p, struct tcphdr *t)
