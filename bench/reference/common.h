@@ -287,26 +287,40 @@ static __always_inline void max_upd(struct minmax *m, __u64 x)
 static __always_inline int http_port(__u16 p)
 {
 	switch (p) {
-	case 80: case 631: case 1900: case 2710: case 2869: case 3128:
-	case 3132: case 3689: case 5985: case 8080: case 8088: case 11371:
+	case 80:
+	case 631:
+	case 1900:
+	case 2710:
+	case 2869:
+	case 3128:
+	case 3132:
+	case 3689:
+	case 5985:
+	case 8080:
+	case 8088:
+	case 11371:
 		return 1;
 	}
 	return 0;
 }
 
 /* "GET " ... "TRACE ": the first (up to) 8 payload bytes, little-endian */
-#define HTTP_TOK(a, b, c, d, e, f, g, h)                                                                \
-	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | (__u64)(e) << 32 |  \
+#define HTTP_TOK(a, b, c, d, e, f, g, h)                                                           \
+	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | (__u64)(e) << 32 |   \
 	 (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56)
 static const struct {
 	__u64 tok;
 	__u32 len; /* the method's, without the space */
 } http_methods[9] = {
-	{HTTP_TOK('G', 'E', 'T', ' ', 0, 0, 0, 0), 3},     {HTTP_TOK('P', 'O', 'S', 'T', ' ', 0, 0, 0), 4},
-	{HTTP_TOK('P', 'U', 'T', ' ', 0, 0, 0, 0), 3},     {HTTP_TOK('D', 'E', 'L', 'E', 'T', 'E', ' ', 0), 6},
-	{HTTP_TOK('H', 'E', 'A', 'D', ' ', 0, 0, 0), 4},   {HTTP_TOK('O', 'P', 'T', 'I', 'O', 'N', 'S', ' '), 7},
-	{HTTP_TOK('P', 'A', 'T', 'C', 'H', ' ', 0, 0), 5}, {HTTP_TOK('C', 'O', 'N', 'N', 'E', 'C', 'T', ' '), 7},
-	{HTTP_TOK('T', 'R', 'A', 'C', 'E', ' ', 0, 0), 5},
+    {HTTP_TOK('G', 'E', 'T', ' ', 0, 0, 0, 0), 3},
+    {HTTP_TOK('P', 'O', 'S', 'T', ' ', 0, 0, 0), 4},
+    {HTTP_TOK('P', 'U', 'T', ' ', 0, 0, 0, 0), 3},
+    {HTTP_TOK('D', 'E', 'L', 'E', 'T', 'E', ' ', 0), 6},
+    {HTTP_TOK('H', 'E', 'A', 'D', ' ', 0, 0, 0), 4},
+    {HTTP_TOK('O', 'P', 'T', 'I', 'O', 'N', 'S', ' '), 7},
+    {HTTP_TOK('P', 'A', 'T', 'C', 'H', ' ', 0, 0), 5},
+    {HTTP_TOK('C', 'O', 'N', 'N', 'E', 'C', 'T', ' '), 7},
+    {HTTP_TOK('T', 'R', 'A', 'C', 'E', ' ', 0, 0), 5},
 };
 
 /* A request line's method (one of the nine hdrq knows, then a space) at pl:
@@ -372,6 +386,20 @@ struct {
 			_v = bpf_map_lookup_elem(&map, keyp);                                      \
 		}                                                                                  \
 		_v;                                                                                \
+	})
+
+/* A group that selects count() alone: hdrq's update counter and the count. */
+struct count_val {
+	__u64 updates, count;
+};
+
+#define GROUP_COUNT(map, keyp)                                                                     \
+	({                                                                                         \
+		struct count_val *_c = GROUP_VALUE(map, keyp, struct count_val);                   \
+		if (_c) {                                                                          \
+			_c->updates++;                                                             \
+			_c->count++;                                                               \
+		}                                                                                  \
 	})
 
 #endif

@@ -11,17 +11,13 @@ struct key {
 	char method[16];
 	__u32 port;
 };
-struct val {
-	__u64 updates, count;
-};
-GROUP_MAP(groups, struct key, struct val);
+GROUP_MAP(groups, struct key, struct count_val);
 
 SEC("xdp") int ref(struct xdp_md *ctx)
 {
 	struct pkt p;
 	struct tcphdr *t;
 	struct key k = {};
-	struct val *v;
 	__u8 *pl;
 	__u64 w;
 	__u32 n;
@@ -42,10 +38,6 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	k.present = 3;
 	__builtin_memcpy(k.method, &w, 8);
 	k.port = bpf_ntohs(t->dest);
-	v = GROUP_VALUE(groups, &k, struct val);
-	if (v) {
-		v->updates++;
-		v->count++;
-	}
+	GROUP_COUNT(groups, &k);
 	return XDP_PASS;
 }

@@ -10,18 +10,14 @@ struct key {
 	struct inet src;
 	__u32 code;
 };
-struct val {
-	__u64 updates, count;
-};
-GROUP_MAP(groups4, struct key, struct val);
-GROUP_MAP(groups6, struct key, struct val);
+GROUP_MAP(groups4, struct key, struct count_val);
+GROUP_MAP(groups6, struct key, struct count_val);
 
 SEC("xdp") int ref(struct xdp_md *ctx)
 {
 	struct pkt p;
 	struct icmphdr *ic;
 	struct key k = {};
-	struct val *v;
 	int v6;
 
 	stat_inc(0);
@@ -36,10 +32,9 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	stat_inc(1 + v6);
 	k.present = inet_addr(&p, &k.src, 0) | 2;
 	k.code = ic->code;
-	v = v6 ? GROUP_VALUE(groups6, &k, struct val) : GROUP_VALUE(groups4, &k, struct val);
-	if (v) {
-		v->updates++;
-		v->count++;
-	}
+	if (v6)
+		GROUP_COUNT(groups6, &k);
+	else
+		GROUP_COUNT(groups4, &k);
 	return XDP_PASS;
 }

@@ -8,17 +8,13 @@ struct key {
 	__be32 dst;
 	__u32 port;
 };
-struct val {
-	__u64 updates, count;
-};
-GROUP_MAP(groups, struct key, struct val);
+GROUP_MAP(groups, struct key, struct count_val);
 
 SEC("xdp") int ref(struct xdp_md *ctx)
 {
 	struct pkt p;
 	struct tcphdr *t;
 	struct key k = {};
-	struct val *v;
 
 	stat_inc(0);
 	if (!parse(ctx, &p) || !(t = tcp_of(&p)) || !tcp_retransmit(&p, t))
@@ -30,10 +26,6 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 		k.dst = p.ip->daddr;
 	}
 	k.port = bpf_ntohs(t->dest);
-	v = GROUP_VALUE(groups, &k, struct val);
-	if (v) {
-		v->updates++;
-		v->count++;
-	}
+	GROUP_COUNT(groups, &k);
 	return XDP_PASS;
 }

@@ -40,8 +40,12 @@ struct rec {
 };
 _Static_assert(sizeof(struct rec) == 1624, "hdrq's record for this query");
 
-#define BIT(L, i)    (bits[(B_##L + (i)) / 64] |= 1ULL << ((B_##L + (i)) % 64))
-#define PUT(L, i, v) ({ r->L[i] = (v); BIT(L, i); })
+#define BIT(L, i) (bits[(B_##L + (i)) / 64] |= 1ULL << ((B_##L + (i)) % 64))
+#define PUT(L, i, v)                                                                               \
+	({                                                                                         \
+		r->L[i] = (v);                                                                     \
+		BIT(L, i);                                                                         \
+	})
 
 /* ip.dst as tshark shows it: with a loose or strict source route whose
  * pointer is still valid, the route's last address (hdrq's cg_ip4_step;
@@ -155,8 +159,8 @@ struct tok {
 /* Copy the token at b[i..] into out (size bytes with its NUL) up to a stop
  * byte (stops: two of them), a line end, a NUL or the message's end; out of
  * frame bytes or of room: no value, nor when empty. Returns 1 with a value. */
-__attribute__((noinline)) int http_token(const struct hbuf *b, __u32 i, struct tok *out,
-                                         __u32 size, __u32 stops)
+__attribute__((noinline)) int http_token(const struct hbuf *b, __u32 i, struct tok *out, __u32 size,
+                                         __u32 stops)
 {
 	__u32 o, n, msg;
 
@@ -247,13 +251,11 @@ static __always_inline int http_fields(struct xdp_md *ctx, __u32 off, __u32 msg,
 		__builtin_memcpy(h->method, &w, 8);
 		__builtin_memset(h->method + 8, 0, 8);
 		got = 1 | http_token(b, m + 1, (struct tok *)h->path, 128, ' ' | '\r' << 8) << 1;
-		if ((i = http_skip(b, m + 1, 0, 127)) >= 0 &&
-		    (i = http_skip(b, i, 1, 7)) >= 0)
+		if ((i = http_skip(b, m + 1, 0, 127)) >= 0 && (i = http_skip(b, i, 1, 7)) >= 0)
 			got |= http_token(b, i, (struct tok *)h->version, 16, '\r' | '\r' << 8)
 			       << 2;
 		if ((i = http_host(b)) >= 0 && (i = http_skip(b, i, 1, 7)) >= 0)
-			got |= http_token(b, i, (struct tok *)h->host, 128, '\r' | '\n' << 8)
-			       << 3;
+			got |= http_token(b, i, (struct tok *)h->host, 128, '\r' | '\n' << 8) << 3;
 		return got;
 	}
 	if (n < 7 || __builtin_memcmp(b->b, "HTTP/1.", 7))
@@ -390,8 +392,9 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 		struct optbuf ob;
 
 		if (!bpf_xdp_load_bytes(ctx, (void *)t + 20 - p.data, ob.b, n))
-			bits[(B_tcp + 24) / 64] |= (__u64)tcp_opts(&ob, n, (struct tcp_optval *)&r->tcp[24])
-			                           << (B_tcp + 24) % 64;
+			bits[(B_tcp + 24) / 64] |=
+			    (__u64)tcp_opts(&ob, n, (struct tcp_optval *)&r->tcp[24])
+			    << (B_tcp + 24) % 64;
 	}
 	/* http: a port of its, the whole IP payload in the frame */
 	if ((http_port(bpf_ntohs(t->source)) || http_port(dport)) && ie && ie <= p.end &&

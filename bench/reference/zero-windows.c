@@ -9,17 +9,13 @@ struct key {
 	struct inet src, dst;
 	__u32 sport;
 };
-struct val {
-	__u64 updates, count;
-};
-GROUP_MAP(groups, struct key, struct val);
+GROUP_MAP(groups, struct key, struct count_val);
 
 SEC("xdp") int ref(struct xdp_md *ctx)
 {
 	struct pkt p;
 	struct tcphdr *t;
 	struct key k = {};
-	struct val *v;
 
 	stat_inc(0);
 	if (!parse(ctx, &p) || !(t = tcp_of(&p)) || t->window != 0 || t->rst)
@@ -27,10 +23,6 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	stat_inc(1);
 	k.present = inet_addr(&p, &k.src, 0) | inet_addr(&p, &k.dst, 1) << 1 | 4;
 	k.sport = bpf_ntohs(t->source);
-	v = GROUP_VALUE(groups, &k, struct val);
-	if (v) {
-		v->updates++;
-		v->count++;
-	}
+	GROUP_COUNT(groups, &k);
 	return XDP_PASS;
 }
