@@ -58,6 +58,7 @@ struct vlan_hdr {
 };
 
 struct pkt {
+	struct xdp_md *ctx;
 	void *data, *end;
 	__u32 len;
 	__u16 l3proto; /* EtherType after the VLAN tags */
@@ -83,6 +84,7 @@ static __always_inline int parse(struct xdp_md *ctx, struct pkt *p)
 	int i;
 
 	__builtin_memset(p, 0, sizeof(*p));
+	p->ctx = ctx;
 	p->data = data;
 	p->end = end;
 	p->len = end - data;
@@ -188,6 +190,63 @@ struct inet {
 	__u8 addr[16];
 };
 
+/* ip.dst as tshark shows it (hdrq's cg_ip4_step): with a loose or strict
+ * source route whose pointer is still valid, the route's last address,
+ * else the header's. Over a copy of the option bytes, one option per
+ * bpf_loop step (as a bounded loop the verifier followed every NOP chain).
+ * For packets whose IPv4 header is whole in the frame (unfragmented). */
+struct optbuf {
+	__u8 b[64 + 16]; /* 40 used; indexed & 63, an option read up to 9 bytes on */
+};
+struct route_walk {
+	struct optbuf o;
+	__u32 n, off;
+	int at; /* offset of the destination in o, -1: the header's */
+};
+
+static long route_step(__u32 i, void *arg)
+{
+	struct route_walk *w = arg;
+	__u32 off = w->off;
+	const __u8 *q = w->o.b + (off & 63);
+
+	if (off >= w->n || q[0] == 0)
+		return 1;
+	if (q[0] == 1) {
+		w->off = off + 1;
+		return 0;
+	}
+	if (off + 1 >= w->n)
+		return 1;
+	if (q[0] == 131 || q[0] == 137) {
+		if (q[1] >= 3 && off + q[1] <= w->n && q[2] >= 4 && q[2] <= q[1] && !(q[2] & 3))
+			w->at = off + q[1] - 4;
+		return 1;
+	}
+	if (q[1] < 2 || off + q[1] > w->n)
+		return 1;
+	w->off = off + q[1];
+	return 0;
+}
+
+static __always_inline __be32 ip_dst(struct pkt *p)
+{
+	__u32 hl = p->ip->ihl * 4;
+	struct route_walk w;
+	__u8 *q;
+
+	if (hl <= 20)
+		return p->ip->daddr;
+	w.n = hl - 20;
+	w.off = 0;
+	w.at = -1;
+	if (bpf_xdp_load_bytes(p->ctx, (void *)p->ip + 20 - p->data, w.o.b, hl - 20) ||
+	    bpf_loop(40, route_step, &w, 0) < 0 || w.at < 0)
+		return p->ip->daddr;
+	q = w.o.b + (w.at & 63); /* bytewise: a variable stack offset, unaligned */
+	return q[0] | q[1] << 8 | q[2] << 16 | (__u32)q[3] << 24;
+}
+
 /* The `inet` layer: hdrq's pseudo layer sits above ip/ip6 and so, like any
  * layer above IP, is there only in unfragmented packets (p->l4 set). */
 static __always_inline int has_inet(struct pkt *p)
@@ -199,8 +258,10 @@ static __always_inline int has_inet(struct pkt *p)
 static __always_inline int inet_addr(struct pkt *p, struct inet *a, int dst)
 {
 	if (p->ip) {
+		__be32 x = dst ? ip_dst(p) : p->ip->saddr;
+
 		a->family = 4;
-		__builtin_memcpy(a->addr, dst ? &p->ip->daddr : &p->ip->saddr, 4);
+		__builtin_memcpy(a->addr, &x, 4);
 		return 1;
 	}
 	if (p->ip6) {

@@ -23,7 +23,7 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	k.present = 2;
 	if (p.ip) {
 		k.present |= 1;
-		k.dst = p.ip->daddr;
+		k.dst = ip_dst(&p); /* as tshark shows it: a source route's last address */
 	}
 	k.port = bpf_ntohs(t->dest);
 	GROUP_COUNT(groups, &k);

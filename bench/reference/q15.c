@@ -5,7 +5,7 @@
  * aligned with a presence bit, 1,624 bytes. The filter implies IPv4 and
  * TCP, so the arp, ip6, udp, icmp, icmp6 and dns slots are never written
  * (as in hdrq: a slot is read only when its bit is set). Walkers: ip.dst
- * (a source route's last address), the TCP options, tcp.retransmit, and
+ * (common.h's ip_dst), the TCP options, tcp.retransmit, and
  * HTTP's method, path, version, Host header and status. hdrq runs them for
  * every TCP packet, before the filter; this program for the matches only,
  * with the same output: the filter depends on the flow key alone. */
@@ -46,46 +46,6 @@ _Static_assert(sizeof(struct rec) == 1624, "hdrq's record for this query");
 		r->L[i] = (v);                                                                     \
 		BIT(L, i);                                                                         \
 	})
-
-/* ip.dst as tshark shows it: with a loose or strict source route whose
- * pointer is still valid, the route's last address (hdrq's cg_ip4_step;
- * the header is in the frame, the TCP header after it). Over a copy of the
- * n option bytes, one option per bpf_loop step (a bounded loop here made the
- * verifier follow every NOP chain): at is the offset of that address in
- * them, or -1 for the header's. */
-struct optbuf {
-	__u8 b[64 + 16]; /* 40 used; indexed & 63, an option read up to 9 bytes on */
-};
-struct route_walk {
-	struct optbuf o;
-	__u32 n, off;
-	int at;
-};
-
-static long route_step(__u32 i, void *arg)
-{
-	struct route_walk *w = arg;
-	__u32 off = w->off;
-	const __u8 *q = w->o.b + (off & 63);
-
-	if (off >= w->n || q[0] == 0)
-		return 1;
-	if (q[0] == 1) {
-		w->off = off + 1;
-		return 0;
-	}
-	if (off + 1 >= w->n)
-		return 1;
-	if (q[0] == 131 || q[0] == 137) {
-		if (q[1] >= 3 && off + q[1] <= w->n && q[2] >= 4 && q[2] <= q[1] && !(q[2] & 3))
-			w->at = off + q[1] - 4;
-		return 1;
-	}
-	if (q[1] < 2 || off + q[1] > w->n)
-		return 1;
-	w->off = off + q[1];
-	return 0;
-}
 
 /* tcp.opt.*: the options inside the header and the IP payload (n bytes
  * after the fixed header), as hdrq's cg_tcp_step; into mss, wscale,
@@ -351,14 +311,7 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	PUT(ip, 15, bpf_ntohs(ip->check));
 	*(__be32 *)&r->ip[16] = ip->saddr;
 	BIT(ip, 16);
-	*(__be32 *)&r->ip[17] = ip->daddr;
-	if (hl > 20) {
-		struct route_walk w = {.n = hl - 20, .at = -1};
-
-		if (!bpf_xdp_load_bytes(ctx, (void *)ip + 20 - p.data, w.o.b, hl - 20) &&
-		    bpf_loop(40, route_step, &w, 0) >= 0 && w.at >= 0)
-			__builtin_memcpy(&r->ip[17], w.o.b + (w.at & 63), 4);
-	}
+	*(__be32 *)&r->ip[17] = ip_dst(&p);
 	BIT(ip, 17);
 	PUT(ip, 18, hl > 20);
 	PUT(ip, 19, hl - 20);
