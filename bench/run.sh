@@ -3,7 +3,8 @@
 # BPF_PROG_TEST_RUN driver (bpfbench.c) and the hand-written reference
 # programs (reference/*.c), then measures and writes bench/RESULTS.md:
 #   1. in-kernel ns/packet of hdrq's hq_xdp vs the reference vs an empty
-#      XDP_PASS program, per SPEC §1 example (queries.tsv) and stdlib query,
+#      XDP_PASS program, per SPEC §1 example (queries.tsv) and stdlib query
+#      (reference/NAME.c for the saved query NAME),
 #      over the frames of frames.py, with xlated instruction counts;
 #   2. start-up wall time and peak RSS of a whole live run vs bpftrace
 #      (startup.py);
@@ -88,12 +89,15 @@ while IFS=$'\t' read -r id ref q; do
 	echo "   $id $q" >&2
 	run_query "$id" "$ref" "$q"
 done <"$HERE/queries.tsv"
-# stdlib saved queries, once they exist: hdrq --emit obj NAME
+# stdlib saved queries (hdrq --emit obj NAME); the reference of NAME is
+# reference/NAME.c when there is one
 if compgen -G "$ROOT/stdlib/queries/*.hq" >/dev/null; then
 	for f in "$ROOT"/stdlib/queries/*.hq; do
 		n=$(basename "${f%.hq}")
+		ref=-
+		[ -f "$HERE/reference/$n.c" ] && ref=$n.c
 		echo "   stdlib $n" >&2
-		run_query "$n" - "$n"
+		run_query "$n" "$ref" "$n"
 	done
 fi
 

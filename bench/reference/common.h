@@ -25,10 +25,15 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* [0] packets the program ran on, [1] packets the query matched */
+/* queries in the program (a script file's several queries share one) */
+#ifndef N_QUERIES
+#define N_QUERIES 1
+#endif
+
+/* [0] packets the program ran on, [1 + q] packets query q matched */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 1 + N_QUERIES);
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
@@ -53,6 +58,7 @@ struct vlan_hdr {
 };
 
 struct pkt {
+	struct xdp_md *ctx;
 	void *data, *end;
 	__u32 len;
 	__u16 l3proto; /* EtherType after the VLAN tags */
@@ -78,6 +84,7 @@ static __always_inline int parse(struct xdp_md *ctx, struct pkt *p)
 	int i;
 
 	__builtin_memset(p, 0, sizeof(*p));
+	p->ctx = ctx;
 	p->data = data;
 	p->end = end;
 	p->len = end - data;
@@ -176,6 +183,228 @@ static __always_inline struct udphdr *udp_of(struct pkt *p)
 	return u;
 }
 
+/* inet.src / inet.dst: either family, as hdrq's INET value (family 4 or 6,
+ * then the address; an IPv4 address in the first 4 bytes) */
+struct inet {
+	__u32 family;
+	__u8 addr[16];
+};
+
+/* ip.dst as tshark shows it (hdrq's cg_ip4_step): with a loose or strict
+ * source route whose pointer is still valid, the route's last address,
+ * else the header's. Over a copy of the option bytes, one option per
+ * bpf_loop step (as a bounded loop the verifier followed every NOP chain).
+ * For packets whose IPv4 header is whole in the frame (unfragmented). */
+struct optbuf {
+	__u8 b[64 + 16]; /* 40 used; indexed & 63, an option read up to 9 bytes on */
+};
+struct route_walk {
+	struct optbuf o;
+	__u32 n, off;
+	int at; /* offset of the destination in o, -1: the header's */
+};
+
+static long route_step(__u32 i, void *arg)
+{
+	struct route_walk *w = arg;
+	__u32 off = w->off;
+	const __u8 *q = w->o.b + (off & 63);
+
+	if (off >= w->n || q[0] == 0)
+		return 1;
+	if (q[0] == 1) {
+		w->off = off + 1;
+		return 0;
+	}
+	if (off + 1 >= w->n)
+		return 1;
+	if (q[0] == 131 || q[0] == 137) {
+		if (q[1] >= 3 && off + q[1] <= w->n && q[2] >= 4 && q[2] <= q[1] && !(q[2] & 3))
+			w->at = off + q[1] - 4;
+		return 1;
+	}
+	if (q[1] < 2 || off + q[1] > w->n)
+		return 1;
+	w->off = off + q[1];
+	return 0;
+}
+
+static __always_inline __be32 ip_dst(struct pkt *p)
+{
+	__u32 hl = p->ip->ihl * 4;
+	struct route_walk w;
+	__u8 *q;
+
+	if (hl <= 20)
+		return p->ip->daddr;
+	w.n = hl - 20;
+	w.off = 0;
+	w.at = -1;
+	if (bpf_xdp_load_bytes(p->ctx, (void *)p->ip + 20 - p->data, w.o.b, hl - 20) ||
+	    bpf_loop(40, route_step, &w, 0) < 0 || w.at < 0)
+		return p->ip->daddr;
+	q = w.o.b + (w.at & 63); /* bytewise: a variable stack offset, unaligned */
+	return q[0] | q[1] << 8 | q[2] << 16 | (__u32)q[3] << 24;
+}
+
+/* The `inet` layer: hdrq's pseudo layer sits above ip/ip6 and so, like any
+ * layer above IP, is there only in unfragmented packets (p->l4 set). */
+static __always_inline int has_inet(struct pkt *p)
+{
+	return p->l4 != NULL;
+}
+
+/* Returns 1 when the packet has an IP header (the address is present). */
+static __always_inline int inet_addr(struct pkt *p, struct inet *a, int dst)
+{
+	if (p->ip) {
+		__be32 x = dst ? ip_dst(p) : p->ip->saddr;
+
+		a->family = 4;
+		__builtin_memcpy(a->addr, &x, 4);
+		return 1;
+	}
+	if (p->ip6) {
+		a->family = 6;
+		__builtin_memcpy(a->addr, dst ? &p->ip6->daddr : &p->ip6->saddr, 16);
+		return 1;
+	}
+	return 0;
+}
+
+/* The end of the IP payload as the header declares it (IPv4 total length 0:
+ * the rest of the frame, as under TSO); NULL without IP or when the length
+ * is below the header's. May lie past the frame's end. */
+static __always_inline void *ip_end(struct pkt *p)
+{
+	if (p->ip) {
+		__u32 tot = bpf_ntohs(p->ip->tot_len);
+
+		if (!tot)
+			return p->end;
+		if (tot < p->ip->ihl * 4u)
+			return NULL;
+		return (void *)p->ip + tot;
+	}
+	if (p->ip6)
+		return (void *)(p->ip6 + 1) + bpf_ntohs(p->ip6->payload_len);
+	return NULL;
+}
+
+/* tcp.payload_len: the IP payload, cut at the frame's end, minus the TCP
+ * header; -1 (absent) when the header does not fit in it. */
+static __always_inline long tcp_payload_len(struct pkt *p, struct tcphdr *t)
+{
+	void *end = ip_end(p), *pl = (void *)t + t->doff * 4;
+
+	if (!end)
+		return -1;
+	if (end > p->end)
+		end = p->end;
+	if (pl > end)
+		return -1;
+	return end - pl;
+}
+
+/* distinct(e): a set of (group key, value) per aggregate; returns 1 when the
+ * pair is new (hdrq's cg_agg_distinct: one set map and a counter). */
+#define SET_MAP(name, K)                                                                           \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
+		__uint(max_entries, 65536);                                                        \
+		__type(key, K);                                                                    \
+		__type(value, __u8);                                                               \
+	} name SEC(".maps")
+
+static __always_inline int set_add(void *set, void *key)
+{
+	__u8 one = 1;
+
+	return !bpf_map_lookup_elem(set, key) &&
+	       bpf_map_update_elem(set, key, &one, BPF_NOEXIST) == 0;
+}
+
+/* min(e) / max(e): the value and how many values it was taken over */
+struct minmax {
+	__u64 v, n;
+};
+
+static __always_inline void min_upd(struct minmax *m, __u64 x)
+{
+	if (!m->n++ || x < m->v)
+		m->v = x;
+}
+
+static __always_inline void max_upd(struct minmax *m, __u64 x)
+{
+	if (!m->n++ || x > m->v)
+		m->v = x;
+}
+
+/* HTTP as hdrq's http layer: TCP with either port one of 51-http.hdr's
+ * twelve. (hdrq also gives the segment away when the lower port is one of
+ * 333 that tshark tries first, a byte of a .rodata bitmap; left out here:
+ * no bench frame has such a port.) */
+static __always_inline int http_port(__u16 p)
+{
+	switch (p) {
+	case 80:
+	case 631:
+	case 1900:
+	case 2710:
+	case 2869:
+	case 3128:
+	case 3132:
+	case 3689:
+	case 5985:
+	case 8080:
+	case 8088:
+	case 11371:
+		return 1;
+	}
+	return 0;
+}
+
+/* "GET " ... "TRACE ": the first (up to) 8 payload bytes, little-endian */
+#define HTTP_TOK(a, b, c, d, e, f, g, h)                                                           \
+	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | (__u64)(e) << 32 |   \
+	 (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56)
+static const struct {
+	__u64 tok;
+	__u32 len; /* the method's, without the space */
+} http_methods[9] = {
+    {HTTP_TOK('G', 'E', 'T', ' ', 0, 0, 0, 0), 3},
+    {HTTP_TOK('P', 'O', 'S', 'T', ' ', 0, 0, 0), 4},
+    {HTTP_TOK('P', 'U', 'T', ' ', 0, 0, 0, 0), 3},
+    {HTTP_TOK('D', 'E', 'L', 'E', 'T', 'E', ' ', 0), 6},
+    {HTTP_TOK('H', 'E', 'A', 'D', ' ', 0, 0, 0), 4},
+    {HTTP_TOK('O', 'P', 'T', 'I', 'O', 'N', 'S', ' '), 7},
+    {HTTP_TOK('P', 'A', 'T', 'C', 'H', ' ', 0, 0), 5},
+    {HTTP_TOK('C', 'O', 'N', 'N', 'E', 'C', 'T', ' '), 7},
+    {HTTP_TOK('T', 'R', 'A', 'C', 'E', ' ', 0, 0), 5},
+};
+
+/* A request line's method (one of the nine hdrq knows, then a space) at pl:
+ * its length, 0 if none; *m: the method's bytes, NUL-padded. */
+static __always_inline __u32 http_method(__u8 *pl, void *end, __u64 *m)
+{
+	__u64 w = 0;
+	__u32 i, n;
+
+	for (n = 0; n < 8; n++) {
+		if ((void *)(pl + n + 1) > end)
+			break;
+		w |= (__u64)pl[n] << (8 * n);
+	}
+	for (i = 0; i < 9; i++)
+		if (http_methods[i].len < n &&
+		    (w & ~0ULL >> (8 * (7 - http_methods[i].len))) == http_methods[i].tok) {
+			*m = w & ~0ULL >> (8 * (8 - http_methods[i].len));
+			return http_methods[i].len;
+		}
+	return 0;
+}
+
 /* Header of each ring-buffer record, as hdrq's (plan.h struct hq_rec_hdr). */
 struct rec_hdr {
 	__u32 query, cap_len;
@@ -218,6 +447,20 @@ struct {
 			_v = bpf_map_lookup_elem(&map, keyp);                                      \
 		}                                                                                  \
 		_v;                                                                                \
+	})
+
+/* A group that selects count() alone: hdrq's update counter and the count. */
+struct count_val {
+	__u64 updates, count;
+};
+
+#define GROUP_COUNT(map, keyp)                                                                     \
+	({                                                                                         \
+		struct count_val *_c = GROUP_VALUE(map, keyp, struct count_val);                   \
+		if (_c) {                                                                          \
+			_c->updates++;                                                             \
+			_c->count++;                                                               \
+		}                                                                                  \
 	})
 
 #endif
