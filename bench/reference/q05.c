@@ -1,4 +1,5 @@
-/* q05.c — reference for: tcp where tcp.window == 0 log ip.src, ip.dst, src_port, dst_port */
+/* q05.c — reference for: tcp where tcp.window == 0 log ip.src, ip.dst, src_port, dst_port
+ * ip.dst as hdrq shows it: a valid source route's last address (common.h). */
 #include "common.h"
 
 struct rec {
@@ -27,7 +28,7 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	if (p.ip) {
 		r->present |= 3;
 		r->src = p.ip->saddr;
-		r->dst = p.ip->daddr;
+		r->dst = ip_dst(&p);
 	}
 	r->sport = bpf_ntohs(t->source);
 	r->dport = bpf_ntohs(t->dest);

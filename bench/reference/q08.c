@@ -1,6 +1,8 @@
 /* q08.c — reference for: http log ip.src, http.method, http.path
- * HTTP is a request line at the start of a TCP payload: an upper-case
- * method token, a space, the target up to the next space. */
+ * HTTP as hdrq's http layer (common.h's http_port, http_method): TCP with
+ * either port one of 51-http.hdr's twelve, the frame holding the whole IP
+ * payload, a request line of one of the nine methods, a space, and the
+ * target up to the next space. */
 #include "common.h"
 
 struct rec {
@@ -18,15 +20,24 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	struct rec *r;
 	__u8 *pl;
 	__u8 buf[144];
-	__u32 i, m = 0, n = 0, off;
+	__u32 m, n = 0, off;
 	long avail;
+	void *ie;
+	__u64 w;
 
 	stat_inc(0);
 	if (!parse(ctx, &p) || !(t = tcp_of(&p)))
 		return XDP_PASS;
+	if (!http_port(bpf_ntohs(t->source)) && !http_port(bpf_ntohs(t->dest)))
+		return XDP_PASS;
+	ie = ip_end(&p); /* the frame must hold the whole IP payload */
+	if (!ie || ie > p.end)
+		return XDP_PASS;
+	pl = (__u8 *)t + t->doff * 4;
+	if (!(m = http_method(pl, p.end, &w)))
+		return XDP_PASS;
 	/* the request line's first bytes, copied with one helper call and
 	 * scanned on the stack */
-	pl = (__u8 *)t + t->doff * 4;
 	off = (void *)pl - p.data;
 	avail = p.end - (void *)pl;
 	if (avail > (long)sizeof(buf))
@@ -34,18 +45,6 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	__builtin_memset(buf, 0, sizeof(buf));
 	if (avail < 2 || bpf_xdp_load_bytes(ctx, off, buf, avail) != 0)
 		return XDP_PASS;
-#pragma clang loop unroll(disable)
-	for (i = 0; i < 16; i++) {
-		__u8 c = buf[i];
-
-		if (c == ' ')
-			break;
-		if (c < 'A' || c > 'Z')
-			return XDP_PASS;
-	}
-	if (i == 0 || i >= 16)
-		return XDP_PASS;
-	m = i;
 	stat_inc(1);
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r)
@@ -58,9 +57,7 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	else
 		r->present = 2;
 	__builtin_memset(r->method, 0, sizeof(r->method) + sizeof(r->path));
-#pragma clang loop unroll(disable)
-	for (i = 0; i < 15; i++)
-		r->method[i] = i < m ? buf[i] : 0;
+	__builtin_memcpy(r->method, &w, 8);
 #pragma clang loop unroll(disable)
 	for (n = 0; n < 127; n++) {
 		__u32 j = m + 1 + n;
