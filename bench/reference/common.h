@@ -405,6 +405,24 @@ static __always_inline __u32 http_method(__u8 *pl, void *end, __u64 *m)
 	return 0;
 }
 
+/* The http layer as hdrq's, over a TCP segment t: either port one of the
+ * twelve, the frame holding the whole IP payload, a request line. Returns
+ * the TCP payload (the request line) or NULL; *m, *w as http_method's. */
+static __always_inline __u8 *http_request(struct pkt *p, struct tcphdr *t, __u32 *m, __u64 *w)
+{
+	void *ie;
+	__u8 *pl;
+
+	if (!http_port(bpf_ntohs(t->source)) && !http_port(bpf_ntohs(t->dest)))
+		return NULL;
+	ie = ip_end(p);
+	if (!ie || ie > p->end)
+		return NULL;
+	pl = (__u8 *)t + t->doff * 4;
+	*m = http_method(pl, p->end, w);
+	return *m ? pl : NULL;
+}
+
 /* Header of each ring-buffer record, as hdrq's (plan.h struct hq_rec_hdr). */
 struct rec_hdr {
 	__u32 query, cap_len;

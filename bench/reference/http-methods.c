@@ -1,6 +1,6 @@
 /* http-methods.c — reference for the saved query http-methods:
  *   http where http.method != "" group by http.method, dst_port select count()
- * HTTP as hdrq's http layer (common.h's http_port, http_method): TCP with
+ * HTTP as hdrq's http layer (common.h's http_request): TCP with
  * either port one of 51-http.hdr's twelve, the frame holding the whole IP
  * payload, and a request line: one of the nine methods hdrq knows followed
  * by a space. */
@@ -21,18 +21,11 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	__u8 *pl;
 	__u64 w;
 	__u32 n;
-	void *ie;
 
 	stat_inc(0);
 	if (!parse(ctx, &p) || !(t = tcp_of(&p)))
 		return XDP_PASS;
-	if (!http_port(bpf_ntohs(t->source)) && !http_port(bpf_ntohs(t->dest)))
-		return XDP_PASS;
-	ie = ip_end(&p); /* the frame must hold the whole IP payload */
-	if (!ie || ie > p.end)
-		return XDP_PASS;
-	pl = (__u8 *)t + t->doff * 4;
-	if (!(n = http_method(pl, p.end, &w)))
+	if (!(pl = http_request(&p, t, &n, &w)))
 		return XDP_PASS;
 	stat_inc(1);
 	k.present = 3;

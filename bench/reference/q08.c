@@ -1,5 +1,5 @@
 /* q08.c — reference for: http log ip.src, http.method, http.path
- * HTTP as hdrq's http layer (common.h's http_port, http_method): TCP with
+ * HTTP as hdrq's http layer (common.h's http_request): TCP with
  * either port one of 51-http.hdr's twelve, the frame holding the whole IP
  * payload, a request line of one of the nine methods, a space, and the
  * target up to the next space. */
@@ -22,19 +22,12 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	__u8 buf[144];
 	__u32 m, n = 0, off;
 	long avail;
-	void *ie;
 	__u64 w;
 
 	stat_inc(0);
 	if (!parse(ctx, &p) || !(t = tcp_of(&p)))
 		return XDP_PASS;
-	if (!http_port(bpf_ntohs(t->source)) && !http_port(bpf_ntohs(t->dest)))
-		return XDP_PASS;
-	ie = ip_end(&p); /* the frame must hold the whole IP payload */
-	if (!ie || ie > p.end)
-		return XDP_PASS;
-	pl = (__u8 *)t + t->doff * 4;
-	if (!(m = http_method(pl, p.end, &w)))
+	if (!(pl = http_request(&p, t, &m, &w)))
 		return XDP_PASS;
 	/* the request line's first bytes, copied with one helper call and
 	 * scanned on the stack */
