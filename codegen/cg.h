@@ -164,6 +164,9 @@ void cg_var_set(struct cg *cg, struct cg_slotvar *v, LLVMValueRef present, LLVMV
 void cg_select_declare(struct cg *cg, const struct hq_layer *l);
 void cg_select_store(struct cg *cg, const struct hq_layer *l);
 struct cg_val cg_select_field(struct cg *cg, const struct hq_link *k);
+/* goto hit if v is present and one of the n values, else goto miss */
+void cg_select_branch(struct cg *cg, struct cg_val v, const uint64_t *values, int n,
+                      LLVMBasicBlockRef hit, LLVMBasicBlockRef miss);
 
 /* cg_walk.c: walkers named in stdlib (vlan, ip6_ext, tcp_opts, dns, http, l4len) */
 

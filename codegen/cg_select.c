@@ -7,6 +7,10 @@
  * (present, value) at the end of its own parse, and the links read the
  * cells. The cells are declared (zeroed: absent) with the parent's other
  * outputs, so a parent that is not there leaves them absent.
+ *
+ * A link's test is a switch on the selector (cg_select_branch): compares
+ * and branches, where an `or` of compares would materialise each as a
+ * flag (BPF has no set-on-condition instruction).
  */
 #include <string.h>
 
@@ -75,6 +79,22 @@ void cg_select_store(struct cg *cg, const struct hq_layer *l)
 			continue;
 		struct cg_val v = cg_field(cg, f[i]);
 		cg_var_set(cg, sv, v.present, v.a);
+	}
+}
+
+void cg_select_branch(struct cg *cg, struct cg_val v, const uint64_t *values, int n,
+                      LLVMBasicBlockRef hit, LLVMBasicBlockRef miss)
+{
+	LLVMBasicBlockRef test = cg_block(cg, "select");
+	LLVMBuildCondBr(cg->b, v.present, test, miss);
+	LLVMPositionBuilderAtEnd(cg->b, test);
+	LLVMValueRef sw = LLVMBuildSwitch(cg->b, v.a, miss, (unsigned)n);
+	for (int i = 0; i < n; i++) {
+		int j = 0;
+		while (j < i && values[j] != values[i])
+			j++;
+		if (j == i) /* a switch takes each value once */
+			LLVMAddCase(sw, cg_const64(cg, values[i]), hit);
 	}
 }
 
