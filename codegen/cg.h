@@ -42,6 +42,12 @@ struct cg_layer {
 	unsigned ok;             /* scratch offset of the flag: header present */
 	unsigned kids_ok;        /* scratch offset of the flag: next_if holds */
 	LLVMValueRef yield_bits; /* the `yield` port bitmap (cg_rodata), once made */
+	/* early exit (cg_exit.c), per function */
+	bool want;       /* a query of this hook needs it present */
+	bool lasting;    /* its parse keeps state beyond the packet */
+	bool leads;      /* wanted or lasting, or a parent of a layer that leads */
+	bool exit_after; /* a check follows its parse */
+	bool exit_reads; /* a check tests its children's selectors (stored: cg_select.c) */
 };
 
 /* Largest header offset a layer may start at; deeper headers are not parsed. */
@@ -167,6 +173,13 @@ struct cg_val cg_select_field(struct cg *cg, const struct hq_link *k);
 /* goto hit if v is present and one of the n values, else goto miss */
 void cg_select_branch(struct cg *cg, struct cg_val v, const uint64_t *values, int n,
                       LLVMBasicBlockRef hit, LLVMBasicBlockRef miss);
+/* can k's selector be read without a packet access: a field its parent
+ * may store, or a walker output (already a cell)? */
+bool cg_select_cheap(const struct hq_link *k);
+
+/* cg_exit.c: leave the program once no query of the hook can match */
+void cg_exit_begin(struct cg *cg);                           /* before the walk */
+void cg_exit_after(struct cg *cg, const struct hq_layer *l); /* after layer l's parse */
 
 /* cg_walk.c: walkers named in stdlib (vlan, ip6_ext, tcp_opts, dns, http, l4len) */
 

@@ -465,10 +465,14 @@ void cg_parse_layers(struct cg *cg)
 {
 	cg->n_vars = 0;
 	cg->str_used = 0;
+	for (int i = 0; i < cg->proto->n_layers; i++)
+		cg->layers[cg->proto->layers[i]->index].parsed = false;
+	cg_exit_begin(cg);
 	for (int i = 0; i < cg->proto->n_layers; i++) {
 		const struct hq_layer *l = cg->proto->layers[i];
-		cg->layers[l->index].parsed = false;
-		if (cg->layers[l->index].needed)
-			cg_parse_layer(cg, l);
+		if (!cg->layers[l->index].needed)
+			continue;
+		cg_parse_layer(cg, l);
+		cg_exit_after(cg, l);
 	}
 }

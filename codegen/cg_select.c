@@ -30,7 +30,8 @@ static const struct hq_field *cg_select_of(const struct hq_link *k)
 #define CG_MAX_SELECT 8
 
 /* the storable selectors of parent l that two or more needed layers test
- * (for one, the cells would cost more than they save) */
+ * (for one, the cells would cost more than they save), or that an early
+ * exit check after l tests too (cg_exit.c) */
 static int cg_select_list(struct cg *cg, const struct hq_layer *l,
                           const struct hq_field *out[CG_MAX_SELECT])
 {
@@ -55,7 +56,7 @@ static int cg_select_list(struct cg *cg, const struct hq_layer *l,
 		}
 	}
 	for (int j = 0; j < n; j++)
-		if (uses[j] > 1)
+		if (uses[j] > 1 || cg->layers[l->index].exit_reads)
 			out[m++] = f[j];
 	return m;
 }
@@ -80,6 +81,11 @@ void cg_select_store(struct cg *cg, const struct hq_layer *l)
 		struct cg_val v = cg_field(cg, f[i]);
 		cg_var_set(cg, sv, v.present, v.a);
 	}
+}
+
+bool cg_select_cheap(const struct hq_link *k)
+{
+	return cg_select_of(k) || (k->field && k->field->src == HQ_FS_WALKER);
 }
 
 void cg_select_branch(struct cg *cg, struct cg_val v, const uint64_t *values, int n,
