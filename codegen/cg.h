@@ -100,7 +100,7 @@ struct cg {
 	LLVMValueRef scratch;        /* ptr: this CPU's scratch value */
 	LLVMValueRef meta;           /* ptr: hq_meta value */
 	LLVMValueRef pkt_num;        /* i64 */
-	LLVMValueRef ifindex;        /* i64 */
+	LLVMValueRef ifindex;        /* i64, after the walk only (cg_ifindex) */
 	LLVMValueRef wire_len;       /* i64 when fetched up front, else NULL */
 	LLVMBasicBlockRef exit_bb;
 	struct cg_layer *layers; /* indexed by hq_layer.index */
@@ -237,5 +237,7 @@ void cg_programs(struct cg *cg, unsigned progs);
  * packet (each may cost a helper call) and the same at every later one */
 LLVMValueRef cg_ts_ns(struct cg *cg);
 LLVMValueRef cg_wire_len(struct cg *cg);
+/* the interface index (i64); like pkt.ts, only the queries read it */
+LLVMValueRef cg_ifindex(struct cg *cg);
 
 #endif
