@@ -42,6 +42,12 @@ struct cg_layer {
 	unsigned ok;             /* scratch offset of the flag: header present */
 	unsigned kids_ok;        /* scratch offset of the flag: next_if holds */
 	LLVMValueRef yield_bits; /* the `yield` port bitmap (cg_rodata), once made */
+	/* early exit (cg_exit.c), per function */
+	bool want;       /* a query of this hook needs it present */
+	bool lasting;    /* its parse keeps state beyond the packet */
+	bool leads;      /* wanted or lasting, or a parent of a layer that leads */
+	bool exit_after; /* a check follows its parse */
+	bool exit_reads; /* a check tests its children's selectors (stored: cg_select.c) */
 };
 
 /* Largest header offset a layer may start at; deeper headers are not parsed. */
@@ -94,7 +100,7 @@ struct cg {
 	LLVMValueRef scratch;        /* ptr: this CPU's scratch value */
 	LLVMValueRef meta;           /* ptr: hq_meta value */
 	LLVMValueRef pkt_num;        /* i64 */
-	LLVMValueRef ifindex;        /* i64 */
+	LLVMValueRef ifindex;        /* i64, after the walk only (cg_ifindex) */
 	LLVMValueRef wire_len;       /* i64 when fetched up front, else NULL */
 	LLVMBasicBlockRef exit_bb;
 	struct cg_layer *layers; /* indexed by hq_layer.index */
@@ -164,6 +170,16 @@ void cg_var_set(struct cg *cg, struct cg_slotvar *v, LLVMValueRef present, LLVMV
 void cg_select_declare(struct cg *cg, const struct hq_layer *l);
 void cg_select_store(struct cg *cg, const struct hq_layer *l);
 struct cg_val cg_select_field(struct cg *cg, const struct hq_link *k);
+/* goto hit if v is present and one of the n values, else goto miss */
+void cg_select_branch(struct cg *cg, struct cg_val v, const uint64_t *values, int n,
+                      LLVMBasicBlockRef hit, LLVMBasicBlockRef miss);
+/* can k's selector be read without a packet access: a field its parent
+ * may store, or a walker output (already a cell)? */
+bool cg_select_cheap(const struct hq_link *k);
+
+/* cg_exit.c: leave the program once no query of the hook can match */
+void cg_exit_begin(struct cg *cg);                           /* before the walk */
+void cg_exit_after(struct cg *cg, const struct hq_layer *l); /* after layer l's parse */
 
 /* cg_walk.c: walkers named in stdlib (vlan, ip6_ext, tcp_opts, dns, http, l4len) */
 
@@ -221,5 +237,7 @@ void cg_programs(struct cg *cg, unsigned progs);
  * packet (each may cost a helper call) and the same at every later one */
 LLVMValueRef cg_ts_ns(struct cg *cg);
 LLVMValueRef cg_wire_len(struct cg *cg);
+/* the interface index (i64); like pkt.ts, only the queries read it */
+LLVMValueRef cg_ifindex(struct cg *cg);
 
 #endif

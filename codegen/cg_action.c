@@ -111,7 +111,7 @@ static void cg_store_hdr(struct cg *cg, LLVMValueRef rec, const struct hq_qplan 
 	LLVMBuildStore(cg->b, cg_ts_ns(cg), cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, ts_ns)));
 	LLVMBuildStore(cg->b, cg->pkt_num ? cg->pkt_num : cg_const64(cg, 0),
 	               cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, num)));
-	LLVMBuildStore(cg->b, LLVMBuildTrunc(cg->b, cg->ifindex, cg->i32, ""),
+	LLVMBuildStore(cg->b, LLVMBuildTrunc(cg->b, cg_ifindex(cg), cg->i32, ""),
 	               cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, ifindex)));
 	LLVMBuildStore(cg->b, LLVMBuildTrunc(cg->b, cg_wire_len(cg), cg->i32, ""),
 	               cg_gepc(cg, rec, offsetof(struct hq_rec_hdr, wire_len)));

@@ -202,7 +202,7 @@ static struct cg_val cg_field_meta(struct cg *cg, const struct hq_field *f)
 	else if (!strcmp(k, "len"))
 		v.a = cg_wire_len(cg);
 	else if (!strcmp(k, "ifindex"))
-		v.a = cg->ifindex;
+		v.a = cg_ifindex(cg);
 	else if (!strcmp(k, "ts"))
 		v.a = cg_ts_ns(cg);
 	else if (!strcmp(k, "dir"))

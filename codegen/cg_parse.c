@@ -215,15 +215,6 @@ static LLVMValueRef cg_parse_stops(struct cg *cg, const struct hq_layer *l)
 	return cg_cmp_const(cg, HQ_CMP_EQ, level, (uint64_t)l->n_stop);
 }
 
-static LLVMValueRef cg_link_match(struct cg *cg, const struct hq_link *k)
-{
-	struct cg_val v = cg_select_field(cg, k);
-	LLVMValueRef any = LLVMConstInt(cg->i1, 0, 0);
-	for (int i = 0; i < k->n_values; i++)
-		any = LLVMBuildOr(cg->b, any, cg_cmp_const(cg, HQ_CMP_EQ, v.a, k->values[i]), "");
-	return LLVMBuildAnd(cg->b, v.present, any, "");
-}
-
 #define CG_PORT_BITMAP_BYTES (65536 / 8)
 
 /* The layer's `yield` ranges as a bitmap of ports, one read-only global a
@@ -288,8 +279,10 @@ static void cg_parse_link(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	                  done = cg_block(cg, "linked");
 	LLVMBuildCondBr(cg->b, pre, test, done);
 	LLVMPositionBuilderAtEnd(cg->b, test);
-	LLVMValueRef m = k->field ? cg_link_match(cg, k) : LLVMConstInt(cg->i1, 1, 0);
-	LLVMBuildCondBr(cg->b, m, take, done);
+	if (k->field)
+		cg_select_branch(cg, cg_select_field(cg, k), k->values, k->n_values, take, done);
+	else
+		LLVMBuildBr(cg->b, take);
 	LLVMPositionBuilderAtEnd(cg->b, take);
 	if (!k->parent->pseudo)
 		cg_layer_put(cg, l, CG_START, cg_layer_get(cg, k->parent, CG_NEXT));
@@ -477,10 +470,14 @@ void cg_parse_layers(struct cg *cg)
 {
 	cg->n_vars = 0;
 	cg->str_used = 0;
+	for (int i = 0; i < cg->proto->n_layers; i++)
+		cg->layers[cg->proto->layers[i]->index].parsed = false;
+	cg_exit_begin(cg);
 	for (int i = 0; i < cg->proto->n_layers; i++) {
 		const struct hq_layer *l = cg->proto->layers[i];
-		cg->layers[l->index].parsed = false;
-		if (cg->layers[l->index].needed)
-			cg_parse_layer(cg, l);
+		if (!cg->layers[l->index].needed)
+			continue;
+		cg_parse_layer(cg, l);
+		cg_exit_after(cg, l);
 	}
 }

@@ -6,6 +6,8 @@
  * on untouched.
  */
 #include <linux/bpf.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cg.h"
@@ -53,6 +55,13 @@ static LLVMValueRef cg_lookup0(struct cg *cg, LLVMValueRef map, const char *name
 static LLVMValueRef cg_meta_u64(struct cg *cg, unsigned off)
 {
 	return LLVMBuildLoad2(cg->b, cg->i64, cg_gepc(cg, cg->meta, off), "");
+}
+
+/* i1: an offline run (hq_meta's values stand for the kernel's) */
+static LLVMValueRef cg_offline(struct cg *cg)
+{
+	return LLVMBuildICmp(cg->b, LLVMIntNE, cg_meta_u64(cg, offsetof(struct hq_meta, offline)),
+	                     cg_const64(cg, 0), "offline");
 }
 
 static LLVMValueRef cg_offline_or(struct cg *cg, LLVMValueRef offline, unsigned meta_off,
@@ -175,9 +184,26 @@ static LLVMValueRef cg_fetch_ts(struct cg *cg)
 	return cg_helper(cg, BPF_FUNC_ktime_get_ns, cg->i64, NULL, 0);
 }
 
+/* pkt.ts and pkt.ifindex exist after the walk only (cg_query_prologue):
+ * a read from the walk is a code generator bug */
+static void cg_after_walk(struct cg *cg)
+{
+	if (!cg->ifindex) {
+		fprintf(stderr, "hdrq: internal error: pkt.ts or pkt.ifindex read while parsing\n");
+		abort();
+	}
+}
+
 LLVMValueRef cg_ts_ns(struct cg *cg)
 {
+	cg_after_walk(cg);
 	return cg_lazy(cg, cg->scratch_lazy_off, cg_fetch_ts);
+}
+
+LLVMValueRef cg_ifindex(struct cg *cg)
+{
+	cg_after_walk(cg);
+	return cg->ifindex;
 }
 
 LLVMValueRef cg_wire_len(struct cg *cg)
@@ -195,13 +221,10 @@ static void cg_prologue(struct cg *cg)
 	cg->meta = cg_lookup0(cg, cg->map_meta, "have_meta");
 	cg->scratch = cg_lookup0(cg, cg->map_scratch, "have_scratch");
 	cg_stat_inc(cg, HQ_STAT_PACKETS);
-	LLVMValueRef offline =
-	    LLVMBuildICmp(cg->b, LLVMIntNE, cg_meta_u64(cg, 0), cg_const64(cg, 0), "offline");
-	cg->ifindex = cg_offline_or(cg, offline, offsetof(struct hq_meta, ifindex),
-	                            cg_ctx_u32(cg, L->ifindex));
-	/* pkt.ts and pkt.len: fetched on first use (cg_lazy), unless parsing
-	 * reads the length anyway */
-	cg_lazy_init(cg, cg->scratch_lazy_off, offline, offsetof(struct hq_meta, ts_ns));
+	LLVMValueRef offline = cg_offline(cg);
+	cg->ifindex = NULL; /* cg_query_prologue */
+	/* pkt.len: fetched on first use (cg_lazy), unless parsing reads the
+	 * length anyway */
 	cg->wire_len = NULL;
 	if (cg_parse_reads_len(cg))
 		cg->wire_len =
@@ -224,6 +247,17 @@ static void cg_prologue(struct cg *cg)
 	/* packet pointers last: helpers above may invalidate them */
 	cg->data = cg_ctx_ptr(cg, L->data);
 	cg->data_end = cg_ctx_ptr(cg, L->data_end);
+}
+
+/* What only the queries read, after the walk, so that a packet the early
+ * exit (cg_exit.c) lets go never pays for it: the interface index and the
+ * time stamp's cell (pkt.ts; the walk never reads either). */
+static void cg_query_prologue(struct cg *cg)
+{
+	LLVMValueRef offline = cg_offline(cg);
+	cg->ifindex = cg_offline_or(cg, offline, offsetof(struct hq_meta, ifindex),
+	                            cg_ctx_u32(cg, cg_ctx[cg->hook].ifindex));
+	cg_lazy_init(cg, cg->scratch_lazy_off, offline, offsetof(struct hq_meta, ts_ns));
 }
 
 static bool cg_hook_has_queries(struct cg *cg)
@@ -256,8 +290,10 @@ static void cg_program(struct cg *cg, enum cg_hook hook)
 	                 hook == CG_HOOK_XDP ? XDP_PASS_CODE : (uint64_t)TC_ACT_UNSPEC_CODE, 1));
 	LLVMPositionBuilderAtEnd(cg->b, entry);
 	cg_prologue(cg);
-	if (cg_hook_has_queries(cg))
+	if (cg_hook_has_queries(cg)) {
 		cg_parse_layers(cg);
+		cg_query_prologue(cg);
+	}
 	for (int i = 0; i < cg->plan->n_qplans; i++)
 		cg_query(cg, &cg->plan->qplans[i]);
 	LLVMBuildBr(cg->b, cg->exit_bb);

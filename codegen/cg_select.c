@@ -7,6 +7,10 @@
  * (present, value) at the end of its own parse, and the links read the
  * cells. The cells are declared (zeroed: absent) with the parent's other
  * outputs, so a parent that is not there leaves them absent.
+ *
+ * A link's test is a switch on the selector (cg_select_branch): compares
+ * and branches, where an `or` of compares would materialise each as a
+ * flag (BPF has no set-on-condition instruction).
  */
 #include <string.h>
 
@@ -26,7 +30,8 @@ static const struct hq_field *cg_select_of(const struct hq_link *k)
 #define CG_MAX_SELECT 8
 
 /* the storable selectors of parent l that two or more needed layers test
- * (for one, the cells would cost more than they save) */
+ * (for one, the cells would cost more than they save), or that an early
+ * exit check after l tests too (cg_exit.c) */
 static int cg_select_list(struct cg *cg, const struct hq_layer *l,
                           const struct hq_field *out[CG_MAX_SELECT])
 {
@@ -51,7 +56,7 @@ static int cg_select_list(struct cg *cg, const struct hq_layer *l,
 		}
 	}
 	for (int j = 0; j < n; j++)
-		if (uses[j] > 1)
+		if (uses[j] > 1 || cg->layers[l->index].exit_reads)
 			out[m++] = f[j];
 	return m;
 }
@@ -75,6 +80,27 @@ void cg_select_store(struct cg *cg, const struct hq_layer *l)
 			continue;
 		struct cg_val v = cg_field(cg, f[i]);
 		cg_var_set(cg, sv, v.present, v.a);
+	}
+}
+
+bool cg_select_cheap(const struct hq_link *k)
+{
+	return cg_select_of(k) || (k->field && k->field->src == HQ_FS_WALKER);
+}
+
+void cg_select_branch(struct cg *cg, struct cg_val v, const uint64_t *values, int n,
+                      LLVMBasicBlockRef hit, LLVMBasicBlockRef miss)
+{
+	LLVMBasicBlockRef test = cg_block(cg, "select");
+	LLVMBuildCondBr(cg->b, v.present, test, miss);
+	LLVMPositionBuilderAtEnd(cg->b, test);
+	LLVMValueRef sw = LLVMBuildSwitch(cg->b, v.a, miss, (unsigned)n);
+	for (int i = 0; i < n; i++) {
+		int j = 0;
+		while (j < i && values[j] != values[i])
+			j++;
+		if (j == i) /* a switch takes each value once */
+			LLVMAddCase(sw, cg_const64(cg, values[i]), hit);
 	}
 }
 

@@ -39,6 +39,24 @@ def noise():
             E / ARP(psrc=A, pdst=B)]
 
 
+def mixed_layers():
+    """ARP (tagged too), DNS over IPv4 and IPv6, ICMP, HTTP and what none
+    of those queries takes: an IPv4 fragment, ICMPv6, plain TCP"""
+    http = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    return [E / ARP(op=1, psrc=A, pdst=B),
+            E / Dot1Q(vlan=5) / ARP(op=2, psrc=B, pdst=A),
+            E / Dot1AD(vlan=7) / Dot1Q(vlan=5) / ARP(op=2, psrc=B, pdst=A),
+            E / IP(src=A, dst=B) / UDP(sport=5000, dport=53) / DNS(qd=DNSQR(qname="a.example")),
+            E / IPv6(src=A6, dst=B6) / UDP(sport=5000, dport=53) / DNS(qd=DNSQR(qname="b.example")),
+            E / IP(src=A, dst=B, flags="MF") / UDP(sport=5000, dport=53) / Raw(b"x" * 16),
+            E / Dot1Q(vlan=5) / IP(src=C, dst=B) / ICMP(type=8),
+            E / IP(src=B, dst=C) / ICMP(type=0),
+            E / IPv6(src=A6, dst=B6) / ICMPv6EchoRequest(),
+            E / IP(src=A, dst=B) / TCP(sport=40000, dport=80, flags="PA") / Raw(http),
+            E / IPv6(src=A6, dst=B6) / TCP(sport=40000, dport=80, flags="PA") / Raw(http.replace(b"GET", b"POST")),
+            E / IP(src=A, dst=B) / TCP(sport=40000, dport=22, flags="A")]
+
+
 CASES = [
     dict(name="rst by port",
          pkts=[rst(80), rst(80), rst(443), rst(22)] + noise(),
@@ -194,6 +212,24 @@ CASES = [
          pkts=[syn(1), rst(2), syn(3)],
          query="tcp where flags.rst log pkt.num, pkt.len",
          rows=[{"type": "log", "pkt.num": 2, "pkt.len": 54}]),
+    # the early exit (codegen/cg_exit.c) leaves a frame once no query of the
+    # script can match it: each query still sees every frame of its layer
+    dict(name="early exit, several layers",
+         pkts=mixed_layers(),
+         query="arp log arp.op; udp where dst_port == 53 group by inet.src; "
+               "icmp group by icmp.type; http log http.method",
+         rows=[{"query": "q1", "arp.op": 1}, {"query": "q1", "arp.op": 2},
+               {"query": "q1", "arp.op": 2},
+               {"query": "q2", "inet.src": A, "count()": 1}, {"query": "q2", "inet.src": A6, "count()": 1},
+               {"query": "q3", "icmp.type": 8, "count()": 1}, {"query": "q3", "icmp.type": 0, "count()": 1},
+               {"query": "q4", "http.method": "GET"}, {"query": "q4", "http.method": "POST"}]),
+    dict(name="early exit keeps the flow state",
+         pkts=[E / IPv6(src=A6, dst=B6) / TCP(sport=1000, dport=80, flags="PA", seq=100) / Raw(b"a" * 10),
+               E / ARP(psrc=A, pdst=B),
+               rst(80),
+               E / IPv6(src=A6, dst=B6) / TCP(sport=1000, dport=80, flags="PA", seq=100) / Raw(b"a" * 10)],
+         query="ip6 where tcp.retransmit log pkt.num",
+         rows=[{"type": "log", "pkt.num": 4}]),
 ]
 
 
