@@ -156,6 +156,8 @@ void cg_layers_mark(struct cg *cg);
 /* does any query read the walker output `key` of layer l? */
 bool cg_field_used(struct cg *cg, const struct hq_layer *l, const char *key);
 void cg_parse_layers(struct cg *cg);
+/* the cell offset of the flag of k's parent that lets l follow it */
+unsigned cg_link_gate(struct cg *cg, const struct hq_layer *l, const struct hq_link *k);
 LLVMValueRef cg_layer_ok(struct cg *cg, const struct hq_layer *l);
 /* offset (i64, clamped to CG_MAX_OFF) / pointer of a layer's start or next */
 LLVMValueRef cg_layer_get(struct cg *cg, const struct hq_layer *l, int which);

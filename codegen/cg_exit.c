@@ -193,8 +193,8 @@ static void cg_exit_field(struct cg *cg, const struct hq_link *const *k, int n,
 	LLVMPositionBuilderAtEnd(cg->b, next);
 }
 
-/* With p's kids_ok set: goto on if some link from p to a layer ahead that
- * leads may take its layer: one switch a selector field. */
+/* With p's gate set (cg_exit_gate): goto on if some link from p to a layer
+ * ahead that leads may take its layer: one switch a selector field. */
 static void cg_exit_links(struct cg *cg, const struct hq_layer *p, int at, LLVMBasicBlockRef on)
 {
 	const struct hq_link *k[CG_EXIT_MAX_LINKS];
@@ -210,6 +210,20 @@ static void cg_exit_links(struct cg *cg, const struct hq_layer *p, int at, LLVMB
 		if (j == i)
 			cg_exit_field(cg, k + i, n - i, on);
 	}
+}
+
+/* The flag of walked layer p that lets its links ahead take their layers
+ * (cg_link_gate): ok if a pseudo layer is among them, which follows p
+ * wherever p is, else kids_ok. */
+static unsigned cg_exit_gate(struct cg *cg, const struct hq_layer *p, int at)
+{
+	for (int i = 0; i < cg->proto->n_layers; i++) {
+		const struct hq_layer *u = cg->proto->layers[i];
+		for (int k = 0; u->pseudo && cg_exit_ahead(cg, u, at) && k < u->n_links; k++)
+			if (u->links[k].parent == p)
+				return cg_link_gate(cg, u, &u->links[k]);
+	}
+	return cg->layers[p->index].kids_ok;
 }
 
 /* if (cond) goto on; else go on testing */
@@ -237,7 +251,7 @@ static void cg_exit_check(struct cg *cg, const struct hq_layer *at)
 			continue;
 		LLVMBasicBlockRef links = cg_block(cg, "exit_links"),
 		                  next = cg_block(cg, "exit_next");
-		LLVMBuildCondBr(cg->b, cg_flag(cg, ps->kids_ok), links, next);
+		LLVMBuildCondBr(cg->b, cg_flag(cg, cg_exit_gate(cg, p, at->index)), links, next);
 		LLVMPositionBuilderAtEnd(cg->b, links);
 		cg_exit_links(cg, p, at->index, on);
 		LLVMBuildBr(cg->b, next);

@@ -265,7 +265,17 @@ static void cg_parse_yield(struct cg *cg, const struct hq_layer *l, struct cg_la
 	LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
-/* if (!ok && parent ok && parent lets children through && selector matches)
+/* The flag of k's parent that lets l follow it: kids_ok (the parent lets
+ * children through: a sane length, no fragment, ...), but ok for a pseudo
+ * layer, which has no header of its own: `inet` is there wherever IPv4 or
+ * IPv6 is, fragments included. */
+unsigned cg_link_gate(struct cg *cg, const struct hq_layer *l, const struct hq_link *k)
+{
+	const struct cg_layer *ps = &cg->layers[k->parent->index];
+	return l->pseudo ? ps->ok : ps->kids_ok;
+}
+
+/* if (!ok && parent lets l follow && selector matches)
  *	start = parent.next, ok = 1 */
 static void cg_parse_link(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
                           const struct hq_link *k)
@@ -273,7 +283,7 @@ static void cg_parse_link(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	struct cg_layer *ps = &cg->layers[k->parent->index];
 	if (!ps->parsed)
 		return;
-	LLVMValueRef pre = LLVMBuildAnd(cg->b, cg_flag(cg, ps->kids_ok),
+	LLVMValueRef pre = LLVMBuildAnd(cg->b, cg_flag(cg, cg_link_gate(cg, l, k)),
 	                                LLVMBuildNot(cg->b, cg_flag(cg, st->ok), ""), "");
 	LLVMBasicBlockRef test = cg_block(cg, "link"), take = cg_block(cg, "take"),
 	                  done = cg_block(cg, "linked");
@@ -442,7 +452,9 @@ static bool cg_starts_frame(const struct hq_layer *l)
 static void cg_parse_layer(struct cg *cg, const struct hq_layer *l)
 {
 	struct cg_layer *st = &cg->layers[l->index];
-	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, l->root, 0));
+	/* the root, and a pseudo layer that follows none (pkt), are in every
+	 * packet */
+	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, l->root || (l->pseudo && !l->n_links), 0));
 	cg_set_flag(cg, st->kids_ok, LLVMConstInt(cg->i1, 0, 0));
 	/* start and next count only where the layer is there (next: where its
 	 * body ran, which writes it; cg_l3_complete reads start regardless but

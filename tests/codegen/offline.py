@@ -230,6 +230,20 @@ CASES = [
                E / IPv6(src=A6, dst=B6) / TCP(sport=1000, dport=80, flags="PA", seq=100) / Raw(b"a" * 10)],
          query="ip6 where tcp.retransmit log pkt.num",
          rows=[{"type": "log", "pkt.num": 4}]),
+    # pkt, a pseudo layer that follows none, is in every packet
+    dict(name="pkt is every packet",
+         pkts=[rst(80), E / ARP(psrc=A, pdst=B), E / Raw(b"\x00" * 4)],
+         query="pkt group by pkt.dir",
+         rows=[{"pkt.dir": 0, "count()": 3}]),
+    # inet is either IP version, fragments included (no transport in them)
+    dict(name="inet includes fragments",
+         pkts=[E / IP(src=A, dst=B, flags="MF", frag=0) / UDP(dport=9) / Raw(b"a" * 16),
+               E / IP(src=A, dst=B, frag=3, proto=17) / Raw(b"b" * 8),
+               E / IPv6(src=A6, dst=B6) / IPv6ExtHdrFragment(offset=2, m=0, nh=17) / Raw(b"c" * 8),
+               rst(80), E / ARP(psrc=A, pdst=B)],
+         query="inet group by inet.src select count(), sum(ip.len)",
+         rows=[{"inet.src": A, "count()": 3, "sum(ip.len)": 44 + 28 + 40},
+               {"inet.src": A6, "count()": 1, "sum(ip.len)": 0}]),
 ]
 
 
