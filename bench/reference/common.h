@@ -247,11 +247,10 @@ static __always_inline __be32 ip_dst(struct pkt *p)
 	return q[0] | q[1] << 8 | q[2] << 16 | (__u32)q[3] << 24;
 }
 
-/* The `inet` layer: hdrq's pseudo layer sits above ip/ip6 and so, like any
- * layer above IP, is there only in unfragmented packets (p->l4 set). */
+/* The `inet` layer: either IP version, fragments included. */
 static __always_inline int has_inet(struct pkt *p)
 {
-	return p->l4 != NULL;
+	return p->ip || p->ip6;
 }
 
 /* Returns 1 when the packet has an IP header (the address is present). */
