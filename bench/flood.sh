@@ -9,9 +9,7 @@
 #             drops tcpdump reports, on the same flood as hdrq;
 #   overhead  receiver packet rate with no program, an empty XDP_PASS
 #             program, hdrq on XDP and hdrq on TC ingress (median of
-#             FLOOD_REPS floods each), and with no program and hdrq on
-#             XDP again with GRO on the veth, which then always takes
-#             its NAPI path, as a NIC driver does;
+#             FLOOD_REPS floods each);
 #   log       records per second a log query delivers to a JSON file with
 #             zero loss, and exact loss accounting beyond that rate.
 # Prints its Markdown section of RESULTS.md, heading included, between the
@@ -311,36 +309,30 @@ fidelity_row() { # LABEL
 	echo "| $label | $SENT | $RX | $DROPS | $HQ_TOTAL | $packets | $(yes_no "$RX" "$HQ_TOTAL") |" >>"$FIDELITY"
 }
 
-# overhead_run CONFIG REP: one flood under CONFIG (see config_on);
+# overhead_run CONFIG REP: one flood under CONFIG (none|empty|hdrq|hdrq_tc);
 # sets MPPS, the receiver rate
 overhead_run() {
 	config_on "$1"
 	counted_flood "$N"
 	config_off "$1"
-	case $1 in *hdrq*) fidelity_row "$1 flood $2" ;; esac
+	case $1 in hdrq*) fidelity_row "$1 flood $2" ;; esac
 	[ "$DROPS" -eq 0 ] || say "$1: $DROPS packets dropped before the receiver counted them"
 	MPPS=$(mpps "$RX" "$SECS")
 }
 
-# GRO on a veth makes it hand every frame to its NAPI poll, the path an XDP
-# program moves it to anyway: with it, no program and hdrq take one path
-gro() { ip netns exec "$HQ_NS_B" ethtool -K "$HQ_IF_B" gro "$1"; }
-
-config_on() { # none|empty|hdrq|hdrq_tc|napi_none|napi_hdrq: attach that to B's veth
-	case $1 in napi_*) gro on ;; esac
+config_on() { # none|empty|hdrq|hdrq_tc: attach that to B's veth
 	case $1 in
 	empty) ip -n "$HQ_NS_B" link set dev "$HQ_IF_B" xdpdrv obj "$EMPTY" sec xdp ;;
-	hdrq | napi_hdrq) hdrq_start "$WORK/agg.json" "$AGG_QUERY" ;;
+	hdrq) hdrq_start "$WORK/agg.json" "$AGG_QUERY" ;;
 	hdrq_tc) hdrq_start "$WORK/agg.json" --hook tc "$AGG_QUERY" ;;
 	esac
 }
 
-config_off() { # the configuration config_on set up: detach it
+config_off() { # none|empty|hdrq|hdrq_tc: detach it
 	case $1 in
 	empty) ip -n "$HQ_NS_B" link set dev "$HQ_IF_B" xdpdrv off ;;
-	hdrq | hdrq_tc | napi_hdrq) hdrq_stop ;;
+	hdrq | hdrq_tc) hdrq_stop ;;
 	esac
-	case $1 in napi_*) gro off ;; esac
 }
 
 # prog_ns empty|hdrq: sets PROG_NS, the XDP program's own mean run time per
@@ -369,17 +361,15 @@ stats_restore() {
 OVERHEAD=$WORK/overhead.md
 measure_overhead() {
 	local rep c
-	declare -A rates=([none]='' [empty]='' [hdrq]='' [hdrq_tc]='' [napi_none]='' [napi_hdrq]='')
+	declare -A rates=([none]='' [empty]='' [hdrq]='' [hdrq_tc]='')
 	for rep in $(seq "$REPS"); do
-		for c in none empty hdrq hdrq_tc napi_none napi_hdrq; do # interleaved: drift hits all alike
+		for c in none empty hdrq hdrq_tc; do # interleaved: drift hits all alike
 			overhead_run "$c" "$rep"
 			say "overhead $c run $rep: $MPPS Mpps"
 			rates[$c]+=" $MPPS"
 		done
 	done
-	local none empty hdrq hdrq_tc napi_none napi_hdrq
-	napi_none=$(echo "${rates[napi_none]}" | median)
-	napi_hdrq=$(echo "${rates[napi_hdrq]}" | median)
+	local none empty hdrq hdrq_tc
 	none=$(echo "${rates[none]}" | median)
 	empty=$(echo "${rates[empty]}" | median)
 	hdrq=$(echo "${rates[hdrq]}" | median)
@@ -391,8 +381,6 @@ measure_overhead() {
 		overhead_line "empty XDP_PASS (xdpdrv)" "${rates[empty]}" "$empty" "$none" "$empty"
 		overhead_line "hdrq \`$AGG_QUERY\`" "${rates[hdrq]}" "$hdrq" "$none" "$empty"
 		overhead_line "hdrq --hook tc, same query" "${rates[hdrq_tc]}" "$hdrq_tc" "$none" "$empty"
-		overhead_line "GRO on (NAPI path): no program" "${rates[napi_none]}" "$napi_none" "$none" "$empty"
-		overhead_line "GRO on (NAPI path): hdrq, XDP" "${rates[napi_hdrq]}" "$napi_hdrq" "$none" "$empty"
 		echo
 		awk -v h="$hdrq" -v e="$empty" -v n="$none" -v runs="${rates[empty]}" 'BEGIN {
 			ce = (h / e - 1) * 100; cn = (h / n - 1) * 100
@@ -405,11 +393,6 @@ measure_overhead() {
 			c = (t / n - 1) * 100
 			printf "On TC ingress (`--hook tc`) no XDP program is attached, so the veth keeps its backlog path: there hdrq changes the rate by **%+.1f%%** against no program (%+.1f ns per packet), and the 5%% target is **%s**.\n",
 				c, 1e3 / t - 1e3 / n, (c >= -5 ? "met" : "not met") }'
-		echo
-		awk -v h="$napi_hdrq" -v n="$napi_none" 'BEGIN {
-			c = (h / n - 1) * 100
-			printf "With GRO on, the veth takes its NAPI path with or without a program, as a NIC driver always does, so the two last rows differ only by hdrq'"'"'s XDP program: it changes the rate by **%+.1f%%** (%+.1f ns per packet), and the 5%% target is **%s** there.\n",
-				c, 1e3 / h - 1e3 / n, (c >= -5 ? "met" : "not met") }'
 	} >"$OVERHEAD"
 	local empty_ns
 	prog_ns empty
