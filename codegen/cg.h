@@ -200,6 +200,9 @@ struct cg_walker {
 	              struct cg_hdr h);
 	/* values the walker keeps for later layers that no field exposes */
 	const char *const *internal_keys;
+	/* does the walker need its own output key where no query reads it?
+	 * (NULL: never) */
+	bool (*keeps)(struct cg *cg, const struct hq_layer *l, const char *key);
 };
 const struct cg_walker *cg_walker_find(const char *name);
 

@@ -405,34 +405,30 @@ static bool cg_registry_reads(struct cg *cg, const struct hq_field *f)
 	return false;
 }
 
-/* Is the walker output f read at all? A query, the registry, or another
- * walker output: the HTTP walker reads the TCP payload length by name, and
- * the DNS question's type and class lie after its name, which the walker
- * copies out to find them. The others are not declared: the walker skips
- * them, and no packet pays for zeroing them. */
-static bool cg_walker_var_read(struct cg *cg, const struct hq_field *f)
+/* Is the walker output f read at all? A query, the registry, its own
+ * walker (w->keeps), or the HTTP walker (the TCP payload length it reads by
+ * name). The others are not declared: the walker skips them, and no packet
+ * pays for zeroing them. */
+static bool cg_walker_var_read(struct cg *cg, const struct hq_field *f, const struct cg_walker *w)
 {
-	if (!strcmp(f->key, "qname") &&
-	    (cg_field_used(cg, f->layer, "qtype") || cg_field_used(cg, f->layer, "qclass")))
-		return true;
 	return cg_field_used(cg, f->layer, f->key) || !strcmp(f->key, "payload_len") ||
-	       cg_registry_reads(cg, f);
+	       (w && w->keeps && w->keeps(cg, f->layer, f->key)) || cg_registry_reads(cg, f);
 }
 
 /* Walker outputs are declared before the layer's branches so that their
  * "absent" initial values dominate every use. */
 static void cg_declare_walker_vars(struct cg *cg, const struct hq_layer *l)
 {
+	const struct cg_walker *w = l->walker ? cg_walker_find(l->walker) : NULL;
 	for (int i = 0; i < l->n_fields; i++) {
 		const struct hq_field *f = l->fields[i];
 		if (f->src != HQ_FS_WALKER || !strncmp(f->key, "hdr.", 4) ||
-		    cg_var(cg, l, f->key) || !cg_walker_var_read(cg, f))
+		    cg_var(cg, l, f->key) || !cg_walker_var_read(cg, f, w))
 			continue;
 		cg_var_new(cg, l, f->key, f->type == HQ_T_STR ? f->size : 0);
 	}
 	if (l->n_stop && !cg_var(cg, l, "hdr.stop"))
 		cg_var_new(cg, l, "hdr.stop", 0);
-	const struct cg_walker *w = l->walker ? cg_walker_find(l->walker) : NULL;
 	for (int i = 0; w && w->internal_keys && w->internal_keys[i]; i++)
 		if (!cg_var(cg, l, w->internal_keys[i]))
 			cg_var_new(cg, l, w->internal_keys[i], 0);

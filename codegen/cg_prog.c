@@ -140,13 +140,12 @@ static void cg_tc_pull(struct cg *cg)
  * verifier than a fetch on first use inside each. */
 static bool cg_parse_reads_len(struct cg *cg)
 {
+	if (cg_needs_payload(cg))
+		return true;
 	for (int i = 0; i < cg->proto->n_layers; i++) {
 		const struct hq_layer *l = cg->proto->layers[i];
-		if (!cg->layers[l->index].needed || !l->walker)
-			continue;
-		if (!strcmp(l->walker, "dns") || !strcmp(l->walker, "http"))
-			return true;
-		if (!strcmp(l->walker, "tcp_opts") && cg_walk_tcp_reads_len(cg, l))
+		if (cg->layers[l->index].needed && l->walker && !strcmp(l->walker, "tcp_opts") &&
+		    cg_walk_tcp_reads_len(cg, l))
 			return true;
 	}
 	return false;

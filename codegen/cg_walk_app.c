@@ -165,6 +165,16 @@ static LLVMValueRef cg_dns_len(struct cg *cg, const struct hq_layer *l)
 	                       LLVMBuildSub(cg->b, len, hdr, ""), cg_const64(cg, 0), "");
 }
 
+/* The question's type and class lie after its name: the walk that finds
+ * them copies the name out, so it is kept where either is read. */
+bool cg_dns_keeps(struct cg *cg, const struct hq_layer *l, const char *key)
+{
+	return !strcmp(key, "qname") &&
+	       (cg_field_used(cg, l, "qtype") || cg_field_used(cg, l, "qclass"));
+}
+
+/* the first question: its name, then type and class (cg_dns_byte's walk);
+ * only where something reads one of them, which declares qname */
 void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h)
 {
 	cg_dns_needs_udp_room(cg, l, st);
@@ -174,9 +184,7 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 	LLVMBasicBlockRef cont =
 	    cg_if(cg, LLVMBuildICmp(cg->b, LLVMIntUGT, qd, cg_const64(cg, 0), ""), "dns_q");
 	struct cg_dns d = {.q = cg_gepc(cg, start, 12), .out = name};
-	bool want = cg_field_used(cg, l, "qname") || cg_field_used(cg, l, "qtype") ||
-	            cg_field_used(cg, l, "qclass");
-	if (want && name && name->size > 1) {
+	if (name && name->size > 1) {
 		/* computed before the name loop: code after it runs once per way out */
 		cg_vstore(cg, W_DLEN, cg_dns_len(cg, l));
 		cg_walk_init(cg);
