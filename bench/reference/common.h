@@ -429,8 +429,19 @@ struct rec_hdr {
 	__u32 ifindex, wire_len, dir, pad;
 };
 
-static __always_inline void rec_hdr_fill(struct rec_hdr *h, struct xdp_md *ctx, struct pkt *p)
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* A ring-buffer record of size bytes (its struct begins with the header),
+ * the header filled; NULL when the ring buffer is full. */
+static __always_inline void *rec_begin(struct xdp_md *ctx, struct pkt *p, __u64 size)
 {
+	struct rec_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!h)
+		return NULL;
 	h->query = 0;
 	h->cap_len = 0;
 	h->ts_ns = bpf_ktime_get_ns();
@@ -439,12 +450,8 @@ static __always_inline void rec_hdr_fill(struct rec_hdr *h, struct xdp_md *ctx, 
 	h->wire_len = p->len;
 	h->dir = 0;
 	h->pad = 0;
+	return h;
 }
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
-} events SEC(".maps");
 
 #define GROUP_MAP(name, K, V)                                                                      \
 	struct {                                                                                   \

@@ -19,10 +19,9 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	if (!parse(ctx, &p) || !(t = tcp_of(&p)) || t->window != 0)
 		return XDP_PASS;
 	stat_inc(1);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	r = rec_begin(ctx, &p, sizeof(*r));
 	if (!r)
 		return XDP_PASS;
-	rec_hdr_fill(&r->h, ctx, &p);
 	r->present = 0xc;
 	r->src = r->dst = 0;
 	if (p.ip) {

@@ -94,10 +94,9 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	if (!parse(ctx, &p) || !(u = udp_of(&p)) || u->dest != bpf_htons(53))
 		return XDP_PASS;
 	stat_inc(1);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	r = rec_begin(ctx, &p, sizeof(*r));
 	if (!r)
 		return XDP_PASS;
-	rec_hdr_fill(&r->h, ctx, &p);
 	r->present = 0;
 	r->src = r->pad = 0;
 	r->qtype = 0;

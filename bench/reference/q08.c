@@ -39,10 +39,9 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	if (avail < 2 || bpf_xdp_load_bytes(ctx, off, buf, avail) != 0)
 		return XDP_PASS;
 	stat_inc(1);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	r = rec_begin(ctx, &p, sizeof(*r));
 	if (!r)
 		return XDP_PASS;
-	rec_hdr_fill(&r->h, ctx, &p);
 	r->present = 3;
 	r->src = r->pad = 0;
 	if (p.ip)

@@ -33,10 +33,9 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	if ((void *)(a + 1) > p.end || a->htype != bpf_htons(1) || a->ptype != bpf_htons(ETH_P_IP))
 		return XDP_PASS;
 	stat_inc(1);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	r = rec_begin(ctx, &p, sizeof(*r));
 	if (!r)
 		return XDP_PASS;
-	rec_hdr_fill(&r->h, ctx, &p);
 	r->present = 0xf;
 	r->op = bpf_ntohs(a->op);
 	__builtin_memset(r->sha, 0, 24);

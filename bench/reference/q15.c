@@ -255,10 +255,9 @@ SEC("xdp") int ref(struct xdp_md *ctx)
 	    !(dport == 80 || dport == 443 || (dport >= 8000 && dport <= 8100)))
 		return XDP_PASS;
 	stat_inc(1);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	r = rec_begin(ctx, &p, sizeof(*r));
 	if (!r)
 		return XDP_PASS;
-	rec_hdr_fill(&r->h, ctx, &p);
 	r->h.num = num;
 
 	/* pkt */
