@@ -144,12 +144,11 @@ def main():
         with hqnet.NetnsPair() as pair:
             pair.exec("A", ["ip", "addr", "add", "198.51.100.7/24", "dev", hqnet.IF_A])
             prom = start_prometheus(pair, tmp)
-            snap = hqnet.Snapshot()
             err = open(os.path.join(tmp, "hdrq.err"), "w")
             proc = pair.popen("B", [hdrq, "-i", hqnet.IF_B, "-d", "60", "-o", "json",
                                     "--metrics", f"127.0.0.1:{HQ_PORT}", QUERY],
                               stdout=subprocess.PIPE, stderr=err, text=True)
-            if not hqnet.wait_attached(pair, "B", proc, snap):
+            if not hqnet.wait_attached(pair, "B", proc):
                 fail("hdrq did not attach: " + open(err.name).read())
             sent = pair.exec("A", [hqnet.PYTHON, "-c", SENDER, pair.mac_b,
                                    repr(TRAFFIC + NOISE)]).stdout.strip()

@@ -85,12 +85,11 @@ def run(pair, hdrq, args, query, label, tmp):
     script = os.path.join(tmp, f"{label.strip('-')}.hq")
     with open(script, "w") as f:
         f.write(f"{query} as flood\nudp where dst_port == 7777 as seen\n")
-    snap = hqnet.Snapshot()
     proc = pair.popen("B", [hdrq, "-i", hqnet.IF_B, "-d", "30", "-o", "json"] + args +
                       ["-f", script],
                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        if not hqnet.wait_attached(pair, "B", proc, snap):
+        if not hqnet.wait_attached(pair, "B", proc):
             fail(f"{label}: hdrq did not attach: {proc.stderr.read() if proc.poll() is not None else ''}")
         sent = int(pair.exec("A", [hqnet.PYTHON, "-c", SENDER, pair.mac_b, str(BURSTS),
                                    str(PER_BURST)], timeout=60).stdout.strip())

@@ -23,6 +23,7 @@ programs of the same names) and whether they are gone (bpf_gone).
 
 import ast
 import atexit
+import collections
 import json
 import os
 import re
@@ -279,37 +280,16 @@ def hq_progs():
         return []
 
 
-def bpf_links():
-    r = sh(["bpftool", "-j", "link", "show"], check=False)
-    try:
-        return json.loads(r.stdout or "[]")
-    except ValueError:
-        return []
-
-
-class Snapshot:
-    """hdrq's programs and BPF links that exist before a run starts, so that
-    the ones the run creates can be told apart. (Debian's bpftool 7.1 shows
-    neither the PIDs holding a program nor the interface of a tcx link, so
-    "new since the snapshot" is how a test finds its own.)"""
-
-    def __init__(self):
-        self.progs = {p.get("id") for p in hq_progs()}
-        self.links = {l.get("id") for l in bpf_links()}
-
-    def new_progs(self):
-        return [p for p in hq_progs() if "id" in p and p["id"] not in self.progs]
-
-    def new_links(self):
-        ids = {p["id"] for p in self.new_progs()}
-        return [l for l in bpf_links() if "id" in l and l["id"] not in self.links and l.get("prog_id") in ids]
+HeldLink = collections.namedtuple("HeldLink", "type prog_id ifindex")
+"""a BPF link a process holds: its type (xdp, tcx...), program and the
+index of the interface it is on (in that interface's namespace)"""
 
 
 def held_bpf(pid):
     """The BPF programs, maps and links a process holds open, from
     /proc/PID/fdinfo (exact even while other hdrq runs load programs of the
     same names): {"progs": {prog_id, ...}, "maps": {map_id, ...},
-    "links": {link_id: (link_type, prog_id)}}."""
+    "links": {link_id: HeldLink}}."""
     held = {"progs": set(), "maps": set(), "links": {}}
     try:
         fds = os.listdir(f"/proc/{pid}/fdinfo")
@@ -323,8 +303,9 @@ def held_bpf(pid):
             continue
         info = {k.strip(): v.strip() for k, v in info.items()}
         if "link_id" in info:
-            held["links"][int(info["link_id"])] = (info.get("link_type", "?"),
-                                                   int(info.get("prog_id", 0)))
+            held["links"][int(info["link_id"])] = HeldLink(
+                info.get("link_type", "?"), int(info.get("prog_id", 0)),
+                int(info.get("ifindex", 0)))
         elif "prog_id" in info:
             held["progs"].add(int(info["prog_id"]))
         elif "map_id" in info:
@@ -363,15 +344,34 @@ def bpf_gone(held, timeout=5.0):
     return left
 
 
-def wait_attached(pair, which, proc, snap, timeout=20.0):
-    """Wait until hdrq (proc) has attached. Returns what is attached (XDP or
-    tc on the interface, or new BPF links — tcx links — holding a new hq_*
-    program), or None if hdrq exited or nothing appeared in time."""
+def own_attachments(pair, which, pid):
+    """What process pid has attached to the interface, as text lines: its
+    BPF links there (XDP, tcx; /proc/PID/fdinfo names each link's interface)
+    and tc filters running a program it holds (clsact has no links). Other
+    runs' attachments, on this interface or elsewhere, are not counted."""
+    held = held_bpf(pid)
+    idx = pair.ifindex(which)
+    found = [f"link {i}: {l.type}" for i, l in sorted(held["links"].items())
+             if l.ifindex == idx]
+    for d in ("ingress", "egress"):
+        r = sh(["ip", "netns", "exec", pair.ns(which), "tc", "filter", "show", "dev",
+                pair.iface(which), d], check=False)
+        for line in r.stdout.splitlines():
+            m = re.search(r"\bid (\d+)", line)
+            if "bpf" in line and m and int(m.group(1)) in held["progs"]:
+                found.append(f"tc {d}: {line.strip()}")
+    return found
+
+
+def wait_attached(pair, which, proc, timeout=20.0):
+    """Wait until hdrq (proc, the process itself: `ip netns exec` execs it)
+    has attached to the interface. Returns own_attachments(), or None if
+    hdrq exited or attached nothing there in time."""
     t0 = time.time()
     while time.time() - t0 < timeout:
         if proc.poll() is not None:
             return None
-        a = pair.attachments(which) + [f"link: {json.dumps(l)}" for l in snap.new_links()]
+        a = own_attachments(pair, which, proc.pid)
         if a:
             time.sleep(0.2)
             return a

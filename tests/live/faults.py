@@ -103,10 +103,10 @@ class Run:
         return self.held
 
     def link_types(self):
-        return sorted(t for t, _ in self.held["links"].values())
+        return sorted(l.type for l in self.held["links"].values())
 
     def xdp_prog(self):
-        return [p for t, p in self.held["links"].values() if t == "xdp"]
+        return [l.prog_id for l in self.held["links"].values() if l.type == "xdp"]
 
     def stop(self, sig=signal.SIGINT, timeout=15):
         if self.proc.poll() is None:

@@ -8,7 +8,8 @@ program is attached, `kill -9` it, then check within a few seconds that
   - `tc filter show` has no BPF filter in ingress/egress,
   - `bpftool net show dev` lists nothing,
   - no BPF link holds one of hdrq's programs on that ifindex, and
-  - every program hdrq had loaded (ids seen before the kill) is gone.
+  - every program, map and link the run held (its /proc/PID/fdinfo before
+    the kill) is gone.
 Also a clean stop (SIGINT, SIGTERM) detaches and exits 0.
 """
 
@@ -16,7 +17,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -42,10 +42,9 @@ def main():
         for name, args, query, sig, want_exit in SCENARIOS:
             cmd = [hdrq, "-o", "json", "-d", "60"] + args + [query]
             print(f"== {name}: ip netns exec {pair.b} {' '.join(cmd)}")
-            snap = hqnet.Snapshot()
             proc = pair.popen("B", cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
-            att = hqnet.wait_attached(pair, "B", proc, snap)
+            att = hqnet.wait_attached(pair, "B", proc)
             if att is None:
                 out, err = proc.communicate(timeout=10) if proc.poll() is not None else ("", "")
                 fails.append(f"{name}: hdrq never attached (exit {proc.poll()}): {err.strip()[-300:]}")
@@ -53,11 +52,11 @@ def main():
                     proc.kill()
                     proc.wait()
                 continue
-            ids = sorted(p["id"] for p in snap.new_progs())
-            link_ids = sorted(l["id"] for l in snap.new_links())
-            print(f"   attached: {att}; programs {ids}, links {link_ids}")
-            if not ids:
-                fails.append(f"{name}: no new hq_* program loaded by hdrq")
+            held = hqnet.held_bpf(proc.pid)  # this run's own, not other runs'
+            print(f"   attached: {att}; programs {sorted(held['progs'])}, "
+                  f"links {sorted(held['links'])}")
+            if not held["progs"]:
+                fails.append(f"{name}: hdrq holds no BPF program")
             os.kill(proc.pid, sig)
             try:
                 out, err = proc.communicate(timeout=15)
@@ -68,20 +67,14 @@ def main():
             if want_exit is not None and proc.returncode != want_exit:
                 fails.append(f"{name}: exit {proc.returncode} after {sig.name}, expected "
                              f"{want_exit}; stderr: {err.strip()[-300:]}")
-            # links and programs are released when the last fd closes; the
-            # kernel frees them asynchronously, so poll for up to 5 s
-            left, alive = None, None
-            for _ in range(50):
-                left = pair.attachments("B") + [f"link {l['id']}" for l in snap.new_links()]
-                alive = [i for i in ids if hqnet.sh(["bpftool", "prog", "show", "id", str(i)],
-                                                    check=False).returncode == 0]
-                if not left and not alive:
-                    break
-                time.sleep(0.1)
+            # links, programs and maps are released when the last fd closes;
+            # the kernel frees them asynchronously (bpf_gone polls for 5 s)
+            alive = hqnet.bpf_gone(held)
+            left = pair.attachments("B")
             if left:
                 fails.append(f"{name}: still attached after {sig.name}: {left}")
             if alive:
-                fails.append(f"{name}: programs {alive} still loaded after {sig.name}")
+                fails.append(f"{name}: still in the kernel after {sig.name}: {alive}")
             if not left and not alive:
                 print(f"   {sig.name}: exit {proc.returncode}, nothing left attached or loaded")
     if fails:

@@ -150,7 +150,6 @@ def run(case_path):
         senders = [start_step(pair, s, v) for s in case.get("send", [])]
         print("$ ip netns exec", pair.ns(on), " ".join(repr(c) if " " in c else c for c in cmd))
         t0 = time.time()
-        snap = hqnet.Snapshot()
         held = {"progs": set(), "maps": set(), "links": {}}
         proc = pair.popen(on, cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
@@ -158,7 +157,7 @@ def run(case_path):
                 time.sleep(1.5)
                 att = ["(dry run)"]
             else:
-                att = hqnet.wait_attached(pair, case.get("attach_wait", on), proc, snap)
+                att = hqnet.wait_attached(pair, case.get("attach_wait", on), proc)
             # this run's own links (other hdrq runs on the machine have theirs)
             held = hqnet.held_bpf(proc.pid)
             if att is None:
