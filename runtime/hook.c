@@ -181,8 +181,7 @@ bool hook_detach_all(struct hq_hooks *h)
 	for (int i = h->n - 1; i >= 0; i--) {
 		if (!h->v[i].attached)
 			continue;
-		waited = waited && !strcmp(h->v[i].mode, "tcx");
-		h->v[i].ops->detach(&h->v[i]);
+		waited = h->v[i].ops->detach(&h->v[i]) && waited;
 		h->v[i].attached = false;
 	}
 	return waited;

@@ -22,7 +22,9 @@ struct hq_attachment;
 struct hq_hook_ops {
 	const char *name; /* "xdp", "tc" */
 	int (*attach)(struct hq_attachment *a, int prog_fd, struct hq_diag *d);
-	void (*detach)(struct hq_attachment *a);
+	/* true if the detach itself waited until the program, on every CPU,
+	 * had finished running (an RCU grace period) */
+	bool (*detach)(struct hq_attachment *a);
 };
 
 extern const struct hq_hook_ops hook_xdp_ops;
@@ -61,9 +63,7 @@ int hook_plan(const struct hq_options *o, const struct hq_plan *plan, struct hq_
 /* Attach every planned hook; on error, detach what was attached. */
 int hook_attach_all(struct hq_hooks *h, const struct hq_loaded *ld, struct hq_diag *d);
 /* Detach every attached hook. Returns whether the programs detached have
- * also finished running: releasing a tcx link waits for an RCU grace
- * period (the kernel's tcx_entry_sync); detaching XDP or a clsact filter
- * does not. */
+ * also finished running, i.e. every detach waited (see hq_hook_ops). */
 bool hook_detach_all(struct hq_hooks *h);
 void hook_free(struct hq_hooks *h);
 

@@ -79,12 +79,15 @@ static int tc_attach(struct hq_attachment *a, int prog_fd, struct hq_diag *d)
 	return 0;
 }
 
-static void tc_detach(struct hq_attachment *a)
+/* Releasing a tcx link waits for an RCU grace period (the kernel's
+ * tcx_entry_sync: no CPU still runs the old entry's programs); deleting a
+ * clsact filter does not. */
+static bool tc_detach(struct hq_attachment *a)
 {
 	if (a->link_fd >= 0) {
 		close(a->link_fd);
 		a->link_fd = -1;
-		return;
+		return true;
 	}
 	struct bpf_tc_hook h;
 	clsact_hook(a, &h, a->dir == HQ_DIR_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS);
@@ -95,6 +98,7 @@ static void tc_detach(struct hq_attachment *a)
 		bpf_tc_hook_destroy(&h);
 		a->created_clsact = false;
 	}
+	return false;
 }
 
 const struct hq_hook_ops hook_tc_ops = {

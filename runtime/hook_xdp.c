@@ -43,12 +43,15 @@ static int xdp_attach(struct hq_attachment *a, int prog_fd, struct hq_diag *d)
 	return 0;
 }
 
-/* Closing the link fd detaches: the link has no other holder. */
-static void xdp_detach(struct hq_attachment *a)
+/* Closing the link fd detaches: the link has no other holder. Nothing in
+ * the XDP link's contract waits for programs still running, so the caller
+ * does. */
+static bool xdp_detach(struct hq_attachment *a)
 {
 	if (a->link_fd >= 0)
 		close(a->link_fd);
 	a->link_fd = -1;
+	return false;
 }
 
 const struct hq_hook_ops hook_xdp_ops = {
