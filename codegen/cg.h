@@ -203,6 +203,12 @@ struct cg_walker {
 	/* does the walker need its own output key where no query reads it?
 	 * (NULL: never) */
 	bool (*keeps)(struct cg *cg, const struct hq_layer *l, const char *key);
+	/* does parsing l change state that outlives the packet, so that the
+	 * program must not leave before it? (NULL: never) */
+	bool (*lasting)(struct cg *cg, const struct hq_layer *l);
+	/* the registry fields (NULL-terminated names) that computing the
+	 * output `key` reads, so they are parsed too (NULL: none) */
+	const char *const *(*reads)(const char *key);
 };
 const struct cg_walker *cg_walker_find(const char *name);
 

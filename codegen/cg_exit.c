@@ -24,14 +24,14 @@
  * check comes before the root, which every frame carries.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "cg.h"
 
-/* Does parsing l change state that outlives the packet? */
+/* Does parsing l change state that outlives the packet? Its walker says. */
 static bool cg_exit_lasting(struct cg *cg, const struct hq_layer *l)
 {
-	return l->walker && !strcmp(l->walker, "tcp_opts") && cg_field_used(cg, l, "retransmit");
+	const struct cg_walker *w = l->walker ? cg_walker_find(l->walker) : NULL;
+	return w && w->lasting && w->lasting(cg, l);
 }
 
 /* Mark the layers the queries of this hook need present (want) and those

@@ -38,15 +38,15 @@ static void cg_mark_field(struct cg *cg, const struct hq_field *f)
 	cg_mark_layer(cg, f->layer);
 	for (int i = 0; i < f->n_alts; i++)
 		cg_mark_field(cg, f->alts[i]);
-	/* retransmit keeps its flow state by address (cg_walk_tcp.c): the
-	 * walkers that produce addresses must run */
-	if (f->src == HQ_FS_WALKER && !strcmp(f->key, "retransmit"))
-		for (int i = 0; i < 2; i++) {
-			const struct hq_field *a =
-			    proto_field(cg->proto, i ? "inet.dst" : "inet.src");
-			if (a)
-				cg_mark_field(cg, a);
-		}
+	/* what the walker reads to compute this output (retransmit: the
+	 * addresses of its flow key) is parsed too */
+	const struct cg_walker *w =
+	    f->src == HQ_FS_WALKER && f->layer->walker ? cg_walker_find(f->layer->walker) : NULL;
+	for (const char *const *r = w && w->reads ? w->reads(f->key) : NULL; r && *r; r++) {
+		const struct hq_field *a = proto_field(cg->proto, *r);
+		if (a)
+			cg_mark_field(cg, a);
+	}
 }
 
 static void cg_mark_expr(struct cg *cg, const struct hq_expr *e)

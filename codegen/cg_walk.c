@@ -615,13 +615,13 @@ static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_lay
 }
 
 static const struct cg_walker cg_walkers[] = {
-    {"vlan", cg_walk_vlan, NULL, NULL},
-    {"ip4_opts", cg_walk_ip4, cg_ip4_internal, NULL},
-    {"ip6_ext", cg_walk_ip6, cg_ip6_internal, NULL},
-    {"l4len", cg_walk_l4len, NULL, NULL},
-    {"tcp_opts", cg_walk_tcp, NULL, NULL},
-    {"dns", cg_walk_dns, NULL, cg_dns_keeps},
-    {"http", cg_walk_http, NULL, NULL},
+    {"vlan", cg_walk_vlan, NULL, NULL, NULL, NULL},
+    {"ip4_opts", cg_walk_ip4, cg_ip4_internal, NULL, NULL, NULL},
+    {"ip6_ext", cg_walk_ip6, cg_ip6_internal, NULL, NULL, NULL},
+    {"l4len", cg_walk_l4len, NULL, NULL, NULL, NULL},
+    {"tcp_opts", cg_walk_tcp, NULL, NULL, cg_tcp_lasting, cg_tcp_reads},
+    {"dns", cg_walk_dns, NULL, cg_dns_keeps, NULL, NULL},
+    {"http", cg_walk_http, NULL, NULL, NULL, NULL},
 };
 
 const struct cg_walker *cg_walker_find(const char *name)

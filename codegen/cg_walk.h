@@ -40,6 +40,10 @@ struct cg_val cg_tc_vlan_field(struct cg *cg, const struct hq_field *f, struct c
 
 void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h, LLVMValueRef plen);
 void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
+/* the retransmit flow table outlives the packet */
+bool cg_tcp_lasting(struct cg *cg, const struct hq_layer *l);
+/* retransmit reads the addresses (its flow key) */
+const char *const *cg_tcp_reads(const char *key);
 /* does the tcp_opts walker of l read the frame length (options, payload)? */
 bool cg_walk_tcp_reads_len(struct cg *cg, const struct hq_layer *l);
 void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);

@@ -9,6 +9,8 @@
  * kind-length-value; a length below 2 or past the header ends the walk
  * (malformed), as does the iteration bound.
  */
+#include <string.h>
+
 #include "cg_walk.h"
 
 #define TCP_MAX_OPTS 20
@@ -104,10 +106,13 @@ static void cg_tcp_step(struct cg *cg, void *arg)
 
 #define TCP_FLOW_KEY 40 /* u32 family, 16 + 16 address bytes, u16 + u16 ports */
 
+/* the fields of a flow key besides the ports: source, then destination */
+static const char *const cg_flow_fields[] = {"inet.src", "inet.dst", NULL};
+
 static void cg_flow_key(struct cg *cg, LLVMValueRef key, struct cg_hdr h)
 {
-	const struct hq_field *src = proto_field(cg->proto, "inet.src");
-	const struct hq_field *dst = proto_field(cg->proto, "inet.dst");
+	const struct hq_field *src = proto_field(cg->proto, cg_flow_fields[0]);
+	const struct hq_field *dst = proto_field(cg->proto, cg_flow_fields[1]);
 	cg_memset0(cg, key, TCP_FLOW_KEY);
 	struct hq_slot s = {.type = HQ_T_INET, .size = 20};
 	if (src && dst) {
@@ -119,6 +124,16 @@ static void cg_flow_key(struct cg *cg, LLVMValueRef key, struct cg_hdr h)
 	}
 	LLVMValueRef ports = cg_load_raw(cg, h.p, cg->i32); /* both ports, as on the wire */
 	LLVMBuildStore(cg->b, ports, cg_gepc(cg, key, 36));
+}
+
+bool cg_tcp_lasting(struct cg *cg, const struct hq_layer *l)
+{
+	return cg_field_used(cg, l, "retransmit");
+}
+
+const char *const *cg_tcp_reads(const char *key)
+{
+	return strcmp(key, "retransmit") ? NULL : cg_flow_fields;
 }
 
 void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h, LLVMValueRef plen)
