@@ -80,7 +80,7 @@ struct cg {
 	LLVMMetadataRef di_cu, di_file, di_int, di_u32;
 
 	/* maps (globals in .maps) */
-	LLVMValueRef map_meta, map_stats, map_events, map_scratch, map_rate, map_flows;
+	LLVMValueRef map_events, map_scratch, map_rate, map_flows;
 	LLVMValueRef *map_groups;    /* per query, or NULL */
 	LLVMValueRef **map_distinct; /* per query, per distinct aggregate */
 	unsigned scratch_size;
@@ -142,6 +142,7 @@ int cg_unsupported(struct cg *cg, const struct hq_query *q, struct hq_span span,
 void cg_di_init(struct cg *cg);
 void cg_di_function(struct cg *cg, LLVMValueRef fn, const char *name, enum cg_hook hook);
 LLVMValueRef cg_rodata(struct cg *cg, const char *name, const unsigned char *bytes, unsigned n);
+LLVMValueRef cg_data(struct cg *cg, const char *name, const char *section, unsigned n);
 LLVMValueRef cg_map(struct cg *cg, const char *name, int type, unsigned key_size,
                     unsigned value_size, unsigned max_entries);
 void cg_license(struct cg *cg);

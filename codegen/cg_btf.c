@@ -107,6 +107,27 @@ LLVMValueRef cg_rodata(struct cg *cg, const char *name, const unsigned char *byt
 	return g;
 }
 
+/* u64 name[n / 8] = {0} in its own data section: libbpf loads the section
+ * as a writable one-element array map named after it, which the runtime
+ * updates and the program addresses directly (no helper call, no NULL
+ * check). */
+LLVMValueRef cg_data(struct cg *cg, const char *name, const char *section, unsigned n)
+{
+	LLVMTypeRef t = LLVMArrayType(cg->i64, n / 8);
+	LLVMValueRef g = LLVMAddGlobal(cg->mod, t, name);
+	LLVMSetInitializer(g, LLVMConstNull(t));
+	LLVMSetSection(g, section);
+	LLVMSetAlignment(g, 8);
+
+	LLVMMetadataRef u64 = LLVMDIBuilderCreateBasicType(cg->di, "unsigned long long", 18, 64,
+	                                                   DW_ATE_unsigned, LLVMDIFlagZero);
+	LLVMMetadataRef range = LLVMDIBuilderGetOrCreateSubrange(cg->di, 0, n / 8);
+	LLVMMetadataRef arr =
+	    LLVMDIBuilderCreateArrayType(cg->di, (uint64_t)n * 8, 64, u64, &range, 1);
+	cg_di_global(cg, g, name, arr);
+	return g;
+}
+
 /* int name(struct xdp_md *ctx) / int name(struct __sk_buff *skb) */
 void cg_di_function(struct cg *cg, LLVMValueRef fn, const char *name, enum cg_hook hook)
 {

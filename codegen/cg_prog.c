@@ -217,7 +217,6 @@ static void cg_prologue(struct cg *cg)
 	const struct cg_ctx_layout *L = &cg_ctx[cg->hook];
 	if (cg->hook != CG_HOOK_XDP)
 		cg_tc_pull(cg);
-	cg->meta = cg_lookup0(cg, cg->map_meta, "have_meta");
 	cg->scratch = cg_lookup0(cg, cg->map_scratch, "have_scratch");
 	cg_stat_inc(cg, HQ_STAT_PACKETS);
 	LLVMValueRef offline = cg_offline(cg);

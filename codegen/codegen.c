@@ -27,7 +27,8 @@ static unsigned cg_str_bytes(const struct hq_proto *p)
 	return n;
 }
 
-/* Per-CPU scratch value: group key | distinct key | zeroes | strings */
+/* Per-CPU scratch value: counters | group key | distinct key | zeroes |
+ * strings | cells */
 static void cg_scratch_layout(struct cg *cg)
 {
 	unsigned key = 8, dkey = 8, zero = 16;
@@ -37,8 +38,8 @@ static void cg_scratch_layout(struct cg *cg)
 		dkey = cg_max(dkey, qp->key_size + 16);
 		zero = cg_max(zero, qp->val_size);
 	}
-	cg->scratch_key_off = 0;
-	cg->scratch_dkey_off = (key + 7) & ~7u;
+	cg->scratch_key_off = 8 * (HQ_STAT_N + (unsigned)cg->plan->n_qplans);
+	cg->scratch_dkey_off = cg->scratch_key_off + ((key + 7) & ~7u);
 	cg->scratch_zero_off = cg->scratch_dkey_off + ((dkey + 7) & ~7u);
 	cg->scratch_str_off = cg->scratch_zero_off + ((zero + 7) & ~7u);
 	cg->scratch_walk_off = cg->scratch_str_off + ((cg_str_bytes(cg->proto) + 15) & ~7u);
@@ -80,9 +81,7 @@ static bool cg_uses_key(struct cg *cg, const char *key)
 static void cg_maps(struct cg *cg)
 {
 	const struct hq_plan *pl = cg->plan;
-	cg->map_meta = cg_map(cg, "hq_meta", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct hq_meta), 1);
-	cg->map_stats =
-	    cg_map(cg, "hq_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, HQ_STAT_N + pl->n_qplans);
+	cg->meta = cg_data(cg, "hq_meta", HQ_META_MAP, sizeof(struct hq_meta));
 	cg->map_scratch =
 	    cg_map(cg, "hq_scratch", BPF_MAP_TYPE_PERCPU_ARRAY, 4, cg->scratch_size, 1);
 	if (cg_uses_key(cg, "retransmit"))

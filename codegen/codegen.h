@@ -6,9 +6,12 @@
  *   hq_tc_out  SEC("tc")       TC/tcx egress,  returns TC_ACT_UNSPEC
  * The runtime autoloads only the ones it attaches (offline uses hq_xdp).
  *
- * Maps (BTF-defined, in ".maps"):
- *   hq_meta      ARRAY[1] of struct hq_meta
- *   hq_stats     PERCPU_ARRAY[HQ_STAT_N + n_queries] of u64
+ * Maps (BTF-defined, in ".maps"; hq_meta is a global variable):
+ *   .data.hq_meta  ARRAY[1] of struct hq_meta (HQ_META_MAP: libbpf's map for
+ *                the section of the global hq_meta, which the programs
+ *                address directly)
+ *   hq_scratch   PERCPU_ARRAY[1]: the counters (HQ_STAT_N + n_queries u64,
+ *                plan.h), then the program's per-packet working memory
  *   hq_events    RINGBUF (present when any query logs, or -w)
  *   hq_qN_groups PERCPU_HASH  key: group key, value: aggregates (plan.h)
  *   hq_qN_dK     HASH         distinct sets
@@ -26,6 +29,8 @@ struct hq_object {
 	void *data; /* ELF bytes (OBJ) or text (ASM, IR), malloc'd */
 	size_t size;
 };
+
+#define HQ_META_MAP ".data.hq_meta"
 
 #define HQ_PROG_XDP    "hq_xdp"
 #define HQ_PROG_TC_IN  "hq_tc_in"

@@ -47,7 +47,10 @@ struct hq_meta {
 	uint64_t cap_len; /* offline: bytes captured (< wire_len: cut by the snap length) */
 };
 
-/* Counters the program keeps (per-CPU array "hq_stats", index = enum). */
+/* Counters the program keeps: u64 number idx at the start of this CPU's
+ * "hq_scratch" value (per-CPU array, one element), index = enum. The
+ * program reaches them through the scratch pointer it already holds: no
+ * lookup per count. */
 enum hq_stat {
 	HQ_STAT_PACKETS,    /* packets the program ran on */
 	HQ_STAT_RB_DROPS,   /* log records lost: ring buffer full */
@@ -56,7 +59,7 @@ enum hq_stat {
 	HQ_STAT_TRUNCATED,  /* packets where a needed layer was cut off */
 	HQ_STAT_N,
 };
-/* Per-query match counters live after the globals: hq_stats[HQ_STAT_N + q]. */
+/* Per-query match counters live after the globals: counter HQ_STAT_N + q. */
 
 struct hq_slot {
 	const struct hq_expr *expr;   /* the expression stored (NULL for log * entries) */

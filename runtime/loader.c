@@ -177,16 +177,17 @@ static int find_query_maps(struct hq_loaded *ld, const struct hq_plan *plan, str
 
 static int find_maps(struct hq_loaded *ld, const struct hq_plan *plan, struct hq_diag *d)
 {
-	ld->meta_fd = map_fd(ld, "hq_meta", 4, sizeof(struct hq_meta), false, d);
-	ld->stats_fd = map_fd(ld, "hq_stats", 4, 8, false, d);
+	ld->meta_fd = map_fd(ld, HQ_META_MAP, 4, sizeof(struct hq_meta), false, d);
+	ld->scratch_fd = map_fd(ld, "hq_scratch", 4, 0, false, d);
 	ld->events_fd = map_fd(ld, "hq_events", 0, 0, true, d);
-	if (ld->meta_fd < 0 || ld->stats_fd < 0 || ld->events_fd < -1)
+	if (ld->meta_fd < 0 || ld->scratch_fd < 0 || ld->events_fd < -1)
 		return -1;
-	struct bpf_map *st = bpf_object__find_map_by_name(ld->obj, "hq_stats");
-	ld->stats_entries = bpf_map__max_entries(st);
-	if (ld->stats_entries < (unsigned)(HQ_STAT_N + plan->n_qplans))
-		return diag_errorf(d, "map hq_stats has %u entries, need %d (compiler bug)",
-		                   ld->stats_entries, HQ_STAT_N + plan->n_qplans);
+	struct bpf_map *sc = bpf_object__find_map_by_name(ld->obj, "hq_scratch");
+	ld->scratch_size = bpf_map__value_size(sc);
+	if (ld->scratch_size < 8u * (HQ_STAT_N + plan->n_qplans))
+		return diag_errorf(
+		    d, "map hq_scratch has %u bytes, too few for %d counters (compiler bug)",
+		    ld->scratch_size, HQ_STAT_N + plan->n_qplans);
 	return find_query_maps(ld, plan, d);
 }
 

@@ -17,10 +17,10 @@ struct bpf_object;
 struct hq_loaded {
 	struct bpf_object *obj;
 	int prog_xdp, prog_tc_in, prog_tc_out; /* fds, -1 when not loaded */
-	int meta_fd, stats_fd, events_fd;      /* events_fd -1 when no ring buffer */
+	int meta_fd, scratch_fd, events_fd;    /* events_fd -1 when no ring buffer */
 	int *group_fds;                        /* per qplan, -1 when not grouping */
 	int **distinct_fds;                    /* per qplan: n_distinct fds */
-	unsigned stats_entries;                /* HQ_STAT_N + n_queries */
+	unsigned scratch_size; /* bytes of one CPU's hq_scratch value: the counters first */
 };
 
 /* Route libbpf's messages: everything to stderr with HDRQ_DEBUG set,

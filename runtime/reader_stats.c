@@ -1,4 +1,5 @@
-/* reader_stats.c — reads hq_stats (PERCPU_ARRAY of u64) and sums it. */
+/* reader_stats.c — reads the counters at the start of hq_scratch's per-CPU
+ * values and sums them over CPUs. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,18 +8,26 @@
 #include "reader_stats.h"
 #include "sys.h"
 
+/* sums[i] = counter first + i over CPUs, i < n (zeroes if unreadable) */
+static void stats_read(struct hq_run *r, unsigned first, unsigned n, uint64_t *sums)
+{
+	memset(sums, 0, n * sizeof(*sums));
+	size_t stride = (r->ld->scratch_size + 7) / 8; /* u64 per CPU value */
+	uint64_t *v = calloc((size_t)r->ncpus, stride * sizeof(*v));
+	unsigned zero = 0;
+	if (v && bpf_map_lookup_elem(r->ld->scratch_fd, &zero, v) == 0) {
+		sys_kernel_filled(v, (size_t)r->ncpus * stride * sizeof(*v));
+		for (int c = 0; c < r->ncpus; c++)
+			for (unsigned i = 0; i < n; i++)
+				sums[i] += v[c * stride + first + i];
+	}
+	free(v);
+}
+
 uint64_t stats_sum(struct hq_run *r, unsigned idx)
 {
-	uint64_t stack[64], *v = stack, sum = 0;
-	if (r->ncpus > 64 && !(v = calloc(r->ncpus, sizeof(*v))))
-		return 0;
-	if (bpf_map_lookup_elem(r->ld->stats_fd, &idx, v) == 0) {
-		sys_kernel_filled(v, (size_t)r->ncpus * sizeof(*v)); /* one u64 per CPU */
-		for (int c = 0; c < r->ncpus; c++)
-			sum += v[c];
-	}
-	if (v != stack)
-		free(v);
+	uint64_t sum;
+	stats_read(r, idx, 1, &sum);
 	return sum;
 }
 
@@ -29,12 +38,14 @@ uint64_t stats_query(struct hq_run *r, int q)
 
 void stats_loss(struct hq_run *r, struct hq_loss *l)
 {
+	uint64_t s[HQ_STAT_N];
+	stats_read(r, 0, HQ_STAT_N, s); /* one read: the counters agree */
 	memset(l, 0, sizeof(*l));
-	l->packets = stats_sum(r, HQ_STAT_PACKETS);
-	l->rb_drops = stats_sum(r, HQ_STAT_RB_DROPS);
-	l->map_full = stats_sum(r, HQ_STAT_MAP_FULL);
-	l->rate_drops = stats_sum(r, HQ_STAT_RATE_DROPS);
-	l->truncated = stats_sum(r, HQ_STAT_TRUNCATED);
+	l->packets = s[HQ_STAT_PACKETS];
+	l->rb_drops = s[HQ_STAT_RB_DROPS];
+	l->map_full = s[HQ_STAT_MAP_FULL];
+	l->rate_drops = s[HQ_STAT_RATE_DROPS];
+	l->truncated = s[HQ_STAT_TRUNCATED];
 	l->skipped_frames = r->skipped_frames;
 }
 
