@@ -276,15 +276,18 @@ unsigned cg_link_gate(struct cg *cg, const struct hq_layer *l, const struct hq_l
 }
 
 /* if (!ok && parent lets l follow && selector matches)
- *	start = parent.next, ok = 1 */
-static void cg_parse_link(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
-                          const struct hq_link *k)
+ *	start = parent.next, ok = 1
+ * The first link tested (first) follows the store of ok = 0 in straight
+ * code: it skips reading ok back. Returns whether it tested a link. */
+static bool cg_parse_link(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
+                          const struct hq_link *k, bool first)
 {
 	struct cg_layer *ps = &cg->layers[k->parent->index];
 	if (!ps->parsed)
-		return;
-	LLVMValueRef pre = LLVMBuildAnd(cg->b, cg_flag(cg, cg_link_gate(cg, l, k)),
-	                                LLVMBuildNot(cg->b, cg_flag(cg, st->ok), ""), "");
+		return false;
+	LLVMValueRef pre = cg_flag(cg, cg_link_gate(cg, l, k));
+	if (!first)
+		pre = LLVMBuildAnd(cg->b, pre, LLVMBuildNot(cg->b, cg_flag(cg, st->ok), ""), "");
 	LLVMBasicBlockRef test = cg_block(cg, "link"), take = cg_block(cg, "take"),
 	                  done = cg_block(cg, "linked");
 	LLVMBuildCondBr(cg->b, pre, test, done);
@@ -299,6 +302,7 @@ static void cg_parse_link(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, 1, 0));
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
+	return true;
 }
 
 /* next = start + hlen*mul, rejecting lengths below size or above hlen_max;
@@ -459,8 +463,9 @@ static void cg_parse_layer(struct cg *cg, const struct hq_layer *l)
 		cg_layer_put(cg, l, CG_START, cg_const64(cg, 0));
 	st->parsed = true;
 	cg_declare_walker_vars(cg, l);
+	bool tested = l->root || (l->pseudo && !l->n_links); /* ok is 1 already */
 	for (int i = 0; i < l->n_links; i++)
-		cg_parse_link(cg, l, st, &l->links[i]);
+		tested = cg_parse_link(cg, l, st, &l->links[i], !tested) || tested;
 	if (l->n_yield)
 		cg_parse_yield(cg, l, st);
 	if (l->pseudo) {
