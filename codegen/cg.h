@@ -103,6 +103,8 @@ struct cg {
 	LLVMValueRef ifindex;        /* i64, after the walk only (cg_ifindex) */
 	LLVMValueRef wire_len;       /* i64 when fetched up front, else NULL */
 	LLVMBasicBlockRef exit_bb;
+	int where_at;            /* registry index of the layer after which the where clauses
+	                          * are tested (cg_exit_where.c), -1: nowhere */
 	struct cg_layer *layers; /* indexed by hq_layer.index */
 	/* while a layer's own parse code is emitted: that layer, and a pointer
 	 * the verifier knows to have its fixed header (cg_field reads it) */
@@ -183,6 +185,10 @@ bool cg_select_cheap(const struct hq_link *k);
 /* cg_exit.c: leave the program once no query of the hook can match */
 void cg_exit_begin(struct cg *cg);                           /* before the walk */
 void cg_exit_after(struct cg *cg, const struct hq_layer *l); /* after layer l's parse */
+/* cg_exit_where.c: the early exit on where clauses (cg_exit_begin and
+ * cg_exit_after call these) */
+void cg_exit_where_plan(struct cg *cg);
+void cg_exit_where(struct cg *cg, const struct hq_layer *l);
 
 /* cg_walk.c: walkers named in stdlib (vlan, ip6_ext, tcp_opts, dns, http, l4len) */
 

@@ -264,10 +264,12 @@ static void cg_exit_check(struct cg *cg, const struct hq_layer *at)
 void cg_exit_begin(struct cg *cg)
 {
 	cg_exit_plan(cg);
+	cg_exit_where_plan(cg);
 }
 
 void cg_exit_after(struct cg *cg, const struct hq_layer *l)
 {
 	if (cg->layers[l->index].exit_after)
 		cg_exit_check(cg, l);
+	cg_exit_where(cg, l);
 }

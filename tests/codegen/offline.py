@@ -244,13 +244,72 @@ CASES = [
          query="inet group by inet.src select count(), sum(ip.len)",
          rows=[{"inet.src": A, "count()": 3, "sum(ip.len)": 44 + 28 + 40},
                {"inet.src": A6, "count()": 1, "sum(ip.len)": 0}]),
+    # The where clause is tested after tcp, before dns and http are walked
+    # (cg_exit_where.c): packets it refuses leave early, and those it takes
+    # still get the layers above (http.method, read after the exit point)
+    dict(name="where exit keeps every match",
+         pkts=[E / IP(src="10.1.2.3", dst=B) / TCP(sport=40000, dport=80, flags="PA")
+               / Raw(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"),
+               E / IP(src=A, dst=B) / TCP(sport=40000, dport=80, flags="PA")
+               / Raw(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n"),
+               E / IP(src="10.9.9.9", dst=B) / TCP(sport=40001, dport=443, flags="S"),
+               E / IP(src="10.1.2.3", dst=B) / UDP(sport=5000, dport=80) / Raw(b"GET / HTTP/1.1\r\n"),
+               E / IP(src="10.1.2.3", dst=B) / UDP(sport=5000, dport=53) / DNS(qd=DNSQR(qname="a.example"))],
+         query="tcp where ip.src in 10.0.0.0/8 and dst_port in {80, 443} "
+               "log ip.src, tcp.dst_port, http.method, http.path",
+         rows=[{"ip.src": "10.1.2.3", "tcp.dst_port": 80, "http.method": "GET", "http.path": "/a"},
+               {"ip.src": "10.9.9.9", "tcp.dst_port": 443, "http.method": None}]),
+    # several queries: the walk goes on if any clause holds
+    dict(name="where exit with several queries",
+         pkts=[E / IP(src=A, dst=B) / TCP(sport=40000, dport=80, flags="PA")
+               / Raw(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n"),
+               E / IP(src=A, dst=B) / UDP(sport=5000, dport=53) / DNS(qd=DNSQR(qname="a.example")),
+               E / IP(src=A, dst=B) / UDP(sport=5000, dport=54) / DNS(qd=DNSQR(qname="b.example")),
+               rst(22)],
+         script="tcp where dst_port == 80 log http.path as web\n"
+                "udp where dst_port == 53 log dns.qname as names\n",
+         rows=[{"http.path": "/b"}, {"dns.qname": "a.example"}]),
+    # where the exit goes, and where not (--emit ir: its test's blocks)
+    dict(name="where exit placed after the clause's last layer",
+         ir="tcp where ip.src in 10.0.0.0/8 log *", has=True),
+    dict(name="no where exit when a query has no clause",
+         ir="tcp where dst_port == 80 log * as a\nudp log ip.src as b", has=False),
+    dict(name="no where exit on pkt.ts (read after the walk)",
+         ir="tcp where pkt.ts > 5 log *", has=False),
+    dict(name="no where exit before the retransmit flow table",
+         ir="ip where ip.ttl < 5 log tcp.retransmit", has=False),
+    dict(name="no where exit where nothing is left to walk",
+         ir="http where http.method == \"GET\" log ip.src", has=False),
 ]
 
 
+def script_args(text, tmp):
+    """hdrq's arguments for a query, or for a script of several (a file)"""
+    if "\n" not in text:
+        return [text]
+    path = os.path.join(tmp, "s.hq")
+    with open(path, "w") as f:
+        f.write(text)
+    return ["-f", path]
+
+
+def run_ir(case, tmp):
+    p = subprocess.run([HDRQ, "--emit", "ir"] + script_args(case["ir"], tmp),
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        return "exit %d: %s" % (p.returncode, p.stderr.strip()[-1500:])
+    has = "where_on" in p.stdout
+    return None if has == case["has"] else "where exit %s, want %s" % (
+        "present" if has else "absent", "present" if case["has"] else "absent")
+
+
 def run(case, tmp):
+    if "ir" in case:
+        return run_ir(case, tmp)
     pcap = os.path.join(tmp, "c.pcap")
     wrpcap(pcap, case["pkts"])
-    p = subprocess.run([HDRQ, "-r", pcap, "-o", "json", case["query"]],
+    query = case.get("script") or case["query"]
+    p = subprocess.run([HDRQ, "-r", pcap, "-o", "json"] + script_args(query, tmp),
                        capture_output=True, text=True, timeout=60)
     if p.returncode != 0:
         return "exit %d: %s" % (p.returncode, p.stderr.strip()[-1500:])
@@ -297,7 +356,8 @@ def main():
             err = run(case, tmp)
             if err:
                 failed += 1
-                print("FAIL %s: %s\n     query: %s" % (case["name"], err, case["query"]))
+                q = case.get("query") or case.get("script") or case.get("ir")
+                print("FAIL %s: %s\n     query: %s" % (case["name"], err, q))
             else:
                 passed += 1
                 print("ok   %s" % case["name"])
