@@ -6,8 +6,9 @@
  *   bpfbench OBJ PROG REPEAT FRAME...
  *
  * Output, one line per frame: `FRAME ns=<avg> wall=<ns> ret=<xdp verdict>`
- * (ns: the kernel's integer average; wall: the syscall's wall time divided
- * by `repeat`, a float, for ratios between fast programs), and first
+ * (ns: the kernel's integer average, what bench/run.sh uses; wall: the
+ * syscall's wall time divided by `repeat`, which also holds the test run's
+ * fixed rescheduling cost, see docs/BENCHMARKS.md), and first
  * a line `xlated=<instructions> jited=<bytes>` for the program. hq_meta's
  * `offline` is left at 0, so hdrq's program takes pkt.len/ts/ifindex from
  * the kernel as it does live. Every run is repeated ROUNDS times and the
