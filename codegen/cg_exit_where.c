@@ -97,7 +97,8 @@ void cg_exit_where(struct cg *cg, const struct hq_layer *l)
 		if (!cg_query_in_hook(cg, qp))
 			continue;
 		const struct hq_query *q = qp->q;
-		LLVMBasicBlockRef test = cg_block(cg, "where_test"), next = cg_block(cg, "where_next");
+		LLVMBasicBlockRef test = cg_block(cg, "where_test"),
+		                  next = cg_block(cg, "where_next");
 		LLVMBuildCondBr(cg->b, cg_layer_ok(cg, q->layer), test, next);
 		LLVMPositionBuilderAtEnd(cg->b, test);
 		cg_hdr_begin(cg, q->layer, next);
