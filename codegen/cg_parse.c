@@ -343,8 +343,14 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 {
 	LLVMValueRef start = cg_layer_get(cg, l, CG_START);
 	struct cg_hdr h = {.off = start, .p = cg_gep(cg, cg->data, start)};
-	LLVMBasicBlockRef valid = cg_block(cg, "valid");
-	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, h.p, l->size), valid, fail);
+	LLVMBasicBlockRef valid = cg_block(cg, "valid"), cut = cg_block(cg, "cut");
+	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, h.p, l->size), valid, cut);
+	/* the frame ends inside a header its parent says follows: the run
+	 * reports the packet (at most one per packet: nothing after a cut
+	 * header is reached, and siblings exclude each other) */
+	LLVMPositionBuilderAtEnd(cg->b, cut);
+	cg_stat_inc(cg, HQ_STAT_TRUNCATED);
+	LLVMBuildBr(cg->b, fail);
 	LLVMPositionBuilderAtEnd(cg->b, valid);
 	cg->hdr_layer = l; /* its fixed fields read straight from h.p from here */
 	cg->hdr_p = h.p;
