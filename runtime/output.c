@@ -209,7 +209,7 @@ void out_loss_line(FILE *err, struct out_loss_state *st, const struct hq_loss *l
 	    {l->rate_drops, "log records (rate limit)"},
 	    {l->map_full, "group updates (map full)"},
 	    {l->truncated, "packets (truncated before a needed header)"},
-	    {l->skipped_frames, "frames (unsupported link type)"},
+	    {l->skipped_frames, "frames (shorter than an Ethernet header)"},
 	};
 	bool first = true;
 	st->seen = true;

@@ -826,7 +826,7 @@ static void test_loss(void)
 	CHECK(c.out, "");
 	CHECK(c.err, "hdrq: lost 2 log records (ring buffer full), 4 log records (rate limit), "
 	             "3 group updates (map full), 5 packets (truncated before a needed header), "
-	             "6 frames (unsupported link type)\n"
+	             "6 frames (shorter than an Ethernet header)\n"
 	             "hdrq: 1 packet seen\n");
 	cap_free(&c);
 
