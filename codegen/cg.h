@@ -217,6 +217,7 @@ struct cg_walker {
 	 * output `key` reads, so they are parsed too (NULL: none) */
 	const char *const *(*reads)(const char *key);
 };
+/* the walker named name (a layer's `walker`); NULL for none or NULL */
 const struct cg_walker *cg_walker_find(const char *name);
 
 /* cg_field.c: reading a field of the current packet */

@@ -30,7 +30,7 @@
 /* Does parsing l change state that outlives the packet? Its walker says. */
 static bool cg_exit_lasting(struct cg *cg, const struct hq_layer *l)
 {
-	const struct cg_walker *w = l->walker ? cg_walker_find(l->walker) : NULL;
+	const struct cg_walker *w = cg_walker_find(l->walker);
 	return w && w->lasting && w->lasting(cg, l);
 }
 

@@ -41,7 +41,7 @@ static void cg_mark_field(struct cg *cg, const struct hq_field *f)
 	/* what the walker reads to compute this output (retransmit: the
 	 * addresses of its flow key) is parsed too */
 	const struct cg_walker *w =
-	    f->src == HQ_FS_WALKER && f->layer->walker ? cg_walker_find(f->layer->walker) : NULL;
+	    f->src == HQ_FS_WALKER ? cg_walker_find(f->layer->walker) : NULL;
 	for (const char *const *r = w && w->reads ? w->reads(f->key) : NULL; r && *r; r++) {
 		const struct hq_field *a = proto_field(cg->proto, *r);
 		if (a)
@@ -370,7 +370,7 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	LLVMValueRef kids = LLVMBuildAnd(cg->b, hl_ok, cg_conds(cg, l->next_if, l->n_next_if), "");
 	kids = LLVMBuildAnd(cg->b, kids, go_on, "");
 	cg_set_flag(cg, st->kids_ok, kids);
-	const struct cg_walker *w = l->walker ? cg_walker_find(l->walker) : NULL;
+	const struct cg_walker *w = cg_walker_find(l->walker);
 	if (w)
 		w->parse(cg, l, st, h);
 	cg_select_store(cg, l);
@@ -429,7 +429,7 @@ static bool cg_walker_var_read(struct cg *cg, const struct hq_field *f, const st
  * "absent" initial values dominate every use. */
 static void cg_declare_walker_vars(struct cg *cg, const struct hq_layer *l)
 {
-	const struct cg_walker *w = l->walker ? cg_walker_find(l->walker) : NULL;
+	const struct cg_walker *w = cg_walker_find(l->walker);
 	for (int i = 0; i < l->n_fields; i++) {
 		const struct hq_field *f = l->fields[i];
 		if (f->src != HQ_FS_WALKER || !strncmp(f->key, "hdr.", 4) ||
@@ -460,7 +460,8 @@ static void cg_parse_layer(struct cg *cg, const struct hq_layer *l)
 	struct cg_layer *st = &cg->layers[l->index];
 	/* the root, and a pseudo layer that follows none (pkt), are in every
 	 * packet */
-	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, l->root || (l->pseudo && !l->n_links), 0));
+	bool always = l->root || (l->pseudo && !l->n_links);
+	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, always, 0));
 	cg_set_flag(cg, st->kids_ok, LLVMConstInt(cg->i1, 0, 0));
 	/* start and next count only where the layer is there (next: where its
 	 * body ran, which writes it; cg_l3_complete reads start regardless but
@@ -469,7 +470,7 @@ static void cg_parse_layer(struct cg *cg, const struct hq_layer *l)
 		cg_layer_put(cg, l, CG_START, cg_const64(cg, 0));
 	st->parsed = true;
 	cg_declare_walker_vars(cg, l);
-	bool tested = l->root || (l->pseudo && !l->n_links); /* ok is 1 already */
+	bool tested = always; /* ok is 1 already: no link to test */
 	for (int i = 0; i < l->n_links; i++)
 		tested = cg_parse_link(cg, l, st, &l->links[i], !tested) || tested;
 	if (l->n_yield)

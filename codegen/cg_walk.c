@@ -626,6 +626,8 @@ static const struct cg_walker cg_walkers[] = {
 
 const struct cg_walker *cg_walker_find(const char *name)
 {
+	if (!name)
+		return NULL;
 	for (size_t i = 0; i < sizeof(cg_walkers) / sizeof(cg_walkers[0]); i++)
 		if (!strcmp(cg_walkers[i].name, name))
 			return &cg_walkers[i];
