@@ -212,6 +212,20 @@ LLVMValueRef cg_wire_len(struct cg *cg)
 	return cg_lazy(cg, cg->scratch_lazy_off + 8, cg_live_len);
 }
 
+/* A run ends by setting hq_meta.stopped, then waiting one RCU grace period
+ * (runtime/live.c): after it no program counts, whether or not its hook is
+ * detached yet, so the final read is exact while the detaches go on. */
+static void cg_stop_check(struct cg *cg)
+{
+	LLVMValueRef stopped = LLVMBuildLoad2(
+	    cg->b, cg->i64, cg_gepc(cg, cg->meta, offsetof(struct hq_meta, stopped)), "stopped");
+	LLVMSetVolatile(stopped, 1);
+	LLVMBasicBlockRef go = cg_block(cg, "running");
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, stopped, cg_const64(cg, 0), ""),
+	                cg->exit_bb, go);
+	LLVMPositionBuilderAtEnd(cg->b, go);
+}
+
 static void cg_prologue(struct cg *cg)
 {
 	const struct cg_ctx_layout *L = &cg_ctx[cg->hook];
@@ -287,6 +301,7 @@ static void cg_program(struct cg *cg, enum cg_hook hook)
 	    LLVMConstInt(cg->i32,
 	                 hook == CG_HOOK_XDP ? XDP_PASS_CODE : (uint64_t)TC_ACT_UNSPEC_CODE, 1));
 	LLVMPositionBuilderAtEnd(cg->b, entry);
+	cg_stop_check(cg);
 	cg_prologue(cg);
 	if (cg_hook_has_queries(cg)) {
 		cg_parse_layers(cg);

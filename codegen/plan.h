@@ -45,6 +45,9 @@ struct hq_meta {
 	uint64_t ifindex;
 	uint64_t num;     /* live: the program's packet counter (atomic) */
 	uint64_t cap_len; /* offline: bytes captured (< wire_len: cut by the snap length) */
+	/* live: the runtime sets it to 1 (through the map's mmap) when the run
+	 * ends; a program that reads it set returns at once, counting nothing */
+	uint64_t stopped;
 };
 
 /* Counters the program keeps: u64 number idx at the start of this CPU's

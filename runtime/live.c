@@ -3,6 +3,7 @@
  * closed stdout, then detach and print the final results. */
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -108,6 +109,31 @@ static int live_loop(struct hq_run *r, const struct hq_hooks *h, const char **lo
 	return 0;
 }
 
+static void *live_detach_thread(void *h)
+{
+	hook_detach_all(h);
+	return NULL;
+}
+
+/* End the run's counting, then detach. Programs running on another CPU
+ * when counting ends still finish, within an RCU grace period: their last
+ * records and counters land before the final read. With hq_meta.stopped
+ * set first, that one grace period is all the final read waits for, and
+ * the detaches (each of which may wait for a grace period of its own in
+ * the kernel) go on meanwhile in a thread. Without it, detach, then wait
+ * unless the detach did. */
+static void live_stop(struct hq_run *r, struct hq_hooks *h)
+{
+	pthread_t t;
+	if (loader_stop(r->ld) && !pthread_create(&t, NULL, live_detach_thread, h)) {
+		sys_wait_programs_done();
+		pthread_join(t, NULL);
+		return;
+	}
+	if (!hook_detach_all(h))
+		sys_wait_programs_done();
+}
+
 int live_run(struct hq_run *r, struct hq_hooks *h, volatile sig_atomic_t *signalled)
 {
 	r->wall_off = sys_mono_to_wall_offset();
@@ -122,11 +148,7 @@ int live_run(struct hq_run *r, struct hq_hooks *h, volatile sig_atomic_t *signal
 	live_banner(r, h);
 	const char *lost = NULL;
 	int rc = live_loop(r, h, &lost, signalled);
-	/* a program already running on another CPU when its hook went away
-	 * still finishes (within an RCU grace period): let its last record and
-	 * counters land before the final read, unless the detach waited */
-	if (!hook_detach_all(h))
-		sys_wait_programs_done();
+	live_stop(r, h);
 	if (!rc)
 		rc = ring_drain(r);
 	if (!rc && !r->epipe)

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -175,6 +176,16 @@ static int find_query_maps(struct hq_loaded *ld, const struct hq_plan *plan, str
 	return 0;
 }
 
+/* hq_meta's memory as the programs see it (libbpf creates global data
+ * maps mmapable): loader_stop writes one word of it without rewriting the
+ * counter the programs keep there. NULL if the kernel will not map it. */
+static void map_meta(struct hq_loaded *ld)
+{
+	void *p =
+	    mmap(NULL, sizeof(struct hq_meta), PROT_READ | PROT_WRITE, MAP_SHARED, ld->meta_fd, 0);
+	ld->meta = p == MAP_FAILED ? NULL : p;
+}
+
 static int find_maps(struct hq_loaded *ld, const struct hq_plan *plan, struct hq_diag *d)
 {
 	ld->meta_fd = map_fd(ld, HQ_META_MAP, 4, sizeof(struct hq_meta), false, d);
@@ -182,6 +193,7 @@ static int find_maps(struct hq_loaded *ld, const struct hq_plan *plan, struct hq
 	ld->events_fd = map_fd(ld, "hq_events", 0, 0, true, d);
 	if (ld->meta_fd < 0 || ld->scratch_fd < 0 || ld->events_fd < -1)
 		return -1;
+	map_meta(ld);
 	struct bpf_map *sc = bpf_object__find_map_by_name(ld->obj, "hq_scratch");
 	ld->scratch_size = bpf_map__value_size(sc);
 	if (ld->scratch_size < 8u * (HQ_STAT_N + plan->n_qplans))
@@ -246,6 +258,14 @@ int loader_test_run(const struct hq_loaded *ld, const struct hq_meta *meta, cons
 	return bpf_prog_test_run_opts(ld->prog_xdp, &to) ? -errno : 0;
 }
 
+bool loader_stop(struct hq_loaded *ld)
+{
+	if (!ld->meta)
+		return false;
+	__atomic_store_n(&ld->meta->stopped, 1, __ATOMIC_SEQ_CST);
+	return true;
+}
+
 int loader_report(const struct hq_loaded *ld, FILE *f, struct hq_diag *d)
 {
 	const int fds[] = {ld->prog_xdp, ld->prog_tc_in, ld->prog_tc_out};
@@ -276,6 +296,8 @@ void loader_free(struct hq_loaded *ld, const struct hq_plan *plan)
 			free(ld->distinct_fds[i]);
 	free(ld->distinct_fds);
 	free(ld->group_fds);
+	if (ld->meta)
+		munmap(ld->meta, sizeof(struct hq_meta));
 	bpf_object__close(ld->obj);
 	free(ld);
 }

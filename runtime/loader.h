@@ -8,6 +8,7 @@
 #ifndef HQ_LOADER_H
 #define HQ_LOADER_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "../codegen/codegen.h"
@@ -21,6 +22,7 @@ struct hq_loaded {
 	int *group_fds;                        /* per qplan, -1 when not grouping */
 	int **distinct_fds;                    /* per qplan: n_distinct fds */
 	unsigned scratch_size; /* bytes of one CPU's hq_scratch value: the counters first */
+	struct hq_meta *meta;  /* hq_meta's value, mmapped; NULL if it could not be */
 };
 
 /* Route libbpf's messages: everything to stderr with HDRQ_DEBUG set,
@@ -32,6 +34,11 @@ void loader_setup_libbpf_print(void);
  * driver to print after the diagnostics. */
 int loader_load(const struct hq_object *elf, const struct hq_plan *plan, unsigned progs,
                 struct hq_loaded **out, char **vlog_tail, struct hq_diag *d);
+
+/* Live: from now on every program returns at once, counting nothing
+ * (hq_meta.stopped); those already running finish within an RCU grace
+ * period. False if hq_meta is not mapped: then only detaching stops them. */
+bool loader_stop(struct hq_loaded *ld);
 
 /* Offline: set hq_meta, then run hq_xdp once over `size` bytes of data
  * (BPF_PROG_TEST_RUN). Returns 0 or -errno. */

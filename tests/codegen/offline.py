@@ -10,6 +10,7 @@ row), `count` is the result of a counting query.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -298,6 +299,10 @@ CASES = [
          ir="ip where ip.ttl < 5 log tcp.retransmit", has=False),
     dict(name="no where exit where nothing is left to walk",
          ir="http where http.method == \"GET\" log ip.src", has=False),
+    # the end of a live run: every program's first test is hq_meta.stopped,
+    # which sends it straight to its exit
+    dict(name="every program starts by testing hq_meta.stopped",
+         ir="tcp log ip.src", entry_stop=True),
 ]
 
 
@@ -311,11 +316,31 @@ def script_args(text, tmp):
     return ["-f", path]
 
 
+def ir_entry_stop(ir):
+    """None if every program's entry block loads hq_meta.stopped (volatile)
+    before anything else it reads and branches on it to the exit block"""
+    progs = re.findall(r"^define i32 @(hq_\w+)\(.*?\n\}", ir, re.M | re.S)
+    if len(progs) != 3:
+        return "want the 3 programs in the module, found %s" % progs
+    for fn in re.findall(r"^define i32 @hq_\w+\(.*?\n\}", ir, re.M | re.S):
+        entry = fn.split("\n\n")[0]
+        loads = re.findall(r"= load (volatile )?\w+, ptr (.*)", entry)
+        name = fn.split("(")[0]
+        if not loads or not loads[0][0] or "@hq_meta, i64 48" not in loads[0][1]:
+            return "%s: first load is not hq_meta.stopped: %s" % (name, loads[:1])
+        if not re.search(r"br i1 %\S+, label %(running, label %exit|exit, label %running)",
+                         entry):
+            return "%s: entry does not branch to exit on stopped" % name
+    return None
+
+
 def run_ir(case, tmp):
     p = subprocess.run([HDRQ, "--emit", "ir"] + script_args(case["ir"], tmp),
                        capture_output=True, text=True, timeout=60)
     if p.returncode != 0:
         return "exit %d: %s" % (p.returncode, p.stderr.strip()[-1500:])
+    if case.get("entry_stop"):
+        return ir_entry_stop(p.stdout)
     has = "where_on" in p.stdout
     return None if has == case["has"] else "where exit %s, want %s" % (
         "present" if has else "absent", "present" if case["has"] else "absent")
