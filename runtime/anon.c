@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "anon.h"
+#include "lazylib.h"
 
 struct hq_anon {
-	EVP_CIPHER_CTX *ctx; /* AES-128-ECB, no padding: one block per call */
+	const struct hq_crypto *c; /* libcrypto, loaded on first use */
+	EVP_CIPHER_CTX *ctx;       /* AES-128-ECB, no padding: one block per call */
 	uint8_t pad[16];
 };
 
@@ -23,20 +23,24 @@ struct hq_anon {
 static void anon_aes(const struct hq_anon *a, const uint8_t in[16], uint8_t out[16])
 {
 	int n = 0;
-	EVP_EncryptUpdate(a->ctx, out, &n, in, 16);
+	a->c->EVP_EncryptUpdate(a->ctx, out, &n, in, 16);
 }
 
 struct hq_anon *anon_new(const uint8_t key[HQ_ANON_KEY_LEN])
 {
-	struct hq_anon *a = calloc(1, sizeof(*a));
+	struct hq_diag why; /* anon_load reports a missing libcrypto itself */
+	diag_init(&why);
+	const struct hq_crypto *c = lazy_crypto(&why);
+	struct hq_anon *a = c ? calloc(1, sizeof(*a)) : NULL;
 	if (!a)
 		return NULL;
-	a->ctx = EVP_CIPHER_CTX_new();
-	if (!a->ctx || EVP_EncryptInit_ex(a->ctx, EVP_aes_128_ecb(), NULL, key, NULL) != 1) {
+	a->c = c;
+	a->ctx = c->EVP_CIPHER_CTX_new();
+	if (!a->ctx || c->EVP_EncryptInit_ex(a->ctx, c->EVP_aes_128_ecb(), NULL, key, NULL) != 1) {
 		anon_free(a);
 		return NULL;
 	}
-	EVP_CIPHER_CTX_set_padding(a->ctx, 0);
+	c->EVP_CIPHER_CTX_set_padding(a->ctx, 0);
 	anon_aes(a, key + 16, a->pad);
 	return a;
 }
@@ -45,7 +49,7 @@ void anon_free(struct hq_anon *a)
 {
 	if (!a)
 		return;
-	EVP_CIPHER_CTX_free(a->ctx);
+	a->c->EVP_CIPHER_CTX_free(a->ctx);
 	memset(a, 0, sizeof(*a));
 	free(a);
 }
@@ -93,10 +97,10 @@ struct hq_anon *anon_load(const char *path, struct hq_diag *d)
 		            path, path, n);
 		return NULL;
 	}
-	struct hq_anon *a = anon_new(key);
+	struct hq_anon *a = lazy_crypto(d) ? anon_new(key) : NULL;
 	memset(key, 0, sizeof(key));
 	memset(buf, 0, sizeof(buf));
-	if (!a)
+	if (!a && !diag_has_errors(d))
 		diag_errorf(d, "cannot set up AES-128 (OpenSSL) for --anonymize");
 	return a;
 }

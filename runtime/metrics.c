@@ -14,9 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <microhttpd.h>
-
 #include "metrics.h"
+#include "lazylib.h"
 #include "reader_groups.h"
 #include "reader_stats.h"
 #include "sys.h"
@@ -47,6 +46,7 @@ struct macc {
 };
 
 struct hq_metrics {
+	const struct hq_mhd *api; /* libmicrohttpd, loaded by metrics_start */
 	struct MHD_Daemon *mhd;
 	const struct hq_plan *plan;
 	struct macc *acc; /* per query */
@@ -595,18 +595,18 @@ static char *metrics_fresh(struct hq_metrics *m, size_t *len)
 	return copy;
 }
 
-static enum MHD_Result metrics_reply(struct MHD_Connection *c, unsigned status, char *body,
-                                     size_t len, const char *ctype)
+static enum MHD_Result metrics_reply(const struct hq_metrics *m, struct MHD_Connection *c,
+                                     unsigned status, char *body, size_t len, const char *ctype)
 {
 	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	    m->api->MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	enum MHD_Result ret = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
+	m->api->MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	enum MHD_Result ret = m->api->MHD_queue_response(c, status, resp);
+	m->api->MHD_destroy_response(resp);
 	return ret;
 }
 
@@ -616,20 +616,20 @@ static enum MHD_Result metrics_handler(void *cls, struct MHD_Connection *c, cons
 {
 	struct hq_metrics *m = cls;
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return metrics_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, strdup("GET only\n"), 9,
+		return metrics_reply(m, c, MHD_HTTP_METHOD_NOT_ALLOWED, strdup("GET only\n"), 9,
 		                     "text/plain");
 	if (!strcmp(url, "/metrics")) {
 		size_t len = 0;
 		char *body = metrics_fresh(m, &len);
 		if (!body)
 			return MHD_NO;
-		return metrics_reply(c, MHD_HTTP_OK, body, len, METRICS_CTYPE);
+		return metrics_reply(m, c, MHD_HTTP_OK, body, len, METRICS_CTYPE);
 	}
 	if (!strcmp(url, "/")) {
 		const char *s = "hdrq: metrics at /metrics\n";
-		return metrics_reply(c, MHD_HTTP_OK, strdup(s), strlen(s), "text/plain");
+		return metrics_reply(m, c, MHD_HTTP_OK, strdup(s), strlen(s), "text/plain");
 	}
-	return metrics_reply(c, MHD_HTTP_NOT_FOUND, strdup("not found\n"), 10, "text/plain");
+	return metrics_reply(m, c, MHD_HTTP_NOT_FOUND, strdup("not found\n"), 10, "text/plain");
 }
 
 /* ADDR:PORT, [ADDR6]:PORT, :PORT -> a socket address (numeric only). */
@@ -669,6 +669,8 @@ struct hq_metrics *metrics_start(const char *listen, const struct hq_plan *plan,
 	if (!m || !(m->acc = calloc(plan->n_qplans + 1, sizeof(*m->acc))))
 		return free(m), diag_errorf(d, "out of memory"), NULL;
 	m->plan = plan;
+	if (!(m->api = lazy_mhd(d)))
+		return free(m->acc), free(m), NULL;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
 	for (int q = 0; q < plan->n_qplans; q++)
@@ -678,16 +680,17 @@ struct hq_metrics *metrics_start(const char *listen, const struct hq_plan *plan,
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	errno = 0;
-	m->mhd = MHD_start_daemon(flags, 0, NULL, NULL, metrics_handler, m, MHD_OPTION_SOCK_ADDR,
-	                          (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-	                          MHD_OPTION_END);
+	m->mhd = m->api->MHD_start_daemon(flags, 0, NULL, NULL, metrics_handler, m,
+	                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	                                  MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!m->mhd) {
 		diag_errorf(d, "--metrics %s: cannot listen: %s", listen,
 		            errno ? strerror(errno) : "libmicrohttpd refused");
 		metrics_stop(m);
 		return NULL;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	const union MHD_DaemonInfo *info =
+	    m->api->MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	char host[INET6_ADDRSTRLEN + 2] = "";
 	getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), NULL, 0, NI_NUMERICHOST);
 	fprintf(stderr, "hdrq: metrics on http://%s%s%s:%u/metrics\n",
@@ -705,7 +708,7 @@ void metrics_stop(struct hq_metrics *m)
 	pthread_cond_broadcast(&m->cond);
 	pthread_mutex_unlock(&m->lock);
 	if (m->mhd)
-		MHD_stop_daemon(m->mhd);
+		m->api->MHD_stop_daemon(m->mhd);
 	for (int q = 0; m->acc && q < m->plan->n_qplans; q++)
 		macc_free(&m->acc[q]);
 	free(m->acc);

@@ -11,8 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include <pcap/pcap.h>
-
+#include "lazylib.h"
 #include "offline.h"
 #include "metrics.h"
 #include "pcapw.h"
@@ -24,10 +23,11 @@
 #define OFFLINE_MAX_FRAME 3520
 #define ETH_HLEN_MIN      14
 
-static pcap_t *offline_open(const char *path, struct hq_diag *d)
+static pcap_t *offline_open(const struct hq_pcap *P, const char *path, struct hq_diag *d)
 {
 	char err[PCAP_ERRBUF_SIZE] = "";
-	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+	pcap_t *p =
+	    P->pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
 	if (!p) {
 		size_t n = strlen(path);
 		const char *why =
@@ -35,15 +35,15 @@ static pcap_t *offline_open(const char *path, struct hq_diag *d)
 		diag_errorf(d, "cannot read capture %s: %s", path, why);
 		return NULL;
 	}
-	int dlt = pcap_datalink(p);
+	int dlt = P->pcap_datalink(p);
 	if (dlt != DLT_EN10MB) {
-		const char *name = pcap_datalink_val_to_name(dlt);
-		const char *desc = pcap_datalink_val_to_description(dlt);
+		const char *name = P->pcap_datalink_val_to_name(dlt);
+		const char *desc = P->pcap_datalink_val_to_description(dlt);
 		diag_errorf(d,
 		            "%s: link type %s (%s) is not supported; hdrq reads Ethernet "
 		            "captures (link type EN10MB)",
 		            path, name ? name : "?", desc ? desc : "unknown");
-		pcap_close(p);
+		P->pcap_close(p);
 		return NULL;
 	}
 	return p;
@@ -110,7 +110,7 @@ static int offline_step(struct hq_run *r, const struct pcap_pkthdr *h, const u_c
 	return offline_frame(r, h, data, num, ts);
 }
 
-static int offline_loop(struct hq_run *r, pcap_t *p, const char *path,
+static int offline_loop(struct hq_run *r, const struct hq_pcap *P, pcap_t *p, const char *path,
                         volatile sig_atomic_t *signalled, uint64_t *last_ts)
 {
 	struct pcap_pkthdr *h;
@@ -118,9 +118,9 @@ static int offline_loop(struct hq_run *r, pcap_t *p, const char *path,
 	uint64_t num = 0, first_ts = 0;
 	int rc = 0, step = 0;
 	struct hq_progress bar;
-	progress_start(&bar, pcap_file(p), stderr, r->opt->progress);
+	progress_start(&bar, P->pcap_file(p), stderr, r->opt->progress);
 	while (!step && !offline_should_stop(r, signalled) &&
-	       (rc = pcap_next_ex(p, &h, &data)) == 1) {
+	       (rc = P->pcap_next_ex(p, &h, &data)) == 1) {
 		progress_update(&bar, num);
 		metrics_service(r->metrics, r, false);
 		step = offline_step(r, h, data, ++num, &first_ts, last_ts);
@@ -130,21 +130,22 @@ static int offline_loop(struct hq_run *r, pcap_t *p, const char *path,
 		return -1;
 	if (rc == -1)
 		diag_warning(r->d, NULL, (struct hq_span){0}, "%s: %s (after frame %llu)", path,
-		             pcap_geterr(p), (unsigned long long)num);
+		             P->pcap_geterr(p), (unsigned long long)num);
 	return 0;
 }
 
 int offline_run(struct hq_run *r, const char *path, volatile sig_atomic_t *signalled)
 {
-	pcap_t *p = offline_open(path, r->d);
+	const struct hq_pcap *P = lazy_pcap(r->d);
+	pcap_t *p = P ? offline_open(P, path, r->d) : NULL;
 	if (!p)
 		return -1;
 	uint64_t last_ts = 0;
 	r->offline = true;
 	int rc = results_start(r, 0);
 	if (!rc)
-		rc = offline_loop(r, p, path, signalled, &last_ts);
-	pcap_close(p);
+		rc = offline_loop(r, P, p, path, signalled, &last_ts);
+	P->pcap_close(p);
 	if (!rc && !r->epipe)
 		rc = results_final(r, last_ts);
 	return rc;

@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pcap/pcap.h>
-
 #include "anon.h"
+#include "lazylib.h"
 #include "pcapw.h"
 
 #define PCAPW_RECENT 16
@@ -20,6 +19,7 @@ struct pkt_id {
 };
 
 struct hq_pcapw {
+	const struct hq_pcap *P; /* libpcap, loaded on first use */
 	pcap_t *dead;
 	pcap_dumper_t *dump;
 	char *path;
@@ -53,21 +53,25 @@ static const uint8_t *pcapw_anon(struct hq_pcapw *w, const uint8_t *data, uint32
 
 struct hq_pcapw *pcapw_open(const char *path, unsigned snaplen, struct hq_diag *d)
 {
+	const struct hq_pcap *P = lazy_pcap(d);
+	if (!P)
+		return NULL;
 	struct hq_pcapw *w = calloc(1, sizeof(*w));
 	if (!w) {
 		diag_errorf(d, "out of memory");
 		return NULL;
 	}
+	w->P = P;
 	w->path = strdup(path);
-	w->dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, (int)snaplen,
-	                                               PCAP_TSTAMP_PRECISION_NANO);
+	w->dead = P->pcap_open_dead_with_tstamp_precision(DLT_EN10MB, (int)snaplen,
+	                                                  PCAP_TSTAMP_PRECISION_NANO);
 	if (w->dead)
-		w->dump = pcap_dump_open(w->dead, path);
+		w->dump = P->pcap_dump_open(w->dead, path);
 	if (!w->dump) {
 		diag_errorf(d, "cannot write %s: %s", path,
-		            w->dead ? pcap_geterr(w->dead) : "out of memory");
+		            w->dead ? P->pcap_geterr(w->dead) : "out of memory");
 		if (w->dead)
-			pcap_close(w->dead);
+			P->pcap_close(w->dead);
 		free(w->path);
 		free(w);
 		return NULL;
@@ -86,7 +90,7 @@ void pcapw_write(struct hq_pcapw *w, uint64_t ts_ns, const uint8_t *data, uint32
 	h.len = len < caplen ? caplen : len;
 	if (w->anon && !(data = pcapw_anon(w, data, caplen)))
 		return; /* never write an address in the clear */
-	pcap_dump((u_char *)w->dump, &h, data);
+	w->P->pcap_dump((u_char *)w->dump, &h, data);
 	w->written++;
 }
 
@@ -121,7 +125,7 @@ uint64_t pcapw_count(const struct hq_pcapw *w)
 
 int pcapw_flush(struct hq_pcapw *w, struct hq_diag *d)
 {
-	if (pcap_dump_flush(w->dump) == 0 && !ferror(pcap_dump_file(w->dump)))
+	if (w->P->pcap_dump_flush(w->dump) == 0 && !ferror(w->P->pcap_dump_file(w->dump)))
 		return 0;
 	return diag_errorf(d, "cannot write %s: %s", w->path, strerror(errno ? errno : EIO));
 }
@@ -131,8 +135,8 @@ int pcapw_close(struct hq_pcapw *w, struct hq_diag *d)
 	if (!w)
 		return 0;
 	int rc = pcapw_flush(w, d);
-	pcap_dump_close(w->dump);
-	pcap_close(w->dead);
+	w->P->pcap_dump_close(w->dump);
+	w->P->pcap_close(w->dead);
 	free(w->copy);
 	free(w->path);
 	free(w);

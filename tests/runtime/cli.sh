@@ -49,6 +49,22 @@ expect 0 - "usage: hdrq" -- -h
 expect 0 - "libbpf" -- --version
 expect 0 - "tcp.flags.rst" -- -l tcp
 expect 0 - "(query" -- --emit ast 'tcp where flags.rst group by dst_port'
+# libpcap, libcrypto and libmicrohttpd load when a run needs them
+# (runtime/lazylib.h), not with the program: none is a dependency of the
+# binary, and a run that reads no capture maps none of them
+if objdump -p "$HDRQ" | grep -E 'NEEDED +lib(pcap|crypto|microhttpd)\.' >"$TMP/needed"; then
+	bad "linked at start-up: $(tr '\n' ' ' <"$TMP/needed")"
+else
+	ok
+fi
+LD_DEBUG=files "$HDRQ" --emit ir ip 2>"$TMP/ld" >/dev/null
+if grep -E 'file=lib(pcap|crypto|microhttpd|gnutls)\.' "$TMP/ld" >"$TMP/loaded"; then
+	bad "--emit ir loaded $(head -3 "$TMP/loaded" | tr '\n' ' ')"
+elif ! grep -q 'file=libbpf' "$TMP/ld"; then
+	bad "LD_DEBUG=files shows no libbpf either: $(head -c 200 "$TMP/ld")"
+else
+	ok
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	echo "not root: offline and privilege checks skipped"
@@ -111,6 +127,9 @@ expect 0 - "2 packets" -- -r "$TMP/s.pcap" ip
 [ "${PIPESTATUS[0]}" = 0 ] && ! grep -q error "$TMP/err" && ok || bad "EPIPE: $(cat "$TMP/err")"
 # --check loads all three programs and reports their size
 expect 0 - "hq_tc_out" -- --check 'ip group by ip.src'
+# ... and a run that reads one loads libpcap then
+LD_DEBUG=files "$HDRQ" -r "$FLAGS" ip 2>"$TMP/ld" >/dev/null
+grep -q 'file=libpcap\.' "$TMP/ld" && ok || bad "-r loaded no libpcap: $(grep -c file= "$TMP/ld") files"
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]
