@@ -32,6 +32,13 @@ static void diag_add(struct hq_diag *d, enum hq_diag_level level, const struct h
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 }
 
+void diag_merge(struct hq_diag *into, const struct hq_diag *from)
+{
+	into->n_errors += from->n_errors; /* those that did not fit in from too */
+	for (int i = 0; i < from->n && into->n < HQ_DIAG_MAX; i++)
+		into->entries[into->n++] = from->entries[i];
+}
+
 int diag_error(struct hq_diag *d, const struct hq_source *src, struct hq_span span, const char *fmt,
                ...)
 {

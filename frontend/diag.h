@@ -53,6 +53,9 @@ struct hq_diag {
 
 void diag_init(struct hq_diag *d);
 
+/* Append from's diagnostics to into's (a bag filled on another thread). */
+void diag_merge(struct hq_diag *into, const struct hq_diag *from);
+
 /* Append an error/warning/note at a span of src (src may be NULL, span may
  * be zero). printf-style. Returns -1 so callers can `return diag_error(...)`. */
 int diag_error(struct hq_diag *d, const struct hq_source *src, struct hq_span span, const char *fmt,

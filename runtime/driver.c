@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "../frontend/frontend.h"
 #include "anon.h"
 #include "driver.h"
+#include "entry.h"
 #include "hook.h"
 #include "live.h"
 #include "loader.h"
@@ -60,6 +62,7 @@ struct drv {
 	struct hq_object elf;
 	struct hq_loaded *ld;
 	struct hq_hooks hooks;
+	struct hq_entry entry; /* live: what the hooks run until armed */
 	struct hq_output *out;
 	struct hq_pcapw *pw;
 	struct hq_anon *anon;
@@ -259,12 +262,20 @@ static int drv_emit(struct drv *dr)
 	return 0;
 }
 
-static int drv_load(struct drv *dr, unsigned progs, const char *attach_to)
+/* Before anything BPF: privileges (attach_to: the interfaces, for the
+ * message), the locked-memory limit of older kernels, libbpf's messages. */
+static int drv_prepare(struct drv *dr, const char *attach_to)
 {
 	if (privs_check(attach_to, &dr->d))
 		return drv_fail(dr, 1);
 	privs_raise_memlock();
 	loader_setup_libbpf_print();
+	return 0;
+}
+
+/* Compile the programs of `progs` (HQ_LOAD_*) and load them. */
+static int drv_build(struct drv *dr, unsigned progs)
+{
 	if (codegen_compile(dr->plan, HQ_EMIT_OBJ, progs, &dr->elf, &dr->d))
 		return drv_fail(dr, 2);
 	if (loader_load(&dr->elf, dr->plan, progs, &dr->ld, &dr->vlog_tail, &dr->d)) {
@@ -277,6 +288,11 @@ static int drv_load(struct drv *dr, unsigned progs, const char *attach_to)
 		return drv_fail(dr, 1);
 	}
 	return 0;
+}
+
+static int drv_load(struct drv *dr, unsigned progs, const char *attach_to)
+{
+	return drv_prepare(dr, attach_to) ? -1 : drv_build(dr, progs);
 }
 
 static int drv_check(struct drv *dr)
@@ -377,6 +393,48 @@ static int drv_offline(struct drv *dr)
 	return 0;
 }
 
+/* The attaching half of drv_build_attach, on a thread of its own. */
+struct drv_reserve {
+	struct hq_hooks *hooks;
+	struct hq_entry *entry;
+	unsigned progs;
+	struct hq_diag d; /* merged into the run's after the join */
+	int rc;
+};
+
+static void *drv_reserve(void *arg)
+{
+	struct drv_reserve *r = arg;
+	r->rc = entry_load(r->entry, r->progs, &r->d) ||
+	        hook_attach_all(r->hooks, r->entry->prog_fd, &r->d);
+	return NULL;
+}
+
+/* Attach the entry programs (entry.h) while compiling and loading ours,
+ * two jobs that take about as long, then arm them with ours. */
+static int drv_build_attach(struct drv *dr, unsigned progs)
+{
+	struct drv_reserve r = {.hooks = &dr->hooks, .entry = &dr->entry, .progs = progs};
+	diag_init(&r.d);
+	pthread_t t;
+	bool threaded = !pthread_create(&t, NULL, drv_reserve, &r);
+	if (!threaded)
+		drv_reserve(&r);
+	int rc = drv_build(dr, progs);
+	if (threaded)
+		pthread_join(t, NULL);
+	diag_merge(&dr->d, &r.d);
+	if (r.rc || rc) {
+		hook_detach_all(&dr->hooks);
+		return rc ? -1 : drv_fail(dr, 1);
+	}
+	if (entry_arm(&dr->entry, dr->ld, &dr->d)) {
+		hook_detach_all(&dr->hooks);
+		return drv_fail(dr, 1);
+	}
+	return 0;
+}
+
 /* Plan the hooks, compile and load what they need, attach. */
 static int drv_plan_load_attach(struct drv *dr)
 {
@@ -391,9 +449,9 @@ static int drv_plan_load_attach(struct drv *dr)
 		size_t len = strlen(what);
 		snprintf(what + len, sizeof(what) - len, "%s%s", len ? ", " : "", name);
 	}
-	if (drv_load(dr, progs, what))
+	if (drv_prepare(dr, what))
 		return -1;
-	return hook_attach_all(&dr->hooks, dr->ld, &dr->d) ? drv_fail(dr, 1) : 0;
+	return drv_build_attach(dr, progs);
 }
 
 /* An XDP program can appear on an interface between planning and
@@ -407,6 +465,7 @@ static int drv_attach(struct drv *dr)
 	dr->d = mark; /* drop the "cannot attach" error */
 	dr->status = 0;
 	hook_free(&dr->hooks);
+	entry_free(&dr->entry);
 	loader_free(dr->ld, dr->plan);
 	dr->ld = NULL;
 	codegen_object_free(&dr->elf);
@@ -481,6 +540,7 @@ static int drv_pipeline(struct drv *dr)
 static void drv_cleanup(struct drv *dr)
 {
 	hook_free(&dr->hooks);
+	entry_free(&dr->entry);
 	metrics_stop(dr->metrics); /* before the maps it reads go away */
 	dr->metrics = dr->run.metrics = NULL;
 	ring_close(&dr->run);
@@ -525,6 +585,7 @@ int driver_run(struct hq_options *o)
 	if (!dr)
 		return 1;
 	dr->o = o;
+	entry_init(&dr->entry);
 	diag_init(&dr->d);
 	if (drv_pipeline(dr) && !dr->status)
 		dr->status = 1;

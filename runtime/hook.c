@@ -154,18 +154,19 @@ int hook_plan(const struct hq_options *o, const struct hq_plan *plan, struct hq_
 	return rc;
 }
 
-static int prog_for(const struct hq_attachment *a, const struct hq_loaded *ld)
+/* prog_fds in HQ_LOAD_* bit order: XDP, TC ingress, TC egress */
+static int prog_for(const struct hq_attachment *a, const int *prog_fds)
 {
 	if (a->ops == &hook_xdp_ops)
-		return ld->prog_xdp;
-	return a->dir == HQ_DIR_EGRESS ? ld->prog_tc_out : ld->prog_tc_in;
+		return prog_fds[0];
+	return prog_fds[a->dir == HQ_DIR_EGRESS ? 2 : 1];
 }
 
-int hook_attach_all(struct hq_hooks *h, const struct hq_loaded *ld, struct hq_diag *d)
+int hook_attach_all(struct hq_hooks *h, const int *prog_fds, struct hq_diag *d)
 {
 	for (int i = 0; i < h->n; i++) {
 		struct hq_attachment *a = &h->v[i];
-		if (a->ops->attach(a, prog_for(a, ld), d)) {
+		if (a->ops->attach(a, prog_for(a, prog_fds), d)) {
 			h->xdp_raced = a->xdp_busy;
 			hook_detach_all(h);
 			return -1;

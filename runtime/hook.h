@@ -5,7 +5,8 @@
  * uses TC ingress; egress is always TC. TC prefers tcx links (kernel >=
  * 6.6), falling back to a clsact qdisc filter. XDP and tcx attachments are
  * BPF links, so a killed hdrq leaves nothing behind; a clsact filter
- * survives a SIGKILL (a clean exit removes it).
+ * survives a SIGKILL (a clean exit removes it). What a live run attaches is
+ * an entry program (entry.h), while its own are still being compiled.
  */
 #ifndef HQ_HOOK_H
 #define HQ_HOOK_H
@@ -60,8 +61,10 @@ struct hq_hooks {
 int hook_plan(const struct hq_options *o, const struct hq_plan *plan, struct hq_hooks *h,
               unsigned *progs, struct hq_diag *d);
 
-/* Attach every planned hook; on error, detach what was attached. */
-int hook_attach_all(struct hq_hooks *h, const struct hq_loaded *ld, struct hq_diag *d);
+/* Attach every planned hook to its program: prog_fds in HQ_LOAD_* bit
+ * order (XDP, TC ingress, TC egress). On error, detach what was attached.
+ * Uses no diag but d: safe on a thread of its own. */
+int hook_attach_all(struct hq_hooks *h, const int *prog_fds, struct hq_diag *d);
 /* Detach every attached hook. Returns whether the programs detached have
  * also finished running, i.e. every detach waited (see hq_hook_ops). */
 bool hook_detach_all(struct hq_hooks *h);

@@ -289,8 +289,9 @@ def held_bpf(pid):
     """The BPF programs, maps and links a process holds open, from
     /proc/PID/fdinfo (exact even while other hdrq runs load programs of the
     same names): {"progs": {prog_id, ...}, "maps": {map_id, ...},
-    "links": {link_id: HeldLink}}."""
-    held = {"progs": set(), "maps": set(), "links": {}}
+    "links": {link_id: HeldLink}, "arrays": {map_id, ...}}; arrays are the
+    program arrays among the maps (hdrq's entry programs, runtime/entry.h)."""
+    held = {"progs": set(), "maps": set(), "links": {}, "arrays": set()}
     try:
         fds = os.listdir(f"/proc/{pid}/fdinfo")
     except OSError:
@@ -310,19 +311,41 @@ def held_bpf(pid):
             held["progs"].add(int(info["prog_id"]))
         elif "map_id" in info:
             held["maps"].add(int(info["map_id"]))
+            if info.get("map_type") == "3":  # BPF_MAP_TYPE_PROG_ARRAY
+                held["arrays"].add(int(info["map_id"]))
     return held
+
+
+def entry_slots(held):
+    """{array_id: prog_id or None}: what each entry program's array (slot 0)
+    runs; None while the slot is empty."""
+    slots = {}
+    for i in sorted(held["arrays"]):
+        r = sh(["bpftool", "-j", "map", "lookup", "id", str(i), "key", "0", "0", "0", "0"],
+               check=False)
+        slots[i] = (int.from_bytes(bytes(int(b, 16) for b in json.loads(r.stdout)["value"]),
+                                   "little") if r.returncode == 0 else None)
+    return slots
+
+
+def armed(held):
+    """Whether every entry program of held_bpf() runs hdrq's own program,
+    i.e. hdrq counts: an entry is attached before the program it tail-calls
+    is loaded, and passes packets uncounted until its slot 0 is set."""
+    return None not in entry_slots(held).values()
 
 
 def wait_own_link(proc, timeout=30.0):
     """Wait until hdrq (proc, the process itself: `ip netns exec` and
-    setpriv exec it) holds a BPF link, i.e. has attached through XDP or tcx.
+    setpriv exec it) holds a BPF link, i.e. has attached through XDP or tcx,
+    and counts (armed()).
     Returns held_bpf() then, or None if it exited or never attached."""
     t0 = time.time()
     while time.time() - t0 < timeout:
         if proc.poll() is not None:
             return None
         held = held_bpf(proc.pid)
-        if held["links"]:
+        if held["links"] and armed(held):
             return held
         time.sleep(0.05)
     return None
@@ -348,8 +371,11 @@ def own_attachments(pair, which, pid):
     """What process pid has attached to the interface, as text lines: its
     BPF links there (XDP, tcx; /proc/PID/fdinfo names each link's interface)
     and tc filters running a program it holds (clsact has no links). Other
-    runs' attachments, on this interface or elsewhere, are not counted."""
+    runs' attachments, on this interface or elsewhere, are not counted, and
+    none until the run counts (armed())."""
     held = held_bpf(pid)
+    if not armed(held):
+        return []
     idx = pair.ifindex(which)
     found = [f"link {i}: {l.type}" for i, l in sorted(held["links"].items())
              if l.ifindex == idx]

@@ -13,6 +13,7 @@ program is attached, `kill -9` it, then check within a few seconds that
 Also a clean stop (SIGINT, SIGTERM) detaches and exits 0.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -32,6 +33,27 @@ SCENARIOS = [
     ("xdp-sigint", ["-i", hqnet.IF_B], QUERY, signal.SIGINT, 0),
     ("tc-egress-sigterm", [], f"on {hqnet.IF_B} egress " + QUERY, signal.SIGTERM, 0),
 ]
+
+
+def prog_name(prog_id):
+    r = hqnet.sh(["bpftool", "-j", "prog", "show", "id", str(prog_id)], check=False)
+    return json.loads(r.stdout).get("name", "?") if r.returncode == 0 else "?"
+
+
+def entry_checks(name, held):
+    """Each hook runs an entry program (runtime/entry.h) whose array holds
+    one of the run's own programs once it counts."""
+    fails = []
+    entries = {l.prog_id for l in held["links"].values()}
+    if any(not prog_name(p).startswith("hq_entry_") for p in entries):
+        fails.append(f"{name}: linked programs {[prog_name(p) for p in entries]}, "
+                     "want hq_entry_*")
+    slots = hqnet.entry_slots(held)
+    if not slots or any(p not in held["progs"] or not prog_name(p).startswith(("hq_xdp", "hq_tc"))
+                        for p in slots.values()):
+        fails.append(f"{name}: entry slots {slots} do not hold the run's programs "
+                     f"{sorted(held['progs'])}")
+    return fails
 
 
 def main():
@@ -57,6 +79,7 @@ def main():
                   f"links {sorted(held['links'])}")
             if not held["progs"]:
                 fails.append(f"{name}: hdrq holds no BPF program")
+            fails += entry_checks(name, held)
             os.kill(proc.pid, sig)
             try:
                 out, err = proc.communicate(timeout=15)
