@@ -137,20 +137,20 @@ net_down_checked() { # tear down, then prove nothing is left behind
 		die "namespace $ns_a/$ns_b still exists"
 	fi
 	local left
-	left=$(bpftool -j prog show | jq -r --argjson mine "[$HQ_BTF_IDS]" \
-		'.[] | select(.btf_id as $b | $mine | any(. == $b)) | "\(.id) \(.name)"' | tr '\n' ' ')
+	left=$(bpftool -j prog show | jq -r --argjson mine "[$HQ_PROG_IDS]" \
+		'.[] | select(.id as $i | $mine | any(. == $i)) | "\(.id) \(.name)"' | tr '\n' ' ')
 	[ -z "$left" ] || die "programs of hdrq's runs still loaded: $left"
 }
 
-# The BTF object id of the program hdrq attached to B's veth: every program
-# of one hdrq run shares it, so it tells this script's programs from those
-# of anything else running hdrq on the machine.
-HQ_BTF_IDS=
-note_hdrq_btf() { # PID: the BTF object of the program hdrq's link holds
-	local prog id
-	prog=$(grep -hs '^prog_id:' /proc/"$1"/fdinfo/* | awk '{print $2; exit}')
-	[ -n "$prog" ] && id=$(bpftool -j prog show id "$prog" 2>/dev/null | jq '.btf_id // empty')
-	[ -n "${id:-}" ] && HQ_BTF_IDS+="${HQ_BTF_IDS:+,}$id"
+# The programs each hdrq run held (its entry programs and its own, from
+# /proc/PID/fdinfo): program ids are never reused, so they tell this
+# script's programs from those of anything else running hdrq meanwhile.
+HQ_PROG_IDS=
+note_hdrq_progs() { # PID
+	local id
+	for id in $(grep -hs '^prog_id:' /proc/"$1"/fdinfo/* | awk '{print $2}' | sort -u); do
+		HQ_PROG_IDS+="${HQ_PROG_IDS:+,}$id"
+	done
 	return 0
 }
 
@@ -236,8 +236,8 @@ hdrq_start() { # OUT ARGS...: hdrq -o json on B's veth, returns once attached
 	HQ_PID=$!
 	for _ in $(seq 200); do
 		kill -0 "$HQ_PID" 2>/dev/null || die "hdrq exited: $(cat "$WORK/hdrq.err")"
-		if hq_holds_link "$HQ_PID"; then
-			note_hdrq_btf "$HQ_PID"
+		if hq_holds_link "$HQ_PID" && hq_counting "$HQ_PID"; then
+			note_hdrq_progs "$HQ_PID"
 			return 0
 		fi
 		sleep 0.1

@@ -53,7 +53,8 @@ int entry_load(struct hq_entry *e, unsigned progs, struct hq_diag *d)
 	for (int k = 0; k < HQ_PROG_KINDS; k++) {
 		if (!(progs & (1u << k)))
 			continue;
-		e->array_fd[k] = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "hq_entry", 4, 4, 1, NULL);
+		e->array_fd[k] =
+		    bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, entry_kind[k].name, 4, 4, 1, NULL);
 		if (e->array_fd[k] < 0)
 			return diag_errorf(d, "cannot create the program array of %s: %s",
 			                   entry_kind[k].name, strerror(errno));

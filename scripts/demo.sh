@@ -31,9 +31,8 @@ echo
 echo "\$ hdrq -i $HQ_IF_B -d 6 '$QUERY'"
 ip netns exec "$HQ_NS_B" "$HDRQ" -i "$HQ_IF_B" -d 6 "$QUERY" &
 hq_pid=$!
-# wait until the program is attached (XDP shows on the link), then send
-for _ in $(seq 50); do hq_attached "$HQ_NS_B" "$HQ_IF_B" >/dev/null && break; sleep 0.1; done
-sleep 0.5
+# wait until hdrq counts (its program attached and armed), then send
+for _ in $(seq 100); do hq_counting "$hq_pid" && break; sleep 0.1; done
 ip netns exec "$HQ_NS_A" /usr/bin/python3 - "$HQ_MAC_B" "$HQ_IF_A" <<'PY'
 import logging, socket, sys
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)

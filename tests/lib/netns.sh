@@ -90,3 +90,18 @@ hq_attached() {
   [ -n "$out" ] && { printf '%s\n' "$out"; return 0; }
   return 1
 }
+
+# Does hdrq (PID) count yet? What it attaches first is an entry program
+# that passes packets on until hdrq puts its own program in the entry's
+# program array (runtime/entry.h): true once every such array it holds is
+# filled. False while it holds none, i.e. before it has attached anything.
+hq_counting() {
+  local f id n=0
+  for f in /proc/"$1"/fdinfo/*; do
+    grep -qsE '^map_type:[[:space:]]+3$' "$f" || continue # BPF_MAP_TYPE_PROG_ARRAY
+    id=$(awk '/^map_id:/{print $2}' "$f")
+    bpftool map lookup id "$id" key 0 0 0 0 >/dev/null 2>&1 || return 1
+    n=$((n + 1))
+  done
+  [ "$n" -gt 0 ]
+}
