@@ -19,6 +19,7 @@ Case keys (TOML):
     args        = ["-i", "{IF_B}"]    # default: -i the interface of `on`
     duration    = 4                   # -d seconds
     write       = false               # add -w OUT.pcap
+    env         = { HDRQ_NO_TCX = "1" }  # added to hdrq's environment
     [[background]]  from = "B", python = "..."   # started first, killed at end
     [[send]]        from = "A", scapy = "EXPR", count = N, iface = "{IF_A}"
                     from = "A", python = "..." | shell = "..."
@@ -151,7 +152,9 @@ def run(case_path):
         print("$ ip netns exec", pair.ns(on), " ".join(repr(c) if " " in c else c for c in cmd))
         t0 = time.time()
         held = {"progs": set(), "maps": set(), "links": {}}
-        proc = pair.popen(on, cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env = dict(os.environ, **case.get("env", {}))
+        proc = pair.popen(on, cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env)
         try:
             if dry:
                 time.sleep(1.5)
