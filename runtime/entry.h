@@ -4,10 +4,11 @@
  * Attaching a program waits for an RCU grace period in the kernel (the XDP
  * dispatcher, tcx: 8-16 ms here), and a run's programs exist only after
  * LLVM and the verifier (50 ms and more). So each hook first gets an entry
- * program of five instructions, attached on a thread meanwhile: it
- * tail-calls slot 0 of a program array of its own, and passes the packet
- * on while the slot is empty. Putting the loaded program in the slot, a
- * map update, is what starts the count (entry_arm).
+ * program of five instructions (with BTF of its own, as hdrq's programs
+ * have), attached on a thread meanwhile: it tail-calls slot 0 of a program
+ * array of its own, and passes the packet on while the slot is empty.
+ * Putting the loaded program in the slot, a map update, is what starts the
+ * count (entry_arm). Program arrays take no BTF.
  */
 #ifndef HQ_ENTRY_H
 #define HQ_ENTRY_H

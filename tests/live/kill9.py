@@ -48,6 +48,10 @@ def entry_checks(name, held):
     if any(not prog_name(p).startswith("hq_entry_") for p in entries):
         fails.append(f"{name}: linked programs {[prog_name(p) for p in entries]}, "
                      "want hq_entry_*")
+    for p in entries:  # named and typed in BTF, as hdrq's own programs (SPEC)
+        r = hqnet.sh(["bpftool", "-j", "prog", "show", "id", str(p)], check=False)
+        if r.returncode or "btf_id" not in json.loads(r.stdout):
+            fails.append(f"{name}: entry program {p} carries no BTF")
     slots = hqnet.entry_slots(held)
     if not slots or any(p not in held["progs"] or not prog_name(p).startswith(("hq_xdp", "hq_tc"))
                         for p in slots.values()):
