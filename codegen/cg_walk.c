@@ -305,12 +305,10 @@ static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer
 #define CG_IP6_MAX_EXT 16  /* headers, and options inside hop-by-hop / dest. options */
 #define CG_NO_PROTO    256 /* nh value: no upper-layer protocol reached */
 #define W_OPT          4   /* walker slot: end of the options being walked (0: none) */
+#define W_FRAG         5   /* walker slot: 0, or CG_HAS_FRAG | a fragment header's field */
+#define CG_HAS_FRAG    0x10000
 
 enum { IP6_HBH = 0, IP6_ROUTING = 43, IP6_FRAG = 44, IP6_AH = 51, IP6_NONE = 59, IP6_DST = 60 };
-
-struct cg_ip6w {
-	LLVMValueRef frag_off, mf, has_frag; /* allocas */
-};
 
 static LLVMValueRef cg_ip6_is_ext(struct cg *cg, LLVMValueRef nh)
 {
@@ -381,7 +379,7 @@ static void cg_ip6_option(struct cg *cg, LLVMBasicBlockRef next)
  * bytes walked, W_OPT: end of the options being walked */
 static void cg_ip6_step(struct cg *cg, void *arg)
 {
-	struct cg_ip6w *w = arg;
+	(void)arg;
 	LLVMValueRef nh = cg_vload(cg, W_REM);
 	LLVMBasicBlockRef next = cg_block(cg, "ext_next"), done = cg_block(cg, "ext_done");
 	LLVMBasicBlockRef ext = cg_block(cg, "ext"), body = cg_block(cg, "ext_body");
@@ -402,10 +400,10 @@ static void cg_ip6_step(struct cg *cg, void *arg)
 	LLVMPositionBuilderAtEnd(cg->b, body);
 	LLVMValueRef len = cg_ip6_ext_len(cg, nh, cg_load_be(cg, cg_gepc(cg, p, 1), 1));
 	LLVMBasicBlockRef fcont = cg_if(cg, cg_eqc(cg, nh, IP6_FRAG), "frag");
+	/* kept in a cell, like the walk's position: a register would give the
+	 * verifier one more state per path at the loop's head */
 	LLVMValueRef fo = cg_load_be(cg, cg_gepc(cg, p, 2), 2);
-	LLVMBuildStore(cg->b, LLVMBuildLShr(cg->b, fo, cg_const64(cg, 3), ""), w->frag_off);
-	LLVMBuildStore(cg->b, LLVMBuildAnd(cg->b, fo, cg_const64(cg, 1), ""), w->mf);
-	LLVMBuildStore(cg->b, cg_i1(cg, 1), w->has_frag);
+	cg_vstore(cg, W_FRAG, LLVMBuildOr(cg->b, fo, cg_const64(cg, CG_HAS_FRAG), ""));
 	/* a later fragment carries no headers, only data: tshark stops here */
 	LLVMBasicBlockRef later =
 	    cg_if(cg, LLVMBuildICmp(cg->b, LLVMIntUGT, fo, cg_const64(cg, 7), ""), "frag_later");
@@ -479,24 +477,22 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	cg_ip6_jumbo(cg, l, h); /* ip6.proto needs it, whatever is parsed above */
 	if (cg_upper_needed(cg, l))
 		cg_ip6_store_payload_len(cg, l, h);
-	struct cg_ip6w w = {
-	    .frag_off = cg_alloca(cg, cg->i64, "x6fo"),
-	    .mf = cg_alloca(cg, cg->i64, "x6mf"),
-	    .has_frag = cg_alloca(cg, cg->i1, "x6frag"),
-	};
 	LLVMValueRef start = h.off;
-	LLVMBuildStore(cg->b, cg_const64(cg, 0), w.frag_off);
-	LLVMBuildStore(cg->b, cg_const64(cg, 0), w.mf);
-	LLVMBuildStore(cg->b, cg_i1(cg, 0), w.has_frag);
 	cg_walk_init(cg);
 	cg_vstore(cg, W_OPT, cg_const64(cg, 0));
+	cg_vstore(cg, W_FRAG, cg_const64(cg, 0));
 	cg_vstore(cg, W_IN, LLVMBuildAdd(cg->b, start, cg_const64(cg, 40), ""));
 	cg_vstore(cg, W_REM, cg_load_be(cg, cg_gepc(cg, h.p, 6), 1));
 	cg_vstore(cg, W_OUT, cg_const64(cg, 40));
-	cg_loop(cg, CG_IP6_MAX_EXT, cg_ip6_step, &w);
+	cg_loop(cg, CG_IP6_MAX_EXT, cg_ip6_step, NULL);
 	LLVMValueRef nh = cg_vload(cg, W_REM);
 	LLVMValueRef end = cg_vload(cg, W_IN);
-	LLVMValueRef fo = LLVMBuildLoad2(cg->b, cg->i64, w.frag_off, "");
+	LLVMValueRef fr = cg_vload(cg, W_FRAG);
+	LLVMValueRef has_frag =
+	    LLVMBuildICmp(cg->b, LLVMIntUGE, fr, cg_const64(cg, CG_HAS_FRAG), "");
+	LLVMValueRef fo = LLVMBuildLShr(cg->b, LLVMBuildAnd(cg->b, fr, cg_const64(cg, 0xffff), ""),
+	                                cg_const64(cg, 3), "");
+	LLVMValueRef mf = LLVMBuildAnd(cg->b, fr, cg_const64(cg, 1), "");
 	/* an upper-layer protocol was reached, not an extension left unwalked;
 	 * after a later fragment's header, whatever it says comes next */
 	LLVMValueRef known = LLVMBuildICmp(cg->b, LLVMIntULT, nh, cg_const64(cg, CG_NO_PROTO), "");
@@ -509,23 +505,22 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	cg_get(cg, l, "jumbo_len", &jp);
 	LLVMValueRef malformed =
 	    LLVMBuildAnd(cg->b, cg_ip6_len0_hbh(cg, h), LLVMBuildNot(cg->b, jp, ""), "");
-	upper = LLVMBuildAnd(cg->b, upper, LLVMBuildNot(cg->b, malformed, ""), "");
+	/* laundered: branching on the and/or of its parts would make the
+	 * verifier keep each part exact, and walk their combinations */
+	upper = cg_launder(cg, LLVMBuildAnd(cg->b, upper, LLVMBuildNot(cg->b, malformed, ""), ""));
 	LLVMBasicBlockRef cont = cg_if(cg, upper, "ip6_upper");
 	cg_set(cg, l, "proto", nh);
 	cg_endif(cg, cont);
-	cont = cg_if(cg, LLVMBuildLoad2(cg->b, cg->i1, w.has_frag, ""), "ip6_frag");
+	cont = cg_if(cg, has_frag, "ip6_frag");
 	cg_set(cg, l, "frag_off", fo);
-	cg_set(cg, l, "mf", LLVMBuildLoad2(cg->b, cg->i64, w.mf, ""));
+	cg_set(cg, l, "mf", mf);
 	cg_endif(cg, cont);
 	cg_set(cg, l, "ext_len", cg_vload(cg, W_OUT));
 	cg_layer_put(cg, l, CG_NEXT, end);
 	/* like IPv4: only an unfragmented (or atomic-fragment) payload is parsed */
 	LLVMValueRef frag = LLVMBuildAnd(
-	    cg->b, LLVMBuildLoad2(cg->b, cg->i1, w.has_frag, ""),
-	    LLVMBuildNot(cg->b,
-	                 LLVMBuildAnd(cg->b, cg_eqc(cg, fo, 0),
-	                              cg_eqc(cg, LLVMBuildLoad2(cg->b, cg->i64, w.mf, ""), 0), ""),
-	                 ""),
+	    cg->b, has_frag,
+	    LLVMBuildNot(cg->b, LLVMBuildAnd(cg->b, cg_eqc(cg, fo, 0), cg_eqc(cg, mf, 0), ""), ""),
 	    "");
 	LLVMValueRef kids = LLVMBuildAnd(cg->b, upper, LLVMBuildNot(cg->b, frag, ""), "");
 	kids = LLVMBuildAnd(cg->b, kids, LLVMBuildNot(cg->b, cg_eqc(cg, nh, IP6_NONE), ""), "");
