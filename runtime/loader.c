@@ -2,6 +2,7 @@
  * verifier log capture, map lookup and layout checks, `--check` report. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 #define VLOG_LINE_MAX   160
 
 static bool libbpf_debug;
+/* libbpf prints from both threads of a live start (driver.c attaches on
+ * its own while the main thread loads): the two below are under the lock */
+static pthread_mutex_t libbpf_lock = PTHREAD_MUTEX_INITIALIZER;
 static char libbpf_first_warn[256]; /* the first warning since the last reset */
 static char libbpf_failed_prog[64]; /* "prog 'X': BPF program load failed" */
 
@@ -34,11 +38,24 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return 0;
 	buf[strcspn(buf, "\n")] = 0;
 	const char *p = strstr(buf, "prog '");
+	pthread_mutex_lock(&libbpf_lock);
 	if (p && strstr(buf, "load failed") && !libbpf_failed_prog[0])
 		sscanf(p, "prog '%63[^']'", libbpf_failed_prog);
 	if (buf[0] && !libbpf_first_warn[0])
 		memcpy(libbpf_first_warn, buf, sizeof(buf));
+	pthread_mutex_unlock(&libbpf_lock);
 	return 0;
+}
+
+/* The first warning libbpf printed, as a note on d's last error. */
+static void note_first_warn(struct hq_diag *d)
+{
+	char w[sizeof(libbpf_first_warn)];
+	pthread_mutex_lock(&libbpf_lock);
+	memcpy(w, libbpf_first_warn, sizeof(w));
+	pthread_mutex_unlock(&libbpf_lock);
+	if (w[0])
+		diag_note(d, NULL, (struct hq_span){0}, "%s", w);
 }
 
 void loader_setup_libbpf_print(void)
@@ -106,7 +123,11 @@ static int select_programs(struct bpf_object *obj, unsigned progs, char *vlog, s
 /* After a failed load: which program failed, and what did the verifier say. */
 static int report_load_failure(int err, const char *vlog, char **vlog_tail, struct hq_diag *d)
 {
-	const char *failed = libbpf_failed_prog[0] ? libbpf_failed_prog : "(unknown)";
+	char failed[sizeof(libbpf_failed_prog)];
+	pthread_mutex_lock(&libbpf_lock);
+	snprintf(failed, sizeof(failed), "%s",
+	         libbpf_failed_prog[0] ? libbpf_failed_prog : "(unknown)");
+	pthread_mutex_unlock(&libbpf_lock);
 	if (vlog[0]) {
 		diag_errorf(d,
 		            "the kernel verifier rejected program %s (%s); this is a compiler bug: "
@@ -123,8 +144,7 @@ static int report_load_failure(int err, const char *vlog, char **vlog_tail, stru
 		            strerror(err));
 	else
 		diag_errorf(d, "cannot load BPF programs: %s", strerror(err));
-	if (libbpf_first_warn[0])
-		diag_note(d, NULL, (struct hq_span){0}, "%s", libbpf_first_warn);
+	note_first_warn(d);
 	return -1;
 }
 
@@ -225,15 +245,16 @@ int loader_load(const struct hq_object *elf, const struct hq_plan *plan, unsigne
 	}
 	ld->prog_xdp = ld->prog_tc_in = ld->prog_tc_out = ld->events_fd = -1;
 	*out = ld;
+	pthread_mutex_lock(&libbpf_lock);
 	libbpf_first_warn[0] = libbpf_failed_prog[0] = 0;
+	pthread_mutex_unlock(&libbpf_lock);
 	ld->obj = bpf_object__open_mem(elf->data, elf->size, &oo);
 	if (!ld->obj) {
 		int err = errno;
 		ld->obj = NULL;
 		diag_errorf(d, "cannot open the compiled BPF object: %s (compiler bug)",
 		            strerror(err));
-		if (libbpf_first_warn[0])
-			diag_note(d, NULL, (struct hq_span){0}, "%s", libbpf_first_warn);
+		note_first_warn(d);
 		free(vlog);
 		return -1;
 	}
