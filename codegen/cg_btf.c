@@ -85,25 +85,35 @@ LLVMValueRef cg_map(struct cg *cg, const char *name, int type, unsigned key_size
 	return g;
 }
 
+/* A global array of count elements (elem: their debug type, elem_bits
+ * wide) with init, in section, 8-aligned, with the debug info BTF is made
+ * from: what cg_rodata and cg_data share. */
+static LLVMValueRef cg_array_global(struct cg *cg, const char *name, const char *section,
+                                    LLVMValueRef init, LLVMMetadataRef elem, unsigned count,
+                                    unsigned elem_bits)
+{
+	LLVMValueRef g = LLVMAddGlobal(cg->mod, LLVMTypeOf(init), name);
+	LLVMSetInitializer(g, init);
+	LLVMSetSection(g, section);
+	LLVMSetAlignment(g, 8);
+	LLVMMetadataRef range = LLVMDIBuilderGetOrCreateSubrange(cg->di, 0, count);
+	LLVMMetadataRef arr = LLVMDIBuilderCreateArrayType(cg->di, (uint64_t)count * elem_bits,
+	                                                   elem_bits, elem, &range, 1);
+	cg_di_global(cg, g, name, arr);
+	return g;
+}
+
 /* const unsigned char name[n] in ".rodata": libbpf loads it as a frozen,
  * read-only array map the program reads without a helper call or a NULL
  * check (the verifier knows its size and that it never changes). */
 LLVMValueRef cg_rodata(struct cg *cg, const char *name, const unsigned char *bytes, unsigned n)
 {
-	LLVMValueRef init = LLVMConstStringInContext(cg->ctx, (const char *)bytes, n, 1);
-	LLVMValueRef g = LLVMAddGlobal(cg->mod, LLVMTypeOf(init), name);
-	LLVMSetInitializer(g, init);
-	LLVMSetGlobalConstant(g, 1);
-	LLVMSetSection(g, ".rodata");
-	LLVMSetAlignment(g, 8);
-
 	LLVMMetadataRef u8 = LLVMDIBuilderCreateBasicType(cg->di, "unsigned char", 13, 8,
 	                                                  DW_ATE_unsigned, LLVMDIFlagZero);
 	LLVMMetadataRef cu8 = LLVMDIBuilderCreateQualifiedType(cg->di, DW_TAG_const_type, u8);
-	LLVMMetadataRef range = LLVMDIBuilderGetOrCreateSubrange(cg->di, 0, n);
-	LLVMMetadataRef arr =
-	    LLVMDIBuilderCreateArrayType(cg->di, (uint64_t)n * 8, 8, cu8, &range, 1);
-	cg_di_global(cg, g, name, arr);
+	LLVMValueRef init = LLVMConstStringInContext(cg->ctx, (const char *)bytes, n, 1);
+	LLVMValueRef g = cg_array_global(cg, name, ".rodata", init, cu8, n, 8);
+	LLVMSetGlobalConstant(g, 1);
 	return g;
 }
 
@@ -113,19 +123,10 @@ LLVMValueRef cg_rodata(struct cg *cg, const char *name, const unsigned char *byt
  * check). */
 LLVMValueRef cg_data(struct cg *cg, const char *name, const char *section, unsigned n)
 {
-	LLVMTypeRef t = LLVMArrayType(cg->i64, n / 8);
-	LLVMValueRef g = LLVMAddGlobal(cg->mod, t, name);
-	LLVMSetInitializer(g, LLVMConstNull(t));
-	LLVMSetSection(g, section);
-	LLVMSetAlignment(g, 8);
-
 	LLVMMetadataRef u64 = LLVMDIBuilderCreateBasicType(cg->di, "unsigned long long", 18, 64,
 	                                                   DW_ATE_unsigned, LLVMDIFlagZero);
-	LLVMMetadataRef range = LLVMDIBuilderGetOrCreateSubrange(cg->di, 0, n / 8);
-	LLVMMetadataRef arr =
-	    LLVMDIBuilderCreateArrayType(cg->di, (uint64_t)n * 8, 64, u64, &range, 1);
-	cg_di_global(cg, g, name, arr);
-	return g;
+	LLVMValueRef init = LLVMConstNull(LLVMArrayType(cg->i64, n / 8));
+	return cg_array_global(cg, name, section, init, u64, n / 8, 64);
 }
 
 /* int name(struct xdp_md *ctx) / int name(struct __sk_buff *skb) */
