@@ -243,6 +243,8 @@ void cg_store_slot(struct cg *cg, LLVMValueRef base, LLVMValueRef present_words,
 void cg_stat_inc(struct cg *cg, unsigned idx);
 void cg_store_value(struct cg *cg, LLVMValueRef p, const struct hq_slot *s, struct cg_val v);
 void cg_add64(struct cg *cg, LLVMValueRef p, LLVMValueRef v);
+LLVMValueRef cg_lookup(struct cg *cg, LLVMValueRef map, LLVMValueRef key);
+LLVMValueRef cg_is_null(struct cg *cg, LLVMValueRef p);
 LLVMValueRef cg_map_update(struct cg *cg, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
                            uint64_t flags);
 

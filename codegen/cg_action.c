@@ -10,7 +10,7 @@
 
 static void cg_log_record(struct cg *cg, const struct hq_qplan *qp);
 
-static LLVMValueRef cg_lookup(struct cg *cg, LLVMValueRef map, LLVMValueRef key)
+LLVMValueRef cg_lookup(struct cg *cg, LLVMValueRef map, LLVMValueRef key)
 {
 	LLVMValueRef args[2] = {map, key};
 	return cg_helper(cg, BPF_FUNC_map_lookup_elem, cg->ptr, args, 2);
@@ -23,7 +23,7 @@ LLVMValueRef cg_map_update(struct cg *cg, LLVMValueRef map, LLVMValueRef key, LL
 	return cg_helper(cg, BPF_FUNC_map_update_elem, cg->i64, args, 4);
 }
 
-static LLVMValueRef cg_is_null(struct cg *cg, LLVMValueRef p)
+LLVMValueRef cg_is_null(struct cg *cg, LLVMValueRef p)
 {
 	return LLVMBuildICmp(cg->b, LLVMIntEQ, p, LLVMConstNull(cg->ptr), "");
 }

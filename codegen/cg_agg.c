@@ -76,7 +76,10 @@ static void cg_agg_sample(struct cg *cg, const struct hq_agg_slot *a, LLVMValueR
 	cg_add64(cg, cg_u64_at(cg, val, a->off + 8 * a->n_buckets), v);
 }
 
-/* exact distinct: insert (group key, value) into a set; a new member counts */
+/* exact distinct: insert (group key, value) into a set; a new member
+ * counts. Most packets repeat a member already in the set: a lookup finds
+ * it without the update's bucket lock; only a miss tries the insert, whose
+ * BPF_NOEXIST lets one CPU count a member that two saw at once. */
 static void cg_agg_distinct(struct cg *cg, const struct hq_qplan *qp, const struct hq_agg_slot *a,
                             LLVMValueRef val, LLVMValueRef key, struct cg_val v)
 {
@@ -89,6 +92,10 @@ static void cg_agg_distinct(struct cg *cg, const struct hq_qplan *qp, const stru
 		v.size = 16;
 	cg_store_value(cg, vp, &s, v);
 	LLVMValueRef map = cg->map_distinct[qp->id][a->distinct_map];
+	LLVMBasicBlockRef insert = cg_block(cg, "d_insert"), lost = cg_block(cg, "d_full"),
+	                  done = cg_block(cg, "d_done");
+	LLVMBuildCondBr(cg->b, cg_is_null(cg, cg_lookup(cg, map, dkey)), insert, done);
+	LLVMPositionBuilderAtEnd(cg->b, insert);
 	LLVMValueRef r = cg_map_update(cg, map, dkey,
 	                               cg_gepc(cg, cg->scratch, cg->scratch_zero_off), BPF_NOEXIST);
 	LLVMValueRef isnew = LLVMBuildICmp(cg->b, LLVMIntEQ, r, cg_const64(cg, 0), "");
@@ -96,7 +103,6 @@ static void cg_agg_distinct(struct cg *cg, const struct hq_qplan *qp, const stru
 	    LLVMBuildICmp(cg->b, LLVMIntEQ, r, cg_const64(cg, (uint64_t)-E2BIG), "");
 	LLVMValueRef p = cg_u64_at(cg, val, a->off);
 	cg_add64(cg, p, LLVMBuildZExt(cg->b, isnew, cg->i64, ""));
-	LLVMBasicBlockRef lost = cg_block(cg, "d_full"), done = cg_block(cg, "d_done");
 	LLVMBuildCondBr(cg->b, full, lost, done);
 	LLVMPositionBuilderAtEnd(cg->b, lost);
 	cg_stat_inc(cg, HQ_STAT_MAP_FULL);
