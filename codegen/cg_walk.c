@@ -615,7 +615,7 @@ static const struct cg_walker cg_walkers[] = {
     {"ip6_ext", cg_walk_ip6, cg_ip6_internal, NULL, NULL, NULL},
     {"l4len", cg_walk_l4len, NULL, NULL, NULL, NULL},
     {"tcp_opts", cg_walk_tcp, NULL, NULL, cg_tcp_lasting, cg_tcp_reads},
-    {"dns", cg_walk_dns, NULL, cg_dns_keeps, NULL, NULL},
+    {"dns", cg_walk_dns, NULL, NULL, NULL, NULL},
     {"http", cg_walk_http, NULL, NULL, NULL, NULL},
 };
 

@@ -47,7 +47,6 @@ const char *const *cg_tcp_reads(const char *key);
 /* does the tcp_opts walker of l read the frame length (options, payload)? */
 bool cg_walk_tcp_reads_len(struct cg *cg, const struct hq_layer *l);
 void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
-bool cg_dns_keeps(struct cg *cg, const struct hq_layer *l, const char *key);
 void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
 
 #endif

@@ -165,50 +165,91 @@ static LLVMValueRef cg_dns_len(struct cg *cg, const struct hq_layer *l)
 	                       LLVMBuildSub(cg->b, len, hdr, ""), cg_const64(cg, 0), "");
 }
 
-/* The question's type and class lie after its name: the walk that finds
- * them copies the name out, so it is kept where either is read. */
-bool cg_dns_keeps(struct cg *cg, const struct hq_layer *l, const char *key)
+/* The name's wire form, label by label (cg_dns_label): a name of 127
+ * one-byte labels fills the 255 bytes a shown name may take, and W_IN stays
+ * below DNS_LABELS * 64, inside DNS_SKIP_MASK. */
+#define DNS_LABELS    128
+#define DNS_SKIP_MASK 0x1fff
+/* tshark shows a name whose dotted form exceeds 253 characters (wire form
+ * over 255 bytes) as "<Name too long>"; hdrq leaves dns.qname absent */
+#define DNS_WIRE_MAX 255
+
+/* one label of the first question's name: its length byte, then a jump
+ * over it; 0 ends the name, above 63 is a compression pointer or an
+ * extended label (not followed). W_IN: the wire bytes walked. */
+static void cg_dns_label(struct cg *cg, void *arg)
 {
-	return !strcmp(key, "qname") &&
-	       (cg_field_used(cg, l, "qtype") || cg_field_used(cg, l, "qclass"));
+	struct cg_dns *d = arg;
+	LLVMBasicBlockRef fail = cg_block(cg, "dnsl_fail"), next = cg_block(cg, "dnsl_next");
+	LLVMValueRef in = cg_vload(cg, W_IN);
+	LLVMValueRef c = cg_byte_at(cg, d->q, in, DNS_SKIP_MASK, fail);
+	cg_vstore(cg, W_IN,
+	          LLVMBuildAdd(cg->b, in, LLVMBuildAdd(cg->b, c, cg_const64(cg, 1), ""), ""));
+	LLVMBasicBlockRef end = cg_block(cg, "dnsl_end"), more = cg_block(cg, "dnsl_more");
+	LLVMBuildCondBr(cg->b, cg_eqc(cg, c, 0), end, more);
+	LLVMPositionBuilderAtEnd(cg->b, end);
+	cg_vstore(cg, W_STATE, cg_const64(cg, ST_DONE));
+	LLVMBuildBr(cg->b, next);
+	LLVMPositionBuilderAtEnd(cg->b, more);
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGT, c, cg_const64(cg, 63), ""), fail,
+	                next);
+	LLVMPositionBuilderAtEnd(cg->b, fail);
+	cg_vstore(cg, W_STATE, cg_const64(cg, ST_FAIL));
+	LLVMBuildBr(cg->b, next);
+	LLVMPositionBuilderAtEnd(cg->b, next);
 }
 
-/* the first question: its name, then type and class (cg_dns_byte's walk);
- * only where something reads one of them, which declares qname */
+/* dns.qname: the name of wire bytes, written out byte by byte with
+ * tshark's escapes (cg_dns_byte); absent when the text does not fit */
+static void cg_dns_name(struct cg *cg, struct cg_dns *d, LLVMValueRef wire)
+{
+	LLVMBasicBlockRef shown =
+	    cg_if(cg, LLVMBuildICmp(cg->b, LLVMIntULE, wire, cg_const64(cg, DNS_WIRE_MAX), ""),
+	          "dns_shown");
+	cg_walk_init(cg);
+	cg_loop(cg, DNS_WIRE_MAX, cg_dns_byte, d);
+	LLVMBasicBlockRef have = cg_if(cg, cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE), "dns_named");
+	/* NUL-terminate; a root name reads "<Root>" as tshark shows it */
+	cg_put_char(cg, d->out, cg_vload(cg, W_OUT), cg_const64(cg, 0));
+	cg_var_set(cg, d->out, cg_i1(cg, 1), NULL);
+	cg_endif(cg, have);
+	cg_endif(cg, shown);
+}
+
+/* the first question: its name's length from the labels, then type and
+ * class; the name's text only where something reads it */
 void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h)
 {
 	cg_dns_needs_udp_room(cg, l, st);
 	struct cg_slotvar *name = cg_var(cg, l, "qname");
+	if (name && name->size <= 1)
+		name = NULL;
+	if (!name && !cg_var(cg, l, "qtype") && !cg_var(cg, l, "qclass"))
+		return;
 	LLVMValueRef start = h.p;
 	LLVMValueRef qd = cg_load_be(cg, cg_gepc(cg, start, 4), 2);
 	LLVMBasicBlockRef cont =
 	    cg_if(cg, LLVMBuildICmp(cg->b, LLVMIntUGT, qd, cg_const64(cg, 0), ""), "dns_q");
 	struct cg_dns d = {.q = cg_gepc(cg, start, 12), .out = name};
-	if (name && name->size > 1) {
-		/* computed before the name loop: code after it runs once per way out */
-		cg_vstore(cg, W_DLEN, cg_dns_len(cg, l));
-		cg_walk_init(cg);
-		cg_loop(cg, name->size + 1, cg_dns_byte, &d);
-		LLVMValueRef done = cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE);
-		LLVMBasicBlockRef have = cg_if(cg, done, "dns_named");
-		LLVMValueRef o = cg_vload(cg, W_OUT);
-		/* NUL-terminate; a root name reads "<Root>" as tshark shows it */
-		cg_put_char(cg, name, o, cg_const64(cg, 0));
-		LLVMValueRef in = cg_clampc(cg, cg_vload(cg, W_IN), 255);
-		LLVMValueRef tp = cg_gep(cg, d.q, in);
-		/* tshark shows the question only when all of it (name, type,
-		 * class) lies inside the message */
-		LLVMValueRef qend = LLVMBuildAdd(cg->b, in, cg_const64(cg, 12 + 4), "");
-		LLVMValueRef inside =
-		    LLVMBuildICmp(cg->b, LLVMIntULE, qend, cg_vload(cg, W_DLEN), "");
-		LLVMBasicBlockRef tcont = cg_if(
-		    cg, LLVMBuildAnd(cg->b, inside, cg_in_bounds(cg, tp, 4), ""), "dns_qtype");
-		cg_var_set(cg, name, cg_i1(cg, 1), NULL);
-		cg_set(cg, l, "qtype", cg_load_be(cg, tp, 2));
-		cg_set(cg, l, "qclass", cg_load_be(cg, cg_gepc(cg, tp, 2), 2));
-		cg_endif(cg, tcont);
-		cg_endif(cg, have);
-	}
+	/* computed before the loop: code after it runs once per way out */
+	cg_vstore(cg, W_DLEN, cg_dns_len(cg, l));
+	cg_walk_init(cg);
+	cg_loop(cg, DNS_LABELS, cg_dns_label, &d);
+	LLVMBasicBlockRef have = cg_if(cg, cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE), "dns_end");
+	LLVMValueRef in = cg_clampc(cg, cg_vload(cg, W_IN), DNS_SKIP_MASK);
+	LLVMValueRef tp = cg_gep(cg, d.q, in);
+	/* tshark shows the question only when all of it (name, type, class)
+	 * lies inside the message */
+	LLVMValueRef qend = LLVMBuildAdd(cg->b, in, cg_const64(cg, 12 + 4), "");
+	LLVMValueRef inside = LLVMBuildICmp(cg->b, LLVMIntULE, qend, cg_vload(cg, W_DLEN), "");
+	LLVMBasicBlockRef tcont =
+	    cg_if(cg, LLVMBuildAnd(cg->b, inside, cg_in_bounds(cg, tp, 4), ""), "dns_qtype");
+	cg_set(cg, l, "qtype", cg_load_be(cg, tp, 2));
+	cg_set(cg, l, "qclass", cg_load_be(cg, cg_gepc(cg, tp, 2), 2));
+	if (name)
+		cg_dns_name(cg, &d, in);
+	cg_endif(cg, tcont);
+	cg_endif(cg, have);
 	cg_endif(cg, cont);
 }
 

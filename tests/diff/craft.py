@@ -257,6 +257,14 @@ def malformed():
     p.append(e() / ip(len=20 + 24) / TCP(dataofs=10, flags="S", dport=10) / Raw(b"\x01\x01\x08\x0a" + b"\x00" * 8 + b"\x03\x03\x07\x00" + b"\x00" * 4))  # options past the IP payload
     name = b"".join(bytes([63]) + b"q" * 63 for _ in range(4)) + b"\x00"                                   # 256-byte name
     p.append(e() / ip() / UDP(dport=53) / Raw(b"\x00\x09\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" + name + b"\x00\x01\x00\x01"))
+    dq = b"\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"  # DNS flags and counts after the id
+    for i, labels in enumerate([[b"a" * 63] * 3 + [b"b" * 61],         # 253 characters: the longest shown
+                                [b"a" * 63] * 3 + [b"b" * 62],         # 254: "<Name too long>", type still shown
+                                [b"\x01" * 63] * 3 + [b"b" * 61],      # escaped text far beyond 256 bytes
+                                [b"c"] * 127,                           # 127 labels
+                                [b"d"] * 200]):                         # 200 labels (400 bytes)
+        wire = b"".join(bytes([len(x)]) + x for x in labels) + b"\x00"
+        p.append(e() / ip() / UDP(dport=53) / Raw(bytes([0, 0x20 + i]) + dq + wire + b"\x00\x1c\x00\x01"))
     p.append(e() / ip() / TCP(dport=80, flags="PA") / Raw(b"GET"))
     p.append(e() / ip() / TCP(dport=80, flags="PA") / Raw(b"GET /no-version"))
     p.append(e() / ip() / TCP(dport=80, flags="PA") / Raw(b"GETX / HTTP/1.1\r\n\r\n"))
