@@ -110,6 +110,12 @@ struct cg {
 	 * the verifier knows to have its fixed header (cg_field reads it) */
 	const struct hq_layer *hdr_layer;
 	LLVMValueRef hdr_p;
+	/* inside a layer's parse body (straight code: an earlier read dominates
+	 * a later one): its `zero rest` field once read, whose read costs a
+	 * flag test, a bounds check and maybe the frame length (cg_field) */
+	bool memo_on;
+	const struct hq_field *memo_field;
+	struct cg_val memo_val;
 	const struct hq_field **used; /* fields the queries read (walkers skip the rest) */
 	int n_used;
 	bool all_used; /* log * */

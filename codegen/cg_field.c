@@ -307,5 +307,13 @@ struct cg_val cg_field(struct cg *cg, const struct hq_field *f)
 		return cg_field_walker(cg, f, pre);
 	if (cg_tc_vlan_covers(cg, f))
 		return cg_tc_vlan_field(cg, f, cg_field_fixed(cg, f, pre));
-	return cg_field_fixed(cg, f, pre);
+	bool memo = f->zero_rest && cg->memo_on && cg->hdr_layer == f->layer;
+	if (memo && cg->memo_field == f)
+		return cg->memo_val;
+	struct cg_val v = cg_field_fixed(cg, f, pre);
+	if (memo) {
+		cg->memo_field = f;
+		cg->memo_val = v;
+	}
+	return v;
 }

@@ -354,6 +354,8 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	LLVMPositionBuilderAtEnd(cg->b, valid);
 	cg->hdr_layer = l; /* its fixed fields read straight from h.p from here */
 	cg->hdr_p = h.p;
+	cg->memo_on = true;
+	cg->memo_field = NULL;
 	LLVMBasicBlockRef body = cg_block(cg, "body");
 	LLVMValueRef holds = cg_conds(cg, l->valid, l->n_valid);
 	if (cg_above_ip(cg, l)) { /* the IP header must leave room for this one */
@@ -375,6 +377,7 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 		w->parse(cg, l, st, h);
 	cg_select_store(cg, l);
 	cg->hdr_layer = NULL;
+	cg->memo_on = false;
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, fail);
 	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, 0, 0));
