@@ -46,6 +46,9 @@ FRAMES=$(ls "$WORK"/frames/*.bin)
 # loop's rescheduling points, which divided by the repeat count would sit
 # in every figure and shrink every ratio)
 summ() { awk '/^xlated=/{split($1,a,"=");x=a[2]} / ns=/{for(i=2;i<=NF;i++){split($i,a,"=");if(a[1]=="ns"){s+=a[2];n++}}} END{printf "%s %.2f\n", x, s/n}' "$1"; }
+# BPF instructions the program runs over all the frames (bpfcount.py: an
+# interpreter, so a count the machine's load does not move); – if it fails
+insns_run() { /usr/bin/python3 "$HERE/bpfcount.py" "$1" xdp $FRAMES 2>/dev/null | awk '/^total /{t=$2} END{print (t == "" ? "–" : t)}'; }
 # per-frame kernel ns, "name value" lines
 perframe() { awk '/ ns=/{n=$1; sub(".*/","",n); sub(".bin","",n); for(i=2;i<=NF;i++){split($i,a,"=");if(a[1]=="ns")print n, a[2]}}' "$1"; }
 
@@ -59,16 +62,16 @@ DETAIL=$WORK/detail.md
 run_query() { # id ref query
 	local id=$1 ref=$2 q=$3 hx hn rx rn ratio
 	if ! "$HDRQ" --emit obj "$q" >"$WORK/$id.o" 2>"$WORK/$id.err"; then
-		echo "| $id | \`$q\` | – | – | – | – | – | hdrq: $(head -1 "$WORK/$id.err" | sed 's/|/\\|/g') |" >>"$TABLE"
+		echo "| $id | \`$q\` | – | – | – | – | – | hdrq: $(head -1 "$WORK/$id.err" | sed 's/|/\\|/g') | – |" >>"$TABLE"
 		return
 	fi
 	"$WORK/bpfbench" "$WORK/$id.o" hq_xdp "$REPEAT" $FRAMES >"$WORK/$id.hq" 2>"$WORK/$id.err" || {
-		echo "| $id | \`$q\` | – | – | – | – | – | bpfbench: $(head -1 "$WORK/$id.err") |" >>"$TABLE"
+		echo "| $id | \`$q\` | – | – | – | – | – | bpfbench: $(head -1 "$WORK/$id.err") | – |" >>"$TABLE"
 		return
 	}
 	read -r hx hn < <(summ "$WORK/$id.hq")
 	if [ "$ref" = - ]; then
-		echo "| $id | \`$q\` | $hn | $hx | – | – | – | no reference yet |" >>"$TABLE"
+		echo "| $id | \`$q\` | $hn | $hx | – | – | – | no reference yet | $(insns_run "$WORK/$id.o") / – |" >>"$TABLE"
 		return
 	fi
 	"$WORK/bpfbench" "$WORK/ref_${ref%.c}.o" ref "$REPEAT" $FRAMES >"$WORK/$id.ref"
@@ -76,7 +79,10 @@ run_query() { # id ref query
 	ratio=$(awk -v a="$hn" -v b="$rn" 'BEGIN{printf "%.2f", a/b}')
 	local met=yes
 	awk -v r="$ratio" 'BEGIN{exit !(r > 1.15)}' && met=no
-	echo "| $id | \`$q\` | $hn | $hx | $rn | $rx | **$ratio×** | $met |" >>"$TABLE"
+	local hi ri
+	hi=$(insns_run "$WORK/$id.o")
+	ri=$(insns_run "$WORK/ref_${ref%.c}.o")
+	echo "| $id | \`$q\` | $hn | $hx | $rn | $rx | **$ratio×** | $met | $hi / $ri ($(awk -v a="$hi" -v b="$ri" 'BEGIN{if (b > 0) printf "%.2f×", a/b; else printf "–"}')) |" >>"$TABLE"
 	{
 		echo "**$id** \`$q\` — ns per frame (hdrq / reference / empty):"
 		echo
@@ -143,10 +149,10 @@ fi
 	echo
 	echo "## In-kernel cost (BPF_PROG_TEST_RUN, XDP, repeat $REPEAT, best of 5)"
 	echo
-	echo "Mean ns per run (the kernel's figure for BPF_PROG_TEST_RUN) over the frames of \`bench/frames.py\` ($(echo "$FRAMES" | wc -l) frames: IPv4/IPv6, 802.1Q and QinQ, IPv4 options, IPv6 extension headers, TCP options, DNS, HTTP, ICMP, a fragment, ARP). An empty XDP_PASS program costs **$EMPTY_NS ns** on the same frames (the test-run loop's own cost, included in every figure). xlated = translated instructions of the program measured (hdrq: hq_xdp)."
+	echo "Mean ns per run (the kernel's figure for BPF_PROG_TEST_RUN) over the frames of \`bench/frames.py\` ($(echo "$FRAMES" | wc -l) frames: IPv4/IPv6, 802.1Q and QinQ, IPv4 options, IPv6 extension headers, TCP options, DNS, HTTP, ICMP, a fragment, ARP). An empty XDP_PASS program costs **$EMPTY_NS ns** on the same frames (the test-run loop's own cost, included in every figure). xlated = translated instructions of the program measured (hdrq: hq_xdp). run = BPF instructions the program runs over all the frames, counted by \`bench/bpfcount.py\` (an interpreter of the object's own instructions, before the verifier's rewrites; each frame's second run, as in the timed loop): the same on every machine and every run."
 	echo
-	echo "| id | query | hdrq ns | hdrq xlated | reference ns | reference xlated | ratio | ≤ 1.15×? |"
-	echo "|---|---|---|---|---|---|---|---|"
+	echo "| id | query | hdrq ns | hdrq xlated | reference ns | reference xlated | ratio | ≤ 1.15×? | run: hdrq / reference |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	cat "$TABLE"
 	echo
 	echo "### Per frame"
