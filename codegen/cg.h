@@ -105,6 +105,7 @@ struct cg {
 	LLVMBasicBlockRef exit_bb;
 	int where_at;            /* registry index of the layer after which the where clauses
 	                          * are tested (cg_exit_where.c), -1: nowhere */
+	bool where_in_body;      /* ... in that layer's parse body, before its walker */
 	struct cg_layer *layers; /* indexed by hq_layer.index */
 	/* while a layer's own parse code is emitted: that layer, and a pointer
 	 * the verifier knows to have its fixed header (cg_field reads it) */
@@ -195,6 +196,8 @@ void cg_exit_after(struct cg *cg, const struct hq_layer *l); /* after layer l's 
  * cg_exit_after call these) */
 void cg_exit_where_plan(struct cg *cg);
 void cg_exit_where(struct cg *cg, const struct hq_layer *l);
+/* in a layer's parse body, before its walker (cg_parse_body calls it) */
+void cg_exit_where_body(struct cg *cg, const struct hq_layer *l);
 
 /* cg_walk.c: walkers named in stdlib (vlan, ip6_ext, tcp_opts, dns, http, l4len) */
 

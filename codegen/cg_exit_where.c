@@ -13,7 +13,9 @@
  * pkt.* (time stamp and interface come after the walk), none before a
  * layer whose parse outlives the packet (cg_layer.lasting: the retransmit
  * flow table sees every segment), and none after the last layer with a
- * header, where there is nothing left to skip.
+ * header, where there is nothing left to skip. Where the clauses read
+ * none of that layer's walker outputs, the test sits in its parse body,
+ * before its walker (cg_exit_where_body).
  */
 #include "cg.h"
 
@@ -82,15 +84,61 @@ static int cg_where_point(struct cg *cg)
 	return ahead ? at : -1;
 }
 
+/* does f need l's walker (an output of it, or a `when` on any field)? */
+static bool cg_field_walked(const struct hq_field *f, const struct hq_layer *l)
+{
+	if (f->layer == l && (f->src != HQ_FS_FIXED || f->when_field))
+		return true;
+	for (int i = 0; i < f->n_alts; i++)
+		if (cg_field_walked(f->alts[i], l))
+			return true;
+	return false;
+}
+
+static bool cg_expr_walked(const struct hq_expr *e, const struct hq_layer *l)
+{
+	if (!e)
+		return false;
+	if (e->kind == HQ_EX_NAME && e->field && cg_field_walked(e->field, l))
+		return true;
+	if (cg_expr_walked(e->lhs, l) || cg_expr_walked(e->rhs, l))
+		return true;
+	for (int i = 0; i < e->items.n; i++)
+		if (cg_expr_walked(e->items.items[i], l))
+			return true;
+	return false;
+}
+
+/* Can the clauses be tested in the body of the layer where_at names,
+ * before its walker runs? When every query is on that layer, the clauses
+ * read none of its walker's outputs and the walker keeps no state beyond
+ * the packet: then a refused packet skips the walker too (the UDP payload
+ * bounds of `udp where dst_port == 53 log dns.qname`). A packet without
+ * the layer matches no query: it leaves after the layer's parse. */
+static bool cg_where_in_body(struct cg *cg)
+{
+	const struct hq_layer *l = cg->where_at >= 0 ? cg->proto->layers[cg->where_at] : NULL;
+	if (!l || !l->walker || l->pseudo || cg->layers[l->index].lasting)
+		return false;
+	for (int i = 0; i < cg->plan->n_qplans; i++) {
+		const struct hq_qplan *qp = &cg->plan->qplans[i];
+		if (cg_query_in_hook(cg, qp) &&
+		    (qp->q->layer != l || cg_expr_walked(qp->q->where, l)))
+			return false;
+	}
+	return true;
+}
+
 void cg_exit_where_plan(struct cg *cg)
 {
 	cg->where_at = cg_where_point(cg);
+	cg->where_in_body = cg_where_in_body(cg);
 }
 
-void cg_exit_where(struct cg *cg, const struct hq_layer *l)
+/* Each query's layer present and its clause holding, or the program
+ * returns. */
+static void cg_where_test(struct cg *cg)
 {
-	if (l->index != cg->where_at)
-		return;
 	LLVMBasicBlockRef on = cg_block(cg, "where_on");
 	for (int i = 0; i < cg->plan->n_qplans; i++) {
 		const struct hq_qplan *qp = &cg->plan->qplans[i];
@@ -111,4 +159,33 @@ void cg_exit_where(struct cg *cg, const struct hq_layer *l)
 	}
 	LLVMBuildBr(cg->b, cg->exit_bb);
 	LLVMPositionBuilderAtEnd(cg->b, on);
+}
+
+void cg_exit_where(struct cg *cg, const struct hq_layer *l)
+{
+	if (l->index != cg->where_at)
+		return;
+	if (!cg->where_in_body) {
+		cg_where_test(cg);
+		return;
+	}
+	LLVMBasicBlockRef on = cg_block(cg, "where_layer");
+	LLVMBuildCondBr(cg->b, cg_layer_ok(cg, l), on, cg->exit_bb);
+	LLVMPositionBuilderAtEnd(cg->b, on);
+}
+
+void cg_exit_where_body(struct cg *cg, const struct hq_layer *l)
+{
+	if (l->index != cg->where_at || !cg->where_in_body)
+		return;
+	/* the clauses read their layers' headers (cg_hdr_begin); the body
+	 * goes on reading its own */
+	const struct hq_layer *hdr_layer = cg->hdr_layer;
+	LLVMValueRef hdr_p = cg->hdr_p;
+	bool memo_on = cg->memo_on;
+	cg->memo_on = false;
+	cg_where_test(cg);
+	cg->hdr_layer = hdr_layer;
+	cg->hdr_p = hdr_p;
+	cg->memo_on = memo_on;
 }

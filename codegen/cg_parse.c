@@ -372,6 +372,7 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	LLVMValueRef kids = LLVMBuildAnd(cg->b, hl_ok, cg_conds(cg, l->next_if, l->n_next_if), "");
 	kids = LLVMBuildAnd(cg->b, kids, go_on, "");
 	cg_set_flag(cg, st->kids_ok, kids);
+	cg_exit_where_body(cg, l);
 	const struct cg_walker *w = cg_walker_find(l->walker);
 	if (w)
 		w->parse(cg, l, st, h);

@@ -270,6 +270,17 @@ CASES = [
          script="tcp where dst_port == 80 log http.path as web\n"
                 "udp where dst_port == 53 log dns.qname as names\n",
          rows=[{"http.path": "/b"}, {"dns.qname": "a.example"}]),
+    # every query on udp, its clause on fixed fields: the test sits in udp's
+    # parse before its walker (udp.payload_len); a frame without udp leaves
+    # after udp's parse
+    dict(name="where exit inside the layer keeps every match",
+         pkts=[E / IP(src=A, dst=B) / UDP(sport=5000, dport=53) / DNS(qd=DNSQR(qname="a.example")),
+               E / IP(src=A, dst=B) / UDP(sport=5000, dport=54) / DNS(qd=DNSQR(qname="b.example")),
+               E / IP(src=A, dst=B) / TCP(sport=5000, dport=53, flags="S"),
+               E / IPv6(src=A6, dst=B6) / UDP(sport=5000, dport=53) / DNS(qd=DNSQR(qname="c.example"))],
+         query="udp where dst_port == 53 log inet.src, udp.payload_len, dns.qname",
+         rows=[{"inet.src": A, "udp.payload_len": 27, "dns.qname": "a.example"},
+               {"inet.src": A6, "udp.payload_len": 27, "dns.qname": "c.example"}]),
     # a frame that ends inside a header the query needs is reported in the
     # run's loss record (SPEC §4: nothing lost silently); one per packet
     dict(name="truncated headers are counted",
@@ -297,6 +308,10 @@ CASES = [
          ir="tcp where pkt.ts > 5 log *", has=False),
     dict(name="no where exit before the retransmit flow table",
          ir="ip where ip.ttl < 5 log tcp.retransmit", has=False),
+    dict(name="where exit before the walker of the queries' layer",
+         ir="udp where dst_port == 53 log ip.src, dns.qname", order=("where_on:", "l4len:")),
+    dict(name="where exit after the layer when a clause reads its walker",
+         ir="udp where udp.payload_len > 5 log dns.qname", order=("l4len:", "where_on:")),
     dict(name="no where exit where nothing is left to walk",
          ir="http where http.method == \"GET\" log ip.src", has=False),
     # the end of a live run: every program's first test is hq_meta.stopped,
@@ -341,6 +356,11 @@ def run_ir(case, tmp):
         return "exit %d: %s" % (p.returncode, p.stderr.strip()[-1500:])
     if case.get("entry_stop"):
         return ir_entry_stop(p.stdout)
+    if case.get("order"):  # the first block label comes before the second
+        at = [p.stdout.find("\n" + label) for label in case["order"]]
+        if min(at) < 0 or at[0] > at[1]:
+            return "blocks %s at %s, want them in this order" % (case["order"], at)
+        return None
     has = "where_on" in p.stdout
     return None if has == case["has"] else "where exit %s, want %s" % (
         "present" if has else "absent", "present" if case["has"] else "absent")
