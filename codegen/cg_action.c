@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "cg.h"
+#include "cg_walk.h"
 
 static void cg_log_record(struct cg *cg, const struct hq_qplan *qp);
 
@@ -97,6 +98,54 @@ static struct cg_val cg_slot_value(struct cg *cg, const struct hq_qplan *qp,
 	if (s->expr)
 		return cg_expr(cg, qp->q, s->expr);
 	return cg_field(cg, s->field);
+}
+
+/* The layer a slot reads a field of, where slots of one layer can share
+ * a header check: a parsed layer with a header, not the one checked
+ * already, none of whose bytes TC may hold in the metadata. */
+static const struct hq_layer *cg_slot_layer(struct cg *cg, const struct hq_slot *s)
+{
+	const struct hq_field *f = s->expr ? NULL : s->field;
+	if (!f || (f->src != HQ_FS_FIXED && f->src != HQ_FS_WALKER))
+		return NULL;
+	const struct hq_layer *l = f->layer;
+	if (l->pseudo || !cg->layers[l->index].parsed || l == cg->hdr_layer ||
+	    cg_tc_vlan_layer(cg, l))
+		return NULL;
+	return l;
+}
+
+/* Store slots[0..n) (values at base, presence bits in words). A run of
+ * fields of one layer tests its flag and bounds its fixed header once
+ * (cg_hdr_begin), then reads each field straight from it: an absent
+ * layer's fields cost one branch, not one each. */
+static void cg_store_slots(struct cg *cg, const struct hq_qplan *qp, LLVMValueRef base,
+                           LLVMValueRef words, const struct hq_slot *slots, int n)
+{
+	for (int i = 0; i < n;) {
+		const struct hq_layer *l = cg_slot_layer(cg, &slots[i]);
+		int end = i + 1;
+		while (l && end < n && cg_slot_layer(cg, &slots[end]) == l)
+			end++;
+		LLVMBasicBlockRef out = NULL;
+		const struct hq_layer *hdr_layer = cg->hdr_layer;
+		LLVMValueRef hdr_p = cg->hdr_p;
+		if (end - i > 1) {
+			LLVMBasicBlockRef in = cg_block(cg, "slots");
+			out = cg_block(cg, "slots_done");
+			LLVMBuildCondBr(cg->b, cg_layer_ok(cg, l), in, out);
+			LLVMPositionBuilderAtEnd(cg->b, in);
+			cg_hdr_begin(cg, l, out);
+		}
+		for (; i < end; i++)
+			cg_store_slot(cg, base, words, &slots[i], cg_slot_value(cg, qp, &slots[i]));
+		if (out) {
+			LLVMBuildBr(cg->b, out);
+			LLVMPositionBuilderAtEnd(cg->b, out);
+			cg->hdr_layer = hdr_layer;
+			cg->hdr_p = hdr_p;
+		}
+	}
 }
 
 static void cg_store_hdr(struct cg *cg, LLVMValueRef rec, const struct hq_qplan *qp)
@@ -217,9 +266,7 @@ static void cg_log_record(struct cg *cg, const struct hq_qplan *qp)
 	cg_memset0(cg, rec, sizeof(struct hq_rec_hdr) + 8 * qp->n_present_words);
 	cg_store_hdr(cg, rec, qp);
 	LLVMValueRef words = cg_gepc(cg, rec, sizeof(struct hq_rec_hdr));
-	for (int i = 0; i < qp->n_fields; i++)
-		cg_store_slot(cg, rec, words, &qp->fields[i],
-		              cg_slot_value(cg, qp, &qp->fields[i]));
+	cg_store_slots(cg, qp, rec, words, qp->fields, qp->n_fields);
 	if (wr)
 		cg_copy_packet(cg, rec, qp);
 	LLVMValueRef sargs[2] = {rec, cg_const64(cg, 0)};
@@ -265,8 +312,7 @@ static void cg_group(struct cg *cg, const struct hq_qplan *qp)
 {
 	LLVMValueRef key = cg_gepc(cg, cg->scratch, cg->scratch_key_off);
 	cg_memset0(cg, key, qp->key_size);
-	for (int i = 0; i < qp->n_keys; i++)
-		cg_store_slot(cg, key, key, &qp->keys[i], cg_slot_value(cg, qp, &qp->keys[i]));
+	cg_store_slots(cg, qp, key, key, qp->keys, qp->n_keys);
 	LLVMBasicBlockRef done = cg_block(cg, "grouped");
 	LLVMValueRef val = cg_group_value(cg, qp, cg->map_groups[qp->id], key, done);
 	cg_add64(cg, val, cg_const64(cg, 1));

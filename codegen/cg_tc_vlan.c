@@ -52,6 +52,12 @@ static bool cg_is_vlan_layer(const struct hq_layer *l)
 	return l->walker && !strcmp(l->walker, "vlan");
 }
 
+/* Can a field of l read bytes the kernel moved to the metadata? */
+bool cg_tc_vlan_layer(struct cg *cg, const struct hq_layer *l)
+{
+	return cg->hook != CG_HOOK_XDP && (l->root || cg_is_vlan_layer(l));
+}
+
 /* Does this fixed field read bytes the kernel moved to the metadata? The
  * outer tag's TCI (vlan fields at offsets 0-1) and the root layer's
  * EtherType position (offset 12, where the TPID was). */

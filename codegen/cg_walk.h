@@ -36,6 +36,7 @@ void cg_walk_init(struct cg *cg);
 void cg_tc_vlan_prologue(struct cg *cg);
 LLVMValueRef cg_tc_vlan_hw(struct cg *cg);
 bool cg_tc_vlan_covers(struct cg *cg, const struct hq_field *f);
+bool cg_tc_vlan_layer(struct cg *cg, const struct hq_layer *l);
 struct cg_val cg_tc_vlan_field(struct cg *cg, const struct hq_field *f, struct cg_val from_pkt);
 
 void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h, LLVMValueRef plen);
