@@ -7,6 +7,7 @@
  * the verifier and is checked once; indexes are clamped before each use.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -545,18 +546,44 @@ void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, 
 	LLVMPositionBuilderAtEnd(cg->b, end);
 }
 
+/* The length of the request method at base, 0 if none of http_methods
+ * followed by a space is there: one switch on the first four bytes (each
+ * method's own: "GET ", "POST", "DELE", ...), then the rest of the one that
+ * matched. */
+static LLVMValueRef cg_http_method_len(struct cg *cg, LLVMValueRef base)
+{
+	LLVMValueRef len = cg_alloca(cg, cg->i64, "mlen");
+	LLVMBuildStore(cg->b, cg_const64(cg, 0), len);
+	LLVMValueRef p = cg_payload_ptr(cg, base);
+	LLVMBasicBlockRef cont = cg_if(cg, cg_in_bounds(cg, p, 4), "method");
+	LLVMBasicBlockRef none = cg_block(cg, "method_end");
+	LLVMValueRef sw = LLVMBuildSwitch(cg->b, cg_load_raw(cg, p, cg->i32), none, 16);
+	for (int i = 0; http_methods[i]; i++) {
+		char tok[16];
+		uint32_t head;
+		unsigned n = (unsigned)snprintf(tok, sizeof(tok), "%s ", http_methods[i]);
+		memcpy(&head, tok, 4); /* memory order, as the load */
+		LLVMBasicBlockRef is = cg_block(cg, "method_is");
+		LLVMAddCase(sw, LLVMConstInt(cg->i32, head, 0), is);
+		LLVMPositionBuilderAtEnd(cg->b, is);
+		LLVMValueRef rest =
+		    n > 4 ? cg_bytes_eq(cg, cg_add(cg, base, 4), tok + 4) : cg_i1(cg, 1);
+		LLVMBuildStore(
+		    cg->b,
+		    LLVMBuildSelect(cg->b, rest, cg_const64(cg, n - 1), cg_const64(cg, 0), ""),
+		    len);
+		LLVMBuildBr(cg->b, none);
+	}
+	LLVMPositionBuilderAtEnd(cg->b, none);
+	cg_endif(cg, cont);
+	return LLVMBuildLoad2(cg->b, cg->i64, len, "");
+}
+
 static void cg_http_message(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
                             LLVMValueRef base)
 {
 	/* which method, if any: its length (0 = not a request line) */
-	LLVMValueRef mlen = cg_const64(cg, 0);
-	for (int i = 0; http_methods[i]; i++) {
-		char tok[16];
-		snprintf(tok, sizeof(tok), "%s ", http_methods[i]);
-		mlen = LLVMBuildSelect(cg->b, cg_bytes_eq(cg, base, tok),
-		                       cg_const64(cg, strlen(http_methods[i])), mlen, "");
-	}
-	cg_vstore(cg, W_MLEN, mlen);
+	cg_vstore(cg, W_MLEN, cg_http_method_len(cg, base));
 	LLVMBasicBlockRef req = cg_block(cg, "http_req"), notreq = cg_block(cg, "http_notreq"),
 	                  resp = cg_block(cg, "http_resp"), other = cg_block(cg, "http_not"),
 	                  done = cg_block(cg, "http_done");
