@@ -151,7 +151,8 @@ int cg_unsupported(struct cg *cg, const struct hq_query *q, struct hq_span span,
 void cg_di_init(struct cg *cg);
 void cg_di_function(struct cg *cg, LLVMValueRef fn, const char *name, enum cg_hook hook);
 LLVMValueRef cg_rodata(struct cg *cg, const char *name, const unsigned char *bytes, unsigned n);
-LLVMValueRef cg_data(struct cg *cg, const char *name, const char *section, unsigned n);
+LLVMValueRef cg_data(struct cg *cg, const char *name, const char *section, const uint64_t *words,
+                     unsigned n);
 LLVMValueRef cg_map(struct cg *cg, const char *name, int type, unsigned key_size,
                     unsigned value_size, unsigned max_entries);
 void cg_license(struct cg *cg);

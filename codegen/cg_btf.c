@@ -117,16 +117,20 @@ LLVMValueRef cg_rodata(struct cg *cg, const char *name, const unsigned char *byt
 	return g;
 }
 
-/* u64 name[n / 8] = {0} in its own data section: libbpf loads the section
- * as a writable one-element array map named after it, which the runtime
- * updates and the program addresses directly (no helper call, no NULL
- * check). */
-LLVMValueRef cg_data(struct cg *cg, const char *name, const char *section, unsigned n)
+/* u64 name[n] = {words...} in its own data section: libbpf loads the
+ * section as a writable one-element array map named after it, which the
+ * runtime updates and the program addresses directly (no helper call, no
+ * NULL check). */
+LLVMValueRef cg_data(struct cg *cg, const char *name, const char *section, const uint64_t *words,
+                     unsigned n)
 {
 	LLVMMetadataRef u64 = LLVMDIBuilderCreateBasicType(cg->di, "unsigned long long", 18, 64,
 	                                                   DW_ATE_unsigned, LLVMDIFlagZero);
-	LLVMValueRef init = LLVMConstNull(LLVMArrayType(cg->i64, n / 8));
-	return cg_array_global(cg, name, section, init, u64, n / 8, 64);
+	LLVMValueRef v[n];
+	for (unsigned i = 0; i < n; i++)
+		v[i] = cg_const64(cg, words[i]);
+	LLVMValueRef init = LLVMConstArray(cg->i64, v, n);
+	return cg_array_global(cg, name, section, init, u64, n, 64);
 }
 
 /* int name(struct xdp_md *ctx) / int name(struct __sk_buff *skb) */

@@ -151,13 +151,12 @@ static bool cg_parse_reads_len(struct cg *cg)
 	return false;
 }
 
-/* A value fetched at its first use in a packet. Its cell holds it once
- * known: offline runs store hq_meta's up front (cg_prologue), live ones
- * CG_UNFETCHED, which no time stamp or frame length can be. Fetching up
- * front would cost every packet a helper call even where no query matches.
- * The value is read back from the cell, so that the verifier sees one
- * unknown scalar whichever way it came. */
-#define CG_UNFETCHED (~0ull)
+/* A value fetched at its first use in a packet. Its cell starts as
+ * hq_meta's (cg_lazy_init): the frame's offline, HQ_META_UNFETCHED live.
+ * Fetching up front would cost every packet a helper call even where no
+ * query matches. The value is read back from the cell, so that the
+ * verifier sees one unknown scalar whichever way it came. */
+#define CG_UNFETCHED HQ_META_UNFETCHED
 
 static LLVMValueRef cg_lazy(struct cg *cg, unsigned cell, LLVMValueRef (*fetch)(struct cg *cg))
 {
@@ -173,9 +172,9 @@ static LLVMValueRef cg_lazy(struct cg *cg, unsigned cell, LLVMValueRef (*fetch)(
 	return cg_vload_at(cg, cell);
 }
 
-static void cg_lazy_init(struct cg *cg, unsigned cell, LLVMValueRef offline, unsigned meta_off)
+static void cg_lazy_init(struct cg *cg, unsigned cell, unsigned meta_off)
 {
-	cg_vstore_at(cg, cell, cg_offline_or(cg, offline, meta_off, cg_const64(cg, CG_UNFETCHED)));
+	cg_vstore_at(cg, cell, cg_meta_u64(cg, meta_off));
 }
 
 static LLVMValueRef cg_fetch_ts(struct cg *cg)
@@ -242,8 +241,7 @@ static void cg_prologue(struct cg *cg)
 		cg->wire_len =
 		    cg_offline_or(cg, offline, offsetof(struct hq_meta, wire_len), cg_live_len(cg));
 	else
-		cg_lazy_init(cg, cg->scratch_lazy_off + 8, offline,
-		             offsetof(struct hq_meta, wire_len));
+		cg_lazy_init(cg, cg->scratch_lazy_off + 8, offsetof(struct hq_meta, wire_len));
 	cg->pkt_num = cg->plan->need_pkt_num ? cg_pkt_number(cg, offline) : NULL;
 	cg_tc_vlan_prologue(cg);
 	/* offline frames cut by the snap length: application layers are not
@@ -269,7 +267,7 @@ static void cg_query_prologue(struct cg *cg)
 	LLVMValueRef offline = cg_offline(cg);
 	cg->ifindex = cg_offline_or(cg, offline, offsetof(struct hq_meta, ifindex),
 	                            cg_ctx_u32(cg, cg_ctx[cg->hook].ifindex));
-	cg_lazy_init(cg, cg->scratch_lazy_off, offline, offsetof(struct hq_meta, ts_ns));
+	cg_lazy_init(cg, cg->scratch_lazy_off, offsetof(struct hq_meta, ts_ns));
 }
 
 static bool cg_hook_has_queries(struct cg *cg)

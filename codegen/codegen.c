@@ -81,7 +81,11 @@ static bool cg_uses_key(struct cg *cg, const char *key)
 static void cg_maps(struct cg *cg)
 {
 	const struct hq_plan *pl = cg->plan;
-	cg->meta = cg_data(cg, "hq_meta", HQ_META_MAP, sizeof(struct hq_meta));
+	/* a live run's values: the runtime rewrites them offline */
+	const struct hq_meta live = {.ts_ns = HQ_META_UNFETCHED, .wire_len = HQ_META_UNFETCHED};
+	uint64_t words[sizeof(live) / 8];
+	memcpy(words, &live, sizeof(words));
+	cg->meta = cg_data(cg, "hq_meta", HQ_META_MAP, words, sizeof(words) / 8);
 	cg->map_scratch =
 	    cg_map(cg, "hq_scratch", BPF_MAP_TYPE_PERCPU_ARRAY, 4, cg->scratch_size, 1);
 	if (cg_uses_key(cg, "retransmit"))

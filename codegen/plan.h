@@ -38,10 +38,15 @@ struct hq_rec_hdr {
 /* Per-run metadata the runtime hands the program (array map "hq_meta",
  * one element). Offline, the runtime sets it before each BPF_PROG_TEST_RUN
  * so that pkt.ts/pkt.len/pkt.num/pkt.ifindex match the capture. */
+/* hq_meta.ts_ns and .wire_len in a live run (their values in the object):
+ * no time stamp or frame length is this, so a program's first use of
+ * either fetches it from the kernel */
+#define HQ_META_UNFETCHED (~0ull)
+
 struct hq_meta {
-	uint64_t offline; /* 1: use the values below instead of the kernel's */
-	uint64_t ts_ns;
-	uint64_t wire_len;
+	uint64_t offline;  /* 1: use the values below instead of the kernel's */
+	uint64_t ts_ns;    /* offline: the frame's; live: HQ_META_UNFETCHED */
+	uint64_t wire_len; /* offline: the frame's; live: HQ_META_UNFETCHED */
 	uint64_t ifindex;
 	uint64_t num;     /* live: the program's packet counter (atomic) */
 	uint64_t cap_len; /* offline: bytes captured (< wire_len: cut by the snap length) */
