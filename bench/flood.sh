@@ -393,6 +393,8 @@ measure_overhead() {
 			c = (t / n - 1) * 100
 			printf "On TC ingress (`--hook tc`) no XDP program is attached, so the veth keeps its backlog path: there hdrq changes the rate by **%+.1f%%** against no program (%+.1f ns per packet), and the 5%% target is **%s**.\n",
 				c, 1e3 / t - 1e3 / n, (c >= -5 ? "met" : "not met") }'
+		echo
+		paired_overhead "${rates[none]}" "${rates[empty]}" "${rates[hdrq]}" "${rates[hdrq_tc]}"
 	} >"$OVERHEAD"
 	local empty_ns
 	prog_ns empty
@@ -407,6 +409,25 @@ measure_overhead() {
 			printf "The hdrq program thus adds %.0f ns to the %.0f ns a packet costs the CPU that sends and receives it with the empty program (median above): **%.1f%%** of its rate, an estimate free of the scheduling noise in the rates. The receive path here (veth, IP/UDP stack, ICMP, on the sending CPU) is slow; a path cheaper than %.0f ns a packet would put the same program above 5%%.\n", d, p, d / (p + d) * 100, d * 19 }'
 	} >>"$OVERHEAD"
 	say "program run time: empty $empty_ns ns, hdrq $PROG_NS ns"
+}
+
+# The same comparisons round by round: each round floods the four
+# configurations back to back, so a round's ratios share its conditions
+# (the machine's load drifts between rounds); their median is the figure
+# least moved by that drift.
+paired_overhead() { # runs of none, empty, hdrq, hdrq_tc (same order of rounds)
+	local e h t
+	e=$(paste -d' ' <(echo "$3" | tr ' ' '\n' | grep .) <(echo "$2" | tr ' ' '\n' | grep .) |
+		awk '{printf "%.4f ", ($1 / $2 - 1) * 100}')
+	h=$(paste -d' ' <(echo "$3" | tr ' ' '\n' | grep .) <(echo "$1" | tr ' ' '\n' | grep .) |
+		awk '{printf "%.4f ", ($1 / $2 - 1) * 100}')
+	t=$(paste -d' ' <(echo "$4" | tr ' ' '\n' | grep .) <(echo "$1" | tr ' ' '\n' | grep .) |
+		awk '{printf "%.4f ", ($1 / $2 - 1) * 100}')
+	awk -v e="$(echo "$e" | median)" -v h="$(echo "$h" | median)" -v t="$(echo "$t" | median)" \
+		-v es="$e" -v ts="$t" 'BEGIN {
+		printf "Round by round (each round floods the four configurations back to back, so its ratios share its conditions): hdrq XDP against the empty program %s, median **%+.1f%%**; against no program median %+.1f%%; hdrq TC against no program %s, median **%+.1f%%**. By these medians the 5%% target is **%s** on XDP (against the empty program) and **%s** on TC.\n",
+			list(es), e, h, list(ts), t, (e >= -5 ? "met" : "not met"), (t >= -5 ? "met" : "not met") }
+		function list(s,   a, n, i, o) { n = split(s, a, " "); o = ""; for (i = 1; i <= n; i++) o = o sprintf("%s%+.1f%%", i > 1 ? ", " : "", a[i]); return o }'
 }
 
 overhead_line() { # label runs median none empty
