@@ -286,6 +286,18 @@ static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	struct cg_ip4w w = {.start = h.p};
 	struct cg_val hl = cg_field(cg, l->hlen);
 	w.hlen = LLVMBuildMul(cg->b, hl.a, cg_const64(cg, l->hlen_mul), "");
+	/* most headers have no options: the address in the fixed header,
+	 * which the parse has bounded, without the walk */
+	LLVMBasicBlockRef plain = cg_block(cg, "ip4_noopt"), opts = cg_block(cg, "ip4_opts"),
+	                  done = cg_block(cg, "ip4_dst");
+	LLVMBuildCondBr(cg->b,
+	                LLVMBuildICmp(cg->b, LLVMIntUGT, w.hlen, cg_const64(cg, l->size), ""), opts,
+	                plain);
+	LLVMPositionBuilderAtEnd(cg->b, plain);
+	cg_set(cg, l, "dst",
+	       LLVMBuildZExt(cg->b, cg_load_raw(cg, cg_gepc(cg, h.p, 16), cg->i32), cg->i64, ""));
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, opts);
 	cg_walk_init(cg);
 	cg_vstore(cg, W_IN, cg_const64(cg, l->size));
 	cg_vstore(cg, W_OUT, cg_const64(cg, 16));
@@ -297,6 +309,8 @@ static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	    cg_if(cg, LLVMBuildAnd(cg->b, seen, cg_in_bounds(cg, q, 4), ""), "dst");
 	cg_set(cg, l, "dst", LLVMBuildZExt(cg->b, cg_load_raw(cg, q, cg->i32), cg->i64, ""));
 	cg_endif(cg, cont);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
 	(void)st;
 }
 
