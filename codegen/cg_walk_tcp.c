@@ -232,7 +232,11 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 		          LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, room, w.hlen, ""),
 		                          room, w.hlen, ""));
 		cg_vstore(cg, W_IN, cg_const64(cg, l->size));
-		LLVMBasicBlockRef walk = cg_if(cg, hl.present, "opts");
+		/* a header without options (the fixed 20 bytes): no walk */
+		LLVMValueRef opts = LLVMBuildAnd(
+		    cg->b, hl.present,
+		    LLVMBuildICmp(cg->b, LLVMIntUGT, w.hlen, cg_const64(cg, l->size), ""), "");
+		LLVMBasicBlockRef walk = cg_if(cg, opts, "opts");
 		cg_loop(cg, TCP_MAX_OPTS, cg_tcp_step, &w);
 		cg_endif(cg, walk);
 	}
