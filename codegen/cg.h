@@ -170,6 +170,7 @@ void cg_parse_layers(struct cg *cg);
 /* the cell offset of the flag of k's parent that lets l follow it */
 unsigned cg_link_gate(struct cg *cg, const struct hq_layer *l, const struct hq_link *k);
 LLVMValueRef cg_layer_ok(struct cg *cg, const struct hq_layer *l);
+bool cg_children_needed(struct cg *cg, const struct hq_layer *l);
 /* offset (i64, clamped to CG_MAX_OFF) / pointer of a layer's start or next */
 LLVMValueRef cg_layer_get(struct cg *cg, const struct hq_layer *l, int which);
 void cg_layer_put(struct cg *cg, const struct hq_layer *l, int which, LLVMValueRef off);

@@ -99,6 +99,20 @@ bool cg_field_used(struct cg *cg, const struct hq_layer *l, const char *key)
 	return false;
 }
 
+/* Is some layer that sits directly on l parsed? Only those read what l
+ * computes for its children: where they start, whether they may follow
+ * (kids_ok), the IP payload length. */
+bool cg_children_needed(struct cg *cg, const struct hq_layer *l)
+{
+	for (int i = 0; i < cg->proto->n_layers; i++) {
+		const struct hq_layer *u = cg->proto->layers[i];
+		for (int k = 0; cg->layers[u->index].needed && k < u->n_links; k++)
+			if (u->links[k].parent == l)
+				return true;
+	}
+	return false;
+}
+
 LLVMValueRef cg_layer_ok(struct cg *cg, const struct hq_layer *l)
 {
 	struct cg_layer *st = &cg->layers[l->index];
@@ -368,10 +382,12 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	LLVMBuildCondBr(cg->b, holds, body, fail);
 	LLVMPositionBuilderAtEnd(cg->b, body);
 	LLVMValueRef go_on = cg_parse_stops(cg, l); /* before anything reads later fields */
-	LLVMValueRef hl_ok = cg_parse_hlen(cg, l, start);
-	LLVMValueRef kids = LLVMBuildAnd(cg->b, hl_ok, cg_conds(cg, l->next_if, l->n_next_if), "");
-	kids = LLVMBuildAnd(cg->b, kids, go_on, "");
-	cg_set_flag(cg, st->kids_ok, kids);
+	if (cg_children_needed(cg, l)) {            /* else kids_ok stays 0 */
+		LLVMValueRef hl_ok = cg_parse_hlen(cg, l, start);
+		LLVMValueRef kids =
+		    LLVMBuildAnd(cg->b, hl_ok, cg_conds(cg, l->next_if, l->n_next_if), "");
+		cg_set_flag(cg, st->kids_ok, LLVMBuildAnd(cg->b, kids, go_on, ""));
+	}
 	cg_exit_where_body(cg, l);
 	const struct cg_walker *w = cg_walker_find(l->walker);
 	if (w)

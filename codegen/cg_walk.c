@@ -249,19 +249,6 @@ static void cg_ip4_step(struct cg *cg, void *arg)
 	LLVMPositionBuilderAtEnd(cg->b, next);
 }
 
-/* Is some layer that sits directly on l parsed? Only those (and what they
- * carry) read the IP payload length (cg_l3_remaining, cg_l3_complete). */
-static bool cg_upper_needed(struct cg *cg, const struct hq_layer *l)
-{
-	for (int i = 0; i < cg->proto->n_layers; i++) {
-		const struct hq_layer *u = cg->proto->layers[i];
-		for (int k = 0; cg->layers[u->index].needed && k < u->n_links; k++)
-			if (u->links[k].parent == l)
-				return true;
-	}
-	return false;
-}
-
 /* The payload length the header declares (total length - header length),
  * worked out once into a cell for every layer above to read
  * (cg_l3_remaining): recomputing it at each use cost the verifier states. */
@@ -279,7 +266,7 @@ static void cg_ip4_payload_len(struct cg *cg, const struct hq_layer *l)
 static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
                         struct cg_hdr h)
 {
-	if (cg_upper_needed(cg, l))
+	if (cg_children_needed(cg, l)) /* only they read it (cg_l3_remaining) */
 		cg_ip4_payload_len(cg, l);
 	if (!cg_field_used(cg, l, "dst"))
 		return;
@@ -489,7 +476,7 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
                         struct cg_hdr h)
 {
 	cg_ip6_jumbo(cg, l, h); /* ip6.proto needs it, whatever is parsed above */
-	if (cg_upper_needed(cg, l))
+	if (cg_children_needed(cg, l))
 		cg_ip6_store_payload_len(cg, l, h);
 	LLVMValueRef start = h.off;
 	cg_walk_init(cg);
