@@ -459,9 +459,14 @@ static void cg_declare_walker_vars(struct cg *cg, const struct hq_layer *l)
 	}
 	if (l->n_stop && !cg_var(cg, l, "hdr.stop"))
 		cg_var_new(cg, l, "hdr.stop", 0);
-	for (int i = 0; w && w->internal_keys && w->internal_keys[i]; i++)
-		if (!cg_var(cg, l, w->internal_keys[i]))
-			cg_var_new(cg, l, w->internal_keys[i], 0);
+	/* what the IP walkers keep for their children (cg_l3_remaining) */
+	bool children = cg_children_needed(cg, l);
+	for (int i = 0; w && w->internal_keys && w->internal_keys[i]; i++) {
+		const char *key = w->internal_keys[i];
+		bool for_children = !strcmp(key, "payload_len") || !strcmp(key, "ext_len");
+		if (!cg_var(cg, l, key) && (children || !for_children))
+			cg_var_new(cg, l, key, 0);
+	}
 	cg_select_declare(cg, l);
 }
 
