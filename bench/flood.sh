@@ -415,14 +415,15 @@ measure_overhead() {
 # configurations back to back, so a round's ratios share its conditions
 # (the machine's load drifts between rounds); their median is the figure
 # least moved by that drift.
+round_changes() { # runs A, runs B: each round's change of A against B, in %
+	paste -d' ' <(echo "$1" | tr ' ' '\n' | grep .) <(echo "$2" | tr ' ' '\n' | grep .) |
+		awk '{printf "%.4f ", ($1 / $2 - 1) * 100}'
+}
 paired_overhead() { # runs of none, empty, hdrq, hdrq_tc (same order of rounds)
 	local e h t
-	e=$(paste -d' ' <(echo "$3" | tr ' ' '\n' | grep .) <(echo "$2" | tr ' ' '\n' | grep .) |
-		awk '{printf "%.4f ", ($1 / $2 - 1) * 100}')
-	h=$(paste -d' ' <(echo "$3" | tr ' ' '\n' | grep .) <(echo "$1" | tr ' ' '\n' | grep .) |
-		awk '{printf "%.4f ", ($1 / $2 - 1) * 100}')
-	t=$(paste -d' ' <(echo "$4" | tr ' ' '\n' | grep .) <(echo "$1" | tr ' ' '\n' | grep .) |
-		awk '{printf "%.4f ", ($1 / $2 - 1) * 100}')
+	e=$(round_changes "$3" "$2")
+	h=$(round_changes "$3" "$1")
+	t=$(round_changes "$4" "$1")
 	awk -v e="$(echo "$e" | median)" -v h="$(echo "$h" | median)" -v t="$(echo "$t" | median)" \
 		-v es="$e" -v ts="$t" 'BEGIN {
 		printf "Round by round (each round floods the four configurations back to back, so its ratios share its conditions): hdrq XDP against the empty program %s, median **%+.1f%%**; against no program median %+.1f%%; hdrq TC against no program %s, median **%+.1f%%**. By these medians the 5%% target is **%s** on XDP (against the empty program) and **%s** on TC.\n",

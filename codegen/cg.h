@@ -235,9 +235,16 @@ const struct cg_walker *cg_walker_find(const char *name);
 struct cg_val cg_field(struct cg *cg, const struct hq_field *f);
 /* In code where layer l is known to be there: check its fixed header's
  * bounds once (else branch to `absent`), and read its fixed fields from
- * that pointer until cg_hdr_end. */
-void cg_hdr_begin(struct cg *cg, const struct hq_layer *l, LLVMBasicBlockRef absent);
-void cg_hdr_end(struct cg *cg);
+ * that pointer until cg_hdr_end, which puts back the header checked
+ * before (they nest: a record inside a query, a where test inside a
+ * layer's parse). */
+struct cg_hdr_mark {
+	const struct hq_layer *layer;
+	LLVMValueRef p;
+	bool memo_on;
+};
+struct cg_hdr_mark cg_hdr_begin(struct cg *cg, const struct hq_layer *l, LLVMBasicBlockRef absent);
+void cg_hdr_end(struct cg *cg, struct cg_hdr_mark m);
 
 /* cg_expr.c: expressions */
 struct cg_val cg_expr(struct cg *cg, const struct hq_query *q, const struct hq_expr *e);

@@ -128,22 +128,20 @@ static void cg_store_slots(struct cg *cg, const struct hq_qplan *qp, LLVMValueRe
 		while (l && end < n && cg_slot_layer(cg, &slots[end]) == l)
 			end++;
 		LLVMBasicBlockRef out = NULL;
-		const struct hq_layer *hdr_layer = cg->hdr_layer;
-		LLVMValueRef hdr_p = cg->hdr_p;
+		struct cg_hdr_mark mark;
 		if (end - i > 1) {
 			LLVMBasicBlockRef in = cg_block(cg, "slots");
 			out = cg_block(cg, "slots_done");
 			LLVMBuildCondBr(cg->b, cg_layer_ok(cg, l), in, out);
 			LLVMPositionBuilderAtEnd(cg->b, in);
-			cg_hdr_begin(cg, l, out);
+			mark = cg_hdr_begin(cg, l, out);
 		}
 		for (; i < end; i++)
 			cg_store_slot(cg, base, words, &slots[i], cg_slot_value(cg, qp, &slots[i]));
 		if (out) {
 			LLVMBuildBr(cg->b, out);
 			LLVMPositionBuilderAtEnd(cg->b, out);
-			cg->hdr_layer = hdr_layer;
-			cg->hdr_p = hdr_p;
+			cg_hdr_end(cg, mark);
 		}
 	}
 }
@@ -357,8 +355,7 @@ void cg_query(struct cg *cg, const struct hq_qplan *qp)
 		pre = LLVMBuildAnd(cg->b, pre, cg_layer_ok(cg, q->layer), "");
 	LLVMBuildCondBr(cg->b, pre, test, next);
 	LLVMPositionBuilderAtEnd(cg->b, test);
-	if (q->layer)
-		cg_hdr_begin(cg, q->layer, next);
+	struct cg_hdr_mark mark = cg_hdr_begin(cg, q->layer, next);
 	LLVMValueRef m =
 	    q->where ? cg_truth(cg, cg_expr(cg, q, q->where)) : LLVMConstInt(cg->i1, 1, 0);
 	LLVMBuildCondBr(cg->b, cg_launder(cg, m), act, next);
@@ -368,7 +365,7 @@ void cg_query(struct cg *cg, const struct hq_qplan *qp)
 		cg_log(cg, qp);
 	if (q->action == HQ_ACT_GROUP)
 		cg_group(cg, qp);
-	cg_hdr_end(cg);
+	cg_hdr_end(cg, mark);
 	LLVMBuildBr(cg->b, next);
 	LLVMPositionBuilderAtEnd(cg->b, next);
 }

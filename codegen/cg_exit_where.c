@@ -149,12 +149,12 @@ static void cg_where_test(struct cg *cg)
 		                  next = cg_block(cg, "where_next");
 		LLVMBuildCondBr(cg->b, cg_layer_ok(cg, q->layer), test, next);
 		LLVMPositionBuilderAtEnd(cg->b, test);
-		cg_hdr_begin(cg, q->layer, next);
+		struct cg_hdr_mark mark = cg_hdr_begin(cg, q->layer, next);
 		LLVMValueRef m = cg_truth(cg, cg_expr(cg, q, q->where));
 		/* laundered as the query's own verdict: the walk goes on with
 		 * the same verifier state whichever clause let it */
 		LLVMBuildCondBr(cg->b, cg_launder(cg, m), on, next);
-		cg_hdr_end(cg);
+		cg_hdr_end(cg, mark);
 		LLVMPositionBuilderAtEnd(cg->b, next);
 	}
 	LLVMBuildBr(cg->b, cg->exit_bb);
@@ -174,18 +174,9 @@ void cg_exit_where(struct cg *cg, const struct hq_layer *l)
 	LLVMPositionBuilderAtEnd(cg->b, on);
 }
 
+/* the clauses' header checks nest in the body's (cg_hdr_begin) */
 void cg_exit_where_body(struct cg *cg, const struct hq_layer *l)
 {
-	if (l->index != cg->where_at || !cg->where_in_body)
-		return;
-	/* the clauses read their layers' headers (cg_hdr_begin); the body
-	 * goes on reading its own */
-	const struct hq_layer *hdr_layer = cg->hdr_layer;
-	LLVMValueRef hdr_p = cg->hdr_p;
-	bool memo_on = cg->memo_on;
-	cg->memo_on = false;
-	cg_where_test(cg);
-	cg->hdr_layer = hdr_layer;
-	cg->hdr_p = hdr_p;
-	cg->memo_on = memo_on;
+	if (l->index == cg->where_at && cg->where_in_body)
+		cg_where_test(cg);
 }

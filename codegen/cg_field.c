@@ -52,21 +52,26 @@ static LLVMValueRef cg_uint_bits(struct cg *cg, const struct hq_field *f, LLVMVa
 	return raw;
 }
 
-void cg_hdr_begin(struct cg *cg, const struct hq_layer *l, LLVMBasicBlockRef absent)
+struct cg_hdr_mark cg_hdr_begin(struct cg *cg, const struct hq_layer *l, LLVMBasicBlockRef absent)
 {
+	struct cg_hdr_mark m = {cg->hdr_layer, cg->hdr_p, cg->memo_on};
+	cg->memo_on = false; /* a read here need not dominate the body's later ones */
 	if (!l || l->pseudo || !cg->layers[l->index].parsed)
-		return;
+		return m;
 	LLVMValueRef p = cg_layer_ptr(cg, l, CG_START);
 	LLVMBasicBlockRef in = cg_block(cg, "hdr");
 	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, l->size), in, absent);
 	LLVMPositionBuilderAtEnd(cg->b, in);
 	cg->hdr_layer = l;
 	cg->hdr_p = p;
+	return m;
 }
 
-void cg_hdr_end(struct cg *cg)
+void cg_hdr_end(struct cg *cg, struct cg_hdr_mark m)
 {
-	cg->hdr_layer = NULL;
+	cg->hdr_layer = m.layer;
+	cg->hdr_p = m.p;
+	cg->memo_on = m.memo_on;
 }
 
 /* Is f a fixed field of the layer whose header cg_hdr_begin checked (the

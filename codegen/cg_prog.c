@@ -156,15 +156,14 @@ static bool cg_parse_reads_len(struct cg *cg)
  * Fetching up front would cost every packet a helper call even where no
  * query matches. The value is read back from the cell, so that the
  * verifier sees one unknown scalar whichever way it came. */
-#define CG_UNFETCHED HQ_META_UNFETCHED
 
 static LLVMValueRef cg_lazy(struct cg *cg, unsigned cell, LLVMValueRef (*fetch)(struct cg *cg))
 {
 	LLVMValueRef have = cg_vload_at(cg, cell);
 	LLVMBasicBlockRef get = cg_block(cg, "fetch"), done = cg_block(cg, "fetched");
-	LLVMBuildCondBr(cg->b,
-	                LLVMBuildICmp(cg->b, LLVMIntEQ, have, cg_const64(cg, CG_UNFETCHED), ""),
-	                get, done);
+	LLVMBuildCondBr(
+	    cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, have, cg_const64(cg, HQ_META_UNFETCHED), ""),
+	    get, done);
 	LLVMPositionBuilderAtEnd(cg->b, get);
 	cg_vstore_at(cg, cell, fetch(cg));
 	LLVMBuildBr(cg->b, done);
