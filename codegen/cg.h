@@ -48,6 +48,7 @@ struct cg_layer {
 	bool leads;      /* wanted or lasting, or a parent of a layer that leads */
 	bool exit_after; /* a check follows its parse */
 	bool exit_reads; /* a check tests its children's selectors (stored: cg_select.c) */
+	bool fast_walks; /* the fast reject follows it (cg_fast.c), per function */
 };
 
 /* Largest header offset a layer may start at; deeper headers are not parsed. */
@@ -124,6 +125,9 @@ struct cg {
 	int n_vars;
 	unsigned str_used; /* bytes of the scratch string area handed out */
 	bool error;
+	/* while the fast reject (cg_fast.c) is emitted: its chain of headers,
+	 * which fields and layers are read from (cg_field, cg_layer_ok) */
+	struct cg_fast *fast;
 };
 
 /* cg_module.c: context, types, helpers */
@@ -180,7 +184,25 @@ struct cg_slotvar *cg_var_new(struct cg *cg, const struct hq_layer *l, const cha
                               unsigned str_size);
 void cg_var_set(struct cg *cg, struct cg_slotvar *v, LLVMValueRef present, LLVMValueRef val);
 
+/* i1: the condition(s) hold (an absent field makes one false) */
+LLVMValueRef cg_cond(struct cg *cg, const struct hq_cond *c);
+LLVMValueRef cg_conds(struct cg *cg, const struct hq_cond *c, int n);
+/* is l carried directly by IPv4/IPv6 (whose declared length bounds it)? */
+bool cg_above_ip(const struct hq_layer *l);
+
+/* cg_fast.c: the fast reject, before the full walk; true if it was built
+ * (the builder is then at the full walk's first block) */
+bool cg_fast_reject(struct cg *cg);
+/* while it is emitted: is l there, the header of l (NULL: not there), and
+ * "go on where cond holds, else to the full walk" */
+bool cg_fast_has(struct cg *cg, const struct hq_layer *l);
+LLVMValueRef cg_fast_hdr(struct cg *cg, const struct hq_layer *l);
+void cg_fast_need(struct cg *cg, LLVMValueRef cond);
+
 /* cg_select.c: link selector fields, stored by the parent once per packet */
+/* the selector field of link k if it is a fixed integer field of the
+ * parent, else NULL */
+const struct hq_field *cg_select_of(const struct hq_link *k);
 void cg_select_declare(struct cg *cg, const struct hq_layer *l);
 void cg_select_store(struct cg *cg, const struct hq_layer *l);
 struct cg_val cg_select_field(struct cg *cg, const struct hq_link *k);
@@ -221,6 +243,10 @@ struct cg_walker {
 	/* does the walker need its own output key where no query reads it?
 	 * (NULL: never) */
 	bool (*keeps)(struct cg *cg, const struct hq_layer *l, const char *key);
+	/* does the walker decide whether its layer is there (may clear ok) or
+	 * where the children start (stores next)? The fast reject
+	 * (cg_fast.c) then leaves the layer to the full walk. */
+	bool judges;
 	/* does parsing l change state that outlives the packet, so that the
 	 * program must not leave before it? (NULL: never) */
 	bool (*lasting)(struct cg *cg, const struct hq_layer *l);

@@ -4,6 +4,8 @@
  * condition holds and all of its bytes lie inside the packet; otherwise its
  * presence bit is 0 and its value 0 (never garbage).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cg.h"
@@ -123,38 +125,46 @@ static struct cg_val cg_tmp_val(struct cg *cg, const struct hq_field *f, struct 
 	return v;
 }
 
+/* The field's bytes from start where pre holds and they are in the packet
+ * (in_hdr: known to be); a `zero rest` field's 0 read as the rest of the
+ * packet from the layer's start (rest). */
+static struct cg_val cg_field_at(struct cg *cg, const struct hq_field *f, LLVMValueRef pre,
+                                 LLVMValueRef start, bool in_hdr, bool rest)
+{
+	struct cg_tmp t = cg_tmp_new(cg);
+	LLVMBasicBlockRef chk = cg_block(cg, "fchk"), load = cg_block(cg, "fload"),
+	                  done = cg_block(cg, "fdone");
+	LLVMBuildCondBr(cg->b, pre, chk, done);
+	LLVMPositionBuilderAtEnd(cg->b, chk);
+	LLVMValueRef p = cg_gepc(cg, start, f->off);
+	LLVMBuildCondBr(cg->b, in_hdr ? cg_i1(cg, 1) : cg_in_bounds(cg, p, cg_field_nbytes(f)),
+	                load, done);
+	LLVMPositionBuilderAtEnd(cg->b, load);
+	cg_fixed_load(cg, f, p, &t);
+	if (rest) { /* 0: the rest of the packet from the layer start */
+		LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->i64, t.a, "");
+		/* a branch, not a select: the length may cost a helper call */
+		LLVMBasicBlockRef cont = cg_if(
+		    cg, LLVMBuildICmp(cg->b, LLVMIntEQ, a, cg_const64(cg, 0), ""), "zero_rest");
+		LLVMValueRef len =
+		    LLVMBuildSub(cg->b, cg_wire_len(cg), cg_layer_get(cg, f->layer, CG_START), "");
+		LLVMBuildStore(cg->b, len, t.a);
+		cg_endif(cg, cont);
+	}
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+	return cg_tmp_val(cg, f, &t);
+}
+
 static struct cg_val cg_field_fixed(struct cg *cg, const struct hq_field *f, LLVMValueRef pre)
 {
-	struct cg_layer *st = &cg->layers[f->layer->index];
-	struct cg_tmp t = cg_tmp_new(cg);
-	if (st->parsed) {
-		LLVMBasicBlockRef chk = cg_block(cg, "fchk"), load = cg_block(cg, "fload"),
-		                  done = cg_block(cg, "fdone");
-		LLVMBuildCondBr(cg->b, pre, chk, done);
-		LLVMPositionBuilderAtEnd(cg->b, chk);
-		bool in_hdr = cg_in_hdr(cg, f);
-		LLVMValueRef start = in_hdr ? cg->hdr_p : cg_layer_ptr(cg, f->layer, CG_START);
-		LLVMValueRef p = cg_gepc(cg, start, f->off);
-		LLVMBuildCondBr(cg->b,
-		                in_hdr ? cg_i1(cg, 1) : cg_in_bounds(cg, p, cg_field_nbytes(f)),
-		                load, done);
-		LLVMPositionBuilderAtEnd(cg->b, load);
-		cg_fixed_load(cg, f, p, &t);
-		if (f->zero_rest) { /* 0: the rest of the packet from the layer start */
-			LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->i64, t.a, "");
-			/* a branch, not a select: the length may cost a helper call */
-			LLVMBasicBlockRef cont =
-			    cg_if(cg, LLVMBuildICmp(cg->b, LLVMIntEQ, a, cg_const64(cg, 0), ""),
-			          "zero_rest");
-			LLVMValueRef rest = LLVMBuildSub(cg->b, cg_wire_len(cg),
-			                                 cg_layer_get(cg, f->layer, CG_START), "");
-			LLVMBuildStore(cg->b, rest, t.a);
-			cg_endif(cg, cont);
-		}
-		LLVMBuildBr(cg->b, done);
-		LLVMPositionBuilderAtEnd(cg->b, done);
+	if (!cg->layers[f->layer->index].parsed) {
+		struct cg_tmp t = cg_tmp_new(cg);
+		return cg_tmp_val(cg, f, &t);
 	}
-	return cg_tmp_val(cg, f, &t);
+	bool in_hdr = cg_in_hdr(cg, f);
+	LLVMValueRef start = in_hdr ? cg->hdr_p : cg_layer_ptr(cg, f->layer, CG_START);
+	return cg_field_at(cg, f, pre, start, in_hdr, f->zero_rest);
 }
 
 /* header length beyond the fixed part (IPv4/TCP options) */
@@ -293,12 +303,38 @@ static LLVMValueRef cg_when(struct cg *cg, const struct hq_field *f)
 	return LLVMBuildAnd(cg->b, w.present, any, "");
 }
 
+/* A fixed field read by the fast reject (cg_fast.c) from the header of
+ * its chain: absent with its layer; the `stop_if` lines do not hold there.
+ * A `zero rest` field's 0 is left to the full walk. */
+static struct cg_val cg_field_chain(struct cg *cg, const struct hq_field *f)
+{
+	LLVMValueRef hdr = cg_fast_hdr(cg, f->layer);
+	if (hdr && f->src != HQ_FS_FIXED) {
+		fprintf(stderr, "hdrq: internal error: fast reject reads %s\n", f->full);
+		abort();
+	}
+	if (!hdr) {
+		struct cg_tmp t = cg_tmp_new(cg);
+		return cg_tmp_val(cg, f, &t);
+	}
+	LLVMValueRef pre = f->when_field ? cg_when(cg, f) : cg_i1(cg, 1);
+	bool in_hdr = f->off + cg_field_nbytes(f) <= f->layer->size;
+	struct cg_val v = cg_field_at(cg, f, pre, hdr, in_hdr, false);
+	if (f->zero_rest)
+		cg_fast_need(
+		    cg, LLVMBuildNot(cg->b, LLVMBuildAnd(cg->b, v.present, cg_eqc(cg, v.a, 0), ""),
+		                     ""));
+	return v;
+}
+
 struct cg_val cg_field(struct cg *cg, const struct hq_field *f)
 {
 	if (f->src == HQ_FS_META)
 		return cg_field_meta(cg, f);
 	if (f->src == HQ_FS_FIRST)
 		return cg_field_first(cg, f);
+	if (cg->fast)
+		return cg_field_chain(cg, f);
 	LLVMValueRef pre = cg_in_hdr(cg, f) ? cg_i1(cg, 1) : cg_layer_ok(cg, f->layer);
 	struct cg_slotvar *stop = f->stop_level ? cg_var(cg, f->layer, "hdr.stop") : NULL;
 	if (stop) /* no `stop_if` before this field's line held (cg_parse_stops) */

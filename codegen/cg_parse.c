@@ -115,6 +115,8 @@ bool cg_children_needed(struct cg *cg, const struct hq_layer *l)
 
 LLVMValueRef cg_layer_ok(struct cg *cg, const struct hq_layer *l)
 {
+	if (cg->fast)
+		return cg_i1(cg, cg_fast_has(cg, l));
 	struct cg_layer *st = &cg->layers[l->index];
 	if (!st->parsed)
 		return LLVMConstInt(cg->i1, 0, 0);
@@ -195,7 +197,7 @@ static LLVMValueRef cg_cmp_const(struct cg *cg, enum hq_cmp op, LLVMValueRef v, 
 }
 
 /* i1: the condition holds (an absent field makes it false) */
-static LLVMValueRef cg_cond(struct cg *cg, const struct hq_cond *c)
+LLVMValueRef cg_cond(struct cg *cg, const struct hq_cond *c)
 {
 	struct cg_val v = cg_field(cg, c->field);
 	if (!c->rhs)
@@ -206,7 +208,7 @@ static LLVMValueRef cg_cond(struct cg *cg, const struct hq_cond *c)
 }
 
 /* i1: every condition holds */
-static LLVMValueRef cg_conds(struct cg *cg, const struct hq_cond *c, int n)
+LLVMValueRef cg_conds(struct cg *cg, const struct hq_cond *c, int n)
 {
 	LLVMValueRef all = LLVMConstInt(cg->i1, 1, 0);
 	for (int i = 0; i < n; i++)
@@ -341,14 +343,13 @@ static LLVMValueRef cg_parse_hlen(struct cg *cg, const struct hq_layer *l, LLVMV
 
 /* Is l carried directly by IPv4/IPv6? Then the length the IP header
  * declares bounds it, as in tshark (a bogus total length carries nothing). */
-static bool cg_above_ip(struct cg *cg, const struct hq_layer *l)
+bool cg_above_ip(const struct hq_layer *l)
 {
 	for (int i = 0; i < l->n_links; i++) {
 		const char *p = l->links[i].parent->name;
 		if (!strcmp(p, "ip") || !strcmp(p, "ip6"))
 			return true;
 	}
-	(void)cg;
 	return false;
 }
 
@@ -372,7 +373,7 @@ static void cg_parse_body(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	cg->memo_field = NULL;
 	LLVMBasicBlockRef body = cg_block(cg, "body");
 	LLVMValueRef holds = cg_conds(cg, l->valid, l->n_valid);
-	if (cg_above_ip(cg, l)) { /* the IP header must leave room for this one */
+	if (cg_above_ip(l)) { /* the IP header must leave room for this one */
 		LLVMValueRef known;
 		LLVMValueRef rem = cg_l3_remaining(cg, l, &known);
 		LLVMValueRef room =

@@ -2,8 +2,9 @@
  *
  * Each one: read the context (packet bounds, interface, length), fetch the
  * shared per-run state (hq_meta, this CPU's scratch), number the packet,
- * parse the layers the queries need, run every query, and pass the packet
- * on untouched.
+ * let it go at once where the fast reject (cg_fast.c) can tell that no
+ * query matches, else parse the layers the queries need and run every
+ * query; pass the packet on untouched.
  */
 #include <linux/bpf.h>
 #include <stdio.h>
@@ -36,6 +37,24 @@ static LLVMValueRef cg_ctx_u32(struct cg *cg, unsigned off)
 static LLVMValueRef cg_ctx_ptr(struct cg *cg, unsigned off)
 {
 	return LLVMBuildIntToPtr(cg->b, cg_ctx_u32(cg, off), cg->ptr, "");
+}
+
+/* cg->data and cg->data_end from the context; afresh (volatile loads,
+ * which LLVM keeps apart from the earlier ones) after the fast reject, so
+ * that the full walk starts from new registers whichever way it came */
+static void cg_packet_ptrs(struct cg *cg, bool fresh)
+{
+	const struct cg_ctx_layout *L = &cg_ctx[cg->hook];
+	unsigned off[2] = {L->data, L->data_end};
+	LLVMValueRef p[2];
+	for (int i = 0; i < 2; i++) {
+		LLVMValueRef v =
+		    LLVMBuildLoad2(cg->b, cg->i32, cg_gepc(cg, cg->ctx_arg, off[i]), "");
+		LLVMSetVolatile(v, fresh);
+		p[i] = LLVMBuildIntToPtr(cg->b, LLVMBuildZExt(cg->b, v, cg->i64, ""), cg->ptr, "");
+	}
+	cg->data = p[0];
+	cg->data_end = p[1];
 }
 
 /* p = lookup(map, 0); if (!p) return */
@@ -226,23 +245,30 @@ static void cg_stop_check(struct cg *cg)
 
 static void cg_prologue(struct cg *cg)
 {
-	const struct cg_ctx_layout *L = &cg_ctx[cg->hook];
 	if (cg->hook != CG_HOOK_XDP)
 		cg_tc_pull(cg);
 	cg->scratch = cg_lookup0(cg, cg->map_scratch, "have_scratch");
 	cg_stat_inc(cg, HQ_STAT_PACKETS);
+	cg->ifindex = NULL;  /* cg_query_prologue */
+	cg->wire_len = NULL; /* cg_walk_prologue */
+	cg->pkt_num = cg->plan->need_pkt_num ? cg_pkt_number(cg, cg_offline(cg)) : NULL;
+	cg_tc_vlan_prologue(cg);
+	/* packet pointers last: helpers above may invalidate them */
+	cg_packet_ptrs(cg, false);
+}
+
+/* What the full walk reads and the fast reject does not, after it: the
+ * frame length, and whether the capture cut the frame short. */
+static void cg_walk_prologue(struct cg *cg)
+{
 	LLVMValueRef offline = cg_offline(cg);
-	cg->ifindex = NULL; /* cg_query_prologue */
 	/* pkt.len: fetched on first use (cg_lazy), unless parsing reads the
 	 * length anyway */
-	cg->wire_len = NULL;
 	if (cg_parse_reads_len(cg))
 		cg->wire_len =
 		    cg_offline_or(cg, offline, offsetof(struct hq_meta, wire_len), cg_live_len(cg));
 	else
 		cg_lazy_init(cg, cg->scratch_lazy_off + 8, offsetof(struct hq_meta, wire_len));
-	cg->pkt_num = cg->plan->need_pkt_num ? cg_pkt_number(cg, offline) : NULL;
-	cg_tc_vlan_prologue(cg);
 	/* offline frames cut by the snap length: application layers are not
 	 * decoded from them (tshark does not either); only their walkers read
 	 * the flag */
@@ -253,9 +279,6 @@ static void cg_prologue(struct cg *cg)
 		cg_set_flag(cg, cg->scratch_walk_off + 8 * W_TRUNC,
 		            LLVMBuildAnd(cg->b, offline, cut, ""));
 	}
-	/* packet pointers last: helpers above may invalidate them */
-	cg->data = cg_ctx_ptr(cg, L->data);
-	cg->data_end = cg_ctx_ptr(cg, L->data_end);
 }
 
 /* What only the queries read, after the walk, so that a packet the early
@@ -301,6 +324,10 @@ static void cg_program(struct cg *cg, enum cg_hook hook)
 	cg_stop_check(cg);
 	cg_prologue(cg);
 	if (cg_hook_has_queries(cg)) {
+		bool fast = cg_fast_reject(cg);
+		cg_walk_prologue(cg);
+		if (fast)
+			cg_packet_ptrs(cg, true);
 		cg_parse_layers(cg);
 		cg_query_prologue(cg);
 	}

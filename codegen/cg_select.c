@@ -17,7 +17,7 @@
 #include "cg.h"
 
 /* the selector of link k, if it is one the parent can store */
-static const struct hq_field *cg_select_of(const struct hq_link *k)
+const struct hq_field *cg_select_of(const struct hq_link *k)
 {
 	const struct hq_field *f = k->field;
 	if (!f || k->parent->pseudo || f->layer != k->parent || f->src != HQ_FS_FIXED)

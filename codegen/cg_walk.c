@@ -611,13 +611,13 @@ static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_lay
 }
 
 static const struct cg_walker cg_walkers[] = {
-    {"vlan", cg_walk_vlan, NULL, NULL, NULL, NULL},
-    {"ip4_opts", cg_walk_ip4, cg_ip4_internal, NULL, NULL, NULL},
-    {"ip6_ext", cg_walk_ip6, cg_ip6_internal, NULL, NULL, NULL},
-    {"l4len", cg_walk_l4len, NULL, NULL, NULL, NULL},
-    {"tcp_opts", cg_walk_tcp, NULL, NULL, cg_tcp_lasting, cg_tcp_reads},
-    {"dns", cg_walk_dns, NULL, NULL, NULL, NULL},
-    {"http", cg_walk_http, NULL, NULL, NULL, NULL},
+    {"vlan", cg_walk_vlan, NULL, NULL, true, NULL, NULL},
+    {"ip4_opts", cg_walk_ip4, cg_ip4_internal, NULL, false, NULL, NULL},
+    {"ip6_ext", cg_walk_ip6, cg_ip6_internal, NULL, true, NULL, NULL},
+    {"l4len", cg_walk_l4len, NULL, NULL, false, NULL, NULL},
+    {"tcp_opts", cg_walk_tcp, NULL, NULL, false, cg_tcp_lasting, cg_tcp_reads},
+    {"dns", cg_walk_dns, NULL, NULL, true, NULL, NULL},
+    {"http", cg_walk_http, NULL, NULL, true, NULL, NULL},
 };
 
 const struct cg_walker *cg_walker_find(const char *name)

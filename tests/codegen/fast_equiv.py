@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""fast_equiv.py — the fast reject (codegen/cg_fast.c) changes no result.
+
+    fast_equiv.py CAPTURE|DIRECTORY...
+
+The captures (the shared corpus and the crafted ones of tests/diff: well-
+formed, truncated, malformed, mutated) are joined into one. Each query below
+runs over it offline twice, with the fast reject and without it
+(HDRQ_NO_FAST=1), and the two outputs must be the same, byte for byte. So
+must a script of all the queries the fast reject serves together.
+
+The test also checks that the fast reject is there at all: each query of
+FAST must have it in its program (the full walk's block name in --emit ir),
+and each query of NOT_FAST must be left to the full walk alone.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+HDRQ = os.environ.get("HDRQ", "hdrq")
+
+# queries the fast reject serves: a layer it can walk to, a where clause
+# of fixed fields (or none past the layer's own test)
+FAST = [
+    "tcp where flags.rst group by dst_port",
+    "tcp where flags.syn and not flags.ack group by ip.dst",
+    "tcp where tcp.window == 0 log ip.src, ip.dst, src_port, dst_port",
+    "tcp where ip.src in 192.0.2.0/24 and dst_port in {80, 443, 8000..8100} log *",
+    "tcp where dst_port == 80 or src_port == 80 group by ip.src, ip.dst",
+    "tcp where tcp.hdr_len > 20 and ip.ttl < 128 group by tcp.flags",
+    "udp where dst_port == 53 log ip.src, dns.qname, dns.qtype",
+    "udp where udp.len < 20 group by ip.src",
+    "ip where ip.dscp != 0 group by ip.dscp, ip.src",
+    "ip where ip.mf or ip.frag_off != 0 group by ip.src",
+    "ip where ip.len > 1000 group by ip.proto",
+    "ip where ip.hdr_len > 20 group by ip.dst",
+    "inet where ttl < 64 group by inet.src",
+    "icmp where icmp.type == 3 group by icmp.code",
+    "icmp group by icmp.type, icmp.code",
+    "arp log arp.op, arp.sha, arp.spa, arp.tpa",
+    "arp where arp.op == 2 group by arp.spa",
+    "eth where eth.type == 0x0806 group by eth.src",
+    "eth where eth.len > 0 group by eth.len",
+    "vlan group by vlan.id select count(), sum(pkt.len)",
+    "ip6 where ip6.hlim == 255 group by ip6.src",
+    "tcp where ip6.src == 2001:db8::1 group by dst_port",
+    "dns where dns.qtype == 28 group by dns.qname",
+    "http log ip.src, http.method, http.path",
+    "icmp6 group by icmp6.type",
+    "tcp where retransmit group by ip.dst, dst_port",
+    "tcp where tcp.opt.mss > 1400 group by ip.src",
+]
+# queries whose layer every frame may carry, or an umbrella (pseudo) layer,
+# or whose where clause reads more than fixed fields: no fast reject
+NOT_FAST = [
+    "eth group by eth.type",
+    "any log *",
+    "pkt where pkt.len > 1000 group by ip.src",
+    "eth where eth.type == 0x0800 or pkt.len > 100 group by eth.src",
+    "inet group by ip.src, ip.dst select sum(ip.len), count() top 10",
+]
+SAVED = ["dns-qtypes", "dscp-audit", "http-methods", "icmp-unreachables", "port-scan",
+         "retransmissions", "rst-storm", "syn-flood", "top-talkers", "ttl-anomalies",
+         "zero-windows"]
+
+
+def hdrq(args, fast=True):
+    env = dict(os.environ)
+    env.pop("HDRQ_NO_FAST", None)
+    if not fast:
+        env["HDRQ_NO_FAST"] = "1"
+    r = subprocess.run([HDRQ] + args, capture_output=True, text=True, env=env)
+    return r.returncode, r.stdout, r.stderr
+
+
+def has_fast(query):
+    rc, out, err = hdrq(["--emit", "ir", query])
+    if rc != 0:
+        sys.exit(f"--emit ir {query!r}: {err}")
+    return "full_walk:" in out
+
+
+def compare(args, what):
+    a, b = hdrq(args, True), hdrq(args, False)
+    if a[0] != 0 or b[0] != 0:
+        return f"{what}: exit {a[0]} / {b[0]}: {a[2].strip()} / {b[2].strip()}"
+    if a[1] != b[1]:
+        return f"{what}: output differs with and without the fast reject"
+    return None
+
+
+def main():
+    if os.geteuid() != 0:
+        print("skip: BPF_PROG_TEST_RUN needs root")
+        return 77
+    caps = []
+    for a in sys.argv[1:]:
+        if os.path.isdir(a):
+            caps += sorted(os.path.join(a, n) for n in os.listdir(a)
+                           if n.endswith((".pcap", ".pcapng")))
+        elif os.path.exists(a):
+            caps.append(a)
+    if not caps:
+        print("skip: no capture")
+        return 77
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "all.pcap")
+        subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", cap] + caps, check=True)
+        frames = int(subprocess.run(["capinfos", "-c", "-M", cap], capture_output=True,
+                                    text=True, check=True).stdout.split()[-1])
+        for q in FAST + NOT_FAST:
+            if has_fast(q) != (q in FAST):
+                failures.append(f"{q!r}: fast reject {'missing' if q in FAST else 'built'}")
+            args = ["-r", cap, "-o", "json", q]
+            failures.append(compare(args, repr(q)))
+        for name in SAVED:
+            failures.append(compare(["-r", cap, "-o", "json", name], name))
+        script = os.path.join(tmp, "fast.hq")
+        with open(script, "w") as f:
+            f.write("\n".join(q for q in FAST if "log" not in q) + "\n")
+        failures.append(compare(["-r", cap, "-o", "json", "-f", script], "script"))
+    failures = [f for f in failures if f]
+    for f in failures:
+        print("FAIL", f)
+    print(f"fast reject: {len(FAST) + len(NOT_FAST) + len(SAVED) + 1} runs compared over "
+          f"{frames} frames, {len(failures)} differences")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
