@@ -48,7 +48,7 @@ struct cg_layer {
 	bool leads;      /* wanted or lasting, or a parent of a layer that leads */
 	bool exit_after; /* a check follows its parse */
 	bool exit_reads; /* a check tests its children's selectors (stored: cg_select.c) */
-	bool fast_walks; /* the fast reject follows it (cg_fast.c), per function */
+	bool fast_walks; /* the fast walk follows it (cg_fast.c), per function */
 };
 
 /* Largest header offset a layer may start at; deeper headers are not parsed. */
@@ -125,7 +125,7 @@ struct cg {
 	int n_vars;
 	unsigned str_used; /* bytes of the scratch string area handed out */
 	bool error;
-	/* while the fast reject (cg_fast.c) is emitted: its chain of headers,
+	/* while the fast walk (cg_fast.c) is emitted: its chain of headers,
 	 * which fields and layers are read from (cg_field, cg_layer_ok) */
 	struct cg_fast *fast;
 };
@@ -190,14 +190,20 @@ LLVMValueRef cg_conds(struct cg *cg, const struct hq_cond *c, int n);
 /* is l carried directly by IPv4/IPv6 (whose declared length bounds it)? */
 bool cg_above_ip(const struct hq_layer *l);
 
-/* cg_fast.c: the fast reject, before the full walk; true if it was built
+/* cg_fast.c: the fast walk, before the full walk; true if it was built
  * (the builder is then at the full walk's first block) */
-bool cg_fast_reject(struct cg *cg);
+bool cg_fast_walk(struct cg *cg);
 /* while it is emitted: is l there, the header of l (NULL: not there), and
  * "go on where cond holds, else to the full walk" */
 bool cg_fast_has(struct cg *cg, const struct hq_layer *l);
 LLVMValueRef cg_fast_hdr(struct cg *cg, const struct hq_layer *l);
+bool cg_fast_running(struct cg *cg); /* in the queries it runs (no cg_fast_need) */
 void cg_fast_need(struct cg *cg, LLVMValueRef cond);
+/* a walker output of l in the fast walk (cg_walker.fast), good where
+ * usable holds (NULL: always), and its value (false: not given) */
+void cg_fast_set(struct cg *cg, const struct hq_layer *l, const char *key, LLVMValueRef present,
+                 LLVMValueRef v, LLVMValueRef usable);
+bool cg_fast_get(struct cg *cg, const struct hq_layer *l, const char *key, struct cg_val *v);
 
 /* cg_select.c: link selector fields, stored by the parent once per packet */
 /* the selector field of link k if it is a fixed integer field of the
@@ -244,9 +250,17 @@ struct cg_walker {
 	 * (NULL: never) */
 	bool (*keeps)(struct cg *cg, const struct hq_layer *l, const char *key);
 	/* does the walker decide whether its layer is there (may clear ok) or
-	 * where the children start (stores next)? The fast reject
-	 * (cg_fast.c) then leaves the layer to the full walk. */
+	 * where the children start (stores next)? The fast walk
+	 * (cg_fast.c) then leaves the layer to the full walk, unless `fast`
+	 * walks its plain case. */
 	bool judges;
+	/* for the fast walk: the walk of the layer's header at p in its
+	 * plain case only (one VLAN tag; IPv6 without extension headers):
+	 * cg_fast_need()s that it is one, gives the outputs children read
+	 * (cg_fast_set: the link selectors, payload_len) and returns where
+	 * the children start (NULL: at the header length). NULL: none. */
+	LLVMValueRef (*fast)(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
+	const char *const *fast_keys; /* the outputs `fast` gives (NULL-terminated) */
 	/* does parsing l change state that outlives the packet, so that the
 	 * program must not leave before it? (NULL: never) */
 	bool (*lasting)(struct cg *cg, const struct hq_layer *l);
@@ -304,5 +318,7 @@ LLVMValueRef cg_ts_ns(struct cg *cg);
 LLVMValueRef cg_wire_len(struct cg *cg);
 /* the interface index (i64); like pkt.ts, only the queries read it */
 LLVMValueRef cg_ifindex(struct cg *cg);
+/* what the queries read first where the fast walk runs them itself */
+void cg_fast_query_prologue(struct cg *cg);
 
 #endif

@@ -1,35 +1,44 @@
-/* cg_fast.c — the fast reject: a direct walk of the header chain, before
+/* cg_fast.c — the fast walk: a direct walk of the header chain, before
  * the full walk, that lets go of the packets no query of the hook can
- * match.
+ * match and runs the queries itself on the plain ones.
  *
  * The full walk (cg_parse.c) keeps every layer's flags and offsets in
  * scratch cells, so that the verifier's work stays bounded whatever the
- * path through the headers; every packet pays for those loads and stores,
- * most of all the many that match nothing. This walk follows one chain of
- * headers in registers instead: from the root, into the child that a fixed
- * field of the parent selects (eth.type, ip.proto), with the full walk's
- * facts from the registry — the fixed header in the frame, `valid`,
- * `stop_if`, the header length, `next_if`, the IP payload bounding the
- * layer above it. It walks only the layers that can change the decision
- * (cg_layer.fast_walks): the queries' layers, those of the fields their
- * where clauses read, those whose parse keeps state, and what they sit on.
- * Where no such child follows, the chain is complete: it is exactly the
- * ones the packet carries. A query can match only
- * if its layer is one of them and its where clause holds, read from their
- * headers; if no query can, the program returns.
+ * path through the headers; every packet pays for those loads and stores.
+ * This walk follows one chain of headers in registers instead, as a
+ * hand-written program does: from the root, into the child that a field
+ * of the parent selects (eth.type, ip.proto; vlan.type and ip6.proto from
+ * their walkers' plain case, cg_walker.fast), with the full walk's facts
+ * from the registry — the fixed header in the frame, `valid`, `stop_if`,
+ * the header length, `next_if`, the IP payload bounding the layer above
+ * it. It walks only the layers that matter here (cg_layer.fast_walks): the
+ * queries' layers, the layers of the fields their where clauses read (and,
+ * for queries it may run, all they read), those whose parse keeps state,
+ * and what they sit on. Where no such child follows, the chain is
+ * complete: it is exactly the ones the packet carries. Then:
+ *   - a query can match only if its layer is one of them and its where
+ *     clause holds, read from their headers; if no query can, the program
+ *     returns;
+ *   - if every query whose layer is there reads only what the walk can
+ *     read (fixed fields, metadata, the walker outputs it gave), they run
+ *     right there (cg_query, reading fields through cg_field and
+ *     cg_layer_ok, which follow the chain while it is emitted), and the
+ *     program returns.
  *
  * Everything else goes to the full walk (struct cg_fast.full), which
- * decides as before: a header cut short, invalid or stopped; a child a
- * walker selects (VLAN tags, IPv6 extension headers); a layer whose walker
- * decides its presence or keeps state (dns, http; tcp with retransmit);
- * a query whose layer is there and whose where clause reads more than
- * fixed fields. Only "no query matches" is decided here. The full walk
- * reads the packet pointers afresh (cg_prog.c), so nothing of this walk is
- * live in it, and the verifier prunes it to one pass.
+ * decides and runs as before: a header cut short, invalid or stopped, an
+ * IPv4 total length of 0 before a run; a VLAN tag stack, IPv6 extension
+ * headers; a layer whose walker decides its presence or keeps state (dns,
+ * http; tcp with retransmit); a query whose layer is there that reads more
+ * than the walk can. A packet goes there before any query ran on it here,
+ * so none runs twice. The full walk reads the packet pointers afresh
+ * (cg_prog.c), so nothing of this walk is live in it, and the verifier
+ * prunes it to one pass.
  *
- * HDRQ_NO_FAST in the environment leaves the fast reject out (the
+ * HDRQ_NO_FAST in the environment leaves the fast walk out (the
  * equivalence test compares both programs' output).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,10 +47,20 @@
 
 #define CG_FAST_DEPTH 8
 
+#define CG_FAST_OUTS 16
+
 struct cg_fast {
 	const struct hq_layer *layer[CG_FAST_DEPTH]; /* the chain, root first */
 	LLVMValueRef hdr[CG_FAST_DEPTH];             /* ptr: each one's header */
 	int n;
+	struct { /* walker outputs of the chain's layers (cg_walker.fast) */
+		const struct hq_layer *layer;
+		const char *key;
+		LLVMValueRef present, val;
+		LLVMValueRef usable; /* i1: the value holds only where it does (NULL: always) */
+	} out[CG_FAST_OUTS];
+	int n_out;
+	bool running;           /* the queries are emitted (cg_fast_run) */
 	LLVMBasicBlockRef full; /* the full walk */
 };
 
@@ -66,85 +85,224 @@ bool cg_fast_has(struct cg *cg, const struct hq_layer *l)
 	return l->n_links == 0;
 }
 
+bool cg_fast_running(struct cg *cg)
+{
+	return cg->fast->running;
+}
+
 LLVMValueRef cg_fast_hdr(struct cg *cg, const struct hq_layer *l)
 {
 	int i = cg_fast_find(cg->fast, l);
 	return i < 0 ? NULL : cg->fast->hdr[i];
 }
 
+void cg_fast_set(struct cg *cg, const struct hq_layer *l, const char *key, LLVMValueRef present,
+                 LLVMValueRef v, LLVMValueRef usable)
+{
+	struct cg_fast *fs = cg->fast;
+	if (fs->n_out == CG_FAST_OUTS) { /* not given: the links it selects go to the full walk */
+		cg_fast_need(cg, cg_i1(cg, 0));
+		return;
+	}
+	fs->out[fs->n_out].layer = l;
+	fs->out[fs->n_out].key = key;
+	fs->out[fs->n_out].present = present;
+	fs->out[fs->n_out].usable = usable;
+	fs->out[fs->n_out++].val = v;
+}
+
+bool cg_fast_get(struct cg *cg, const struct hq_layer *l, const char *key, struct cg_val *v)
+{
+	const struct cg_fast *fs = cg->fast;
+	for (int i = 0; i < fs->n_out; i++)
+		if (fs->out[i].layer == l && !strcmp(fs->out[i].key, key)) {
+			if (v) {
+				v->present = fs->out[i].present;
+				v->a = fs->out[i].val;
+			}
+			return true;
+		}
+	return false;
+}
+
+/* The field link k selects by, where the walk can read it: a fixed one of
+ * the parent, or an output its walker gave (cg_walker.fast). */
+static const struct hq_field *cg_fast_selector(struct cg *cg, const struct hq_link *k)
+{
+	const struct hq_field *f = k->field;
+	if (cg_select_of(k))
+		return f;
+	if (f && f->src == HQ_FS_WALKER && f->layer == k->parent &&
+	    cg_fast_get(cg, k->parent, f->key, NULL))
+		return f;
+	return NULL;
+}
+
 /* go on where cond holds, else leave the packet to the full walk */
 void cg_fast_need(struct cg *cg, LLVMValueRef cond)
 {
+	if (cg->fast->running) {
+		fprintf(stderr, "hdrq: internal error: fast walk leaves a running query\n");
+		abort();
+	}
 	LLVMBasicBlockRef go = cg_block(cg, "fast");
 	LLVMBuildCondBr(cg->b, cond, go, cg->fast->full);
 	LLVMPositionBuilderAtEnd(cg->b, go);
 }
 
-static bool cg_fast_field_ok(const struct hq_field *f)
+/* What the walk is asked about a field: can a where clause of it be
+ * tested on any chain (TEST: fixed fields); can a query reading it run on
+ * some chain (MAY: walker outputs a walker's `fast` gives, metadata too);
+ * on the complete chain just walked (NOW)? */
+enum cg_fast_ask { CG_FAST_TEST, CG_FAST_MAY, CG_FAST_NOW };
+
+static bool cg_fast_meta_ok(const char *key)
+{
+	static const char *const ok[] = {"len", "dir", "num", "ts", "ifindex"};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(key, ok[i]))
+			return true;
+	return false;
+}
+
+static bool cg_fast_gives(const struct hq_field *f)
+{
+	const struct cg_walker *w = cg_walker_find(f->layer->walker);
+	for (const char *const *k = w && w->fast ? w->fast_keys : NULL; k && *k; k++)
+		if (!strcmp(*k, f->key))
+			return true;
+	return false;
+}
+
+static bool cg_fast_field_ok(struct cg *cg, const struct hq_field *f, enum cg_fast_ask ask)
 {
 	if (f->type == HQ_T_STR)
 		return false;
 	if (f->src == HQ_FS_FIRST) {
 		for (int i = 0; i < f->n_alts; i++)
-			if (!cg_fast_field_ok(f->alts[i]))
+			if (!cg_fast_field_ok(cg, f->alts[i], ask))
 				return false;
 		return true;
 	}
-	return f->src == HQ_FS_FIXED && (!f->when_field || cg_fast_field_ok(f->when_field));
+	if (f->src == HQ_FS_META)
+		return ask != CG_FAST_TEST && cg_fast_meta_ok(f->key);
+	if (ask == CG_FAST_NOW && !f->layer->pseudo && !cg_fast_has(cg, f->layer))
+		return cg->layers[f->layer->index].fast_walks; /* absent, if the walk looked */
+	if (f->src == HQ_FS_WALKER)
+		return ask == CG_FAST_NOW   ? cg_fast_get(cg, f->layer, f->key, NULL)
+		       : ask == CG_FAST_MAY ? cg_fast_gives(f)
+		                            : false;
+	return !f->when_field || cg_fast_field_ok(cg, f->when_field, ask);
 }
 
-/* Does e read only fixed fields (through alternatives and `when`), so that
- * this walk can evaluate it on any chain? */
-static bool cg_fast_expr_ok(const struct hq_expr *e)
+static bool cg_fast_expr_ok(struct cg *cg, const struct hq_expr *e, enum cg_fast_ask ask)
 {
 	if (!e)
 		return true;
 	if (e->kind == HQ_EX_NAME && e->ref != HQ_REF_LAYER && e->ref != HQ_REF_CONST &&
-	    (e->ref != HQ_REF_FIELD || !cg_fast_field_ok(e->field)))
+	    (e->ref != HQ_REF_FIELD || !cg_fast_field_ok(cg, e->field, ask)))
 		return false;
-	if (e->kind == HQ_EX_CALL)
+	if (e->kind == HQ_EX_CALL && ask == CG_FAST_TEST)
 		return false;
 	for (int i = 0; i < e->items.n; i++)
-		if (!cg_fast_expr_ok(e->items.items[i]))
+		if (!cg_fast_expr_ok(cg, e->items.items[i], ask))
 			return false;
-	return cg_fast_expr_ok(e->lhs) && cg_fast_expr_ok(e->rhs);
+	return cg_fast_expr_ok(cg, e->lhs, ask) && cg_fast_expr_ok(cg, e->rhs, ask);
+}
+
+static bool cg_fast_slots_ok(struct cg *cg, const struct hq_slot *s, int n, enum cg_fast_ask ask)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i].expr ? !cg_fast_expr_ok(cg, s[i].expr, ask)
+		              : !s[i].field || !cg_fast_field_ok(cg, s[i].field, ask))
+			return false;
+	return true;
+}
+
+/* Can the where clause be tested (TEST), or the whole query run (MAY,
+ * NOW: its where clause, what it logs, its keys and aggregates)? */
+static bool cg_fast_query_ok(struct cg *cg, const struct hq_qplan *qp, enum cg_fast_ask ask)
+{
+	const struct hq_query *q = qp->q;
+	if (ask == CG_FAST_TEST)
+		return q->where && cg_fast_expr_ok(cg, q->where, ask);
+	if (cg->plan->opts.write_packets || !cg_fast_expr_ok(cg, q->where, ask) ||
+	    !cg_fast_slots_ok(cg, qp->fields, qp->n_fields, ask) ||
+	    !cg_fast_slots_ok(cg, qp->keys, qp->n_keys, ask))
+		return false;
+	for (int i = 0; i < qp->n_aggs; i++)
+		if (!cg_fast_expr_ok(cg, qp->aggs[i].arg, ask))
+			return false;
+	return true;
 }
 
 /* Query i if it is in this hook and its layer is there, else NULL. */
-static const struct hq_query *cg_fast_present(struct cg *cg, int i)
+static const struct hq_qplan *cg_fast_present(struct cg *cg, int i)
 {
 	const struct hq_qplan *qp = &cg->plan->qplans[i];
-	const struct hq_query *q = qp->q;
-	if (!cg_query_in_hook(cg, qp) || (q->layer && !cg_fast_has(cg, q->layer)))
+	const struct hq_layer *l = qp->q->layer;
+	if (!cg_query_in_hook(cg, qp) || (l && !cg_fast_has(cg, l)))
 		return NULL;
-	return q;
+	return qp;
 }
 
-/* Is some query's layer there with no where clause this walk can test?
- * Then only the full walk can tell whether it matches. */
+/* Is some query's layer there, with no where clause this walk can test,
+ * and no way to run the query at the chain's end? Then only the full
+ * walk can tell whether it matches. */
 static bool cg_fast_open(struct cg *cg)
 {
 	for (int i = 0; i < cg->plan->n_qplans; i++) {
-		const struct hq_query *q = cg_fast_present(cg, i);
-		if (q && (!q->where || !cg_fast_expr_ok(q->where)))
+		const struct hq_qplan *qp = cg_fast_present(cg, i);
+		if (qp && !cg_fast_query_ok(cg, qp, CG_FAST_TEST) &&
+		    !cg_fast_query_ok(cg, qp, CG_FAST_MAY))
 			return true;
 	}
 	return false;
 }
 
-/* The chain is complete: leave if no query can match, else go on to the
- * full walk. */
-static void cg_fast_decide(struct cg *cg)
+/* Run the queries of the complete chain here, and leave: where every one
+ * whose layer is there reads only what the walk can read. The outputs
+ * walkers gave on a condition (ip.dst: no IPv4 options) must hold first,
+ * else the full walk runs them; each query tests its where clause. */
+static bool cg_fast_run(struct cg *cg)
 {
 	for (int i = 0; i < cg->plan->n_qplans; i++) {
-		const struct hq_query *q = cg_fast_present(cg, i);
-		if (!q)
+		const struct hq_qplan *qp = cg_fast_present(cg, i);
+		if (qp && !cg_fast_query_ok(cg, qp, CG_FAST_NOW))
+			return false;
+	}
+	const struct cg_fast *fs = cg->fast;
+	LLVMValueRef usable = cg_i1(cg, 1);
+	for (int i = 0; i < fs->n_out; i++)
+		if (fs->out[i].usable && cg_field_used(cg, fs->out[i].layer, fs->out[i].key))
+			usable = LLVMBuildAnd(cg->b, usable, fs->out[i].usable, "");
+	cg_fast_need(cg, usable);
+	cg_fast_query_prologue(cg);
+	cg->fast->running = true; /* nothing may go to the full walk now */
+	for (int i = 0; i < cg->plan->n_qplans; i++)
+		if (cg_fast_present(cg, i))
+			cg_query(cg, &cg->plan->qplans[i]);
+	cg->fast->running = false;
+	cg->ifindex = NULL;
+	LLVMBuildBr(cg->b, cg->exit_bb);
+	return true;
+}
+
+/* The chain is complete: run the queries here (cg_fast_run), or leave if
+ * no where clause holds, else go on to the full walk. */
+static void cg_fast_decide(struct cg *cg)
+{
+	if (cg_fast_run(cg))
+		return;
+	for (int i = 0; i < cg->plan->n_qplans; i++) {
+		const struct hq_qplan *qp = cg_fast_present(cg, i);
+		if (!qp)
 			continue;
-		if (!q->where) { /* cg_fast_open sent it to the full walk before */
+		if (!cg_fast_query_ok(cg, qp, CG_FAST_TEST)) {
 			LLVMBuildBr(cg->b, cg->fast->full);
 			return;
 		}
-		LLVMValueRef m = cg_truth(cg, cg_expr(cg, q, q->where));
+		LLVMValueRef m = cg_truth(cg, cg_expr(cg, qp->q, qp->q->where));
 		LLVMBasicBlockRef next = cg_block(cg, "fast_next_query");
 		LLVMBuildCondBr(cg->b, m, cg->fast->full, next);
 		LLVMPositionBuilderAtEnd(cg->b, next);
@@ -152,25 +310,16 @@ static void cg_fast_decide(struct cg *cg)
 	LLVMBuildBr(cg->b, cg->exit_bb);
 }
 
-/* Does l follow another layer of the chain than its parent too? */
-static bool cg_fast_other_parent(struct cg *cg, const struct hq_layer *l,
-                                 const struct hq_layer *parent)
-{
-	for (int i = 0; i < l->n_links; i++)
-		if (l->links[i].parent != parent && cg_fast_find(cg->fast, l->links[i].parent) >= 0)
-			return true;
-	return false;
-}
-
 /* Can the walk go from parent into l? Not where a walker decides whether
- * l is there or where its children start, nor where parsing it keeps
- * state, nor over IPv6 (its payload length counts extension headers). */
+ * l is there or where its children start (but for its plain case), nor
+ * where parsing it keeps state, nor above an IP header whose payload
+ * length it does not know. */
 static bool cg_fast_enters(struct cg *cg, const struct hq_layer *l, const struct hq_layer *parent)
 {
 	const struct cg_walker *w = cg_walker_find(l->walker);
-	if (l->pseudo || l->n_yield || (w && w->judges) || cg_fast_other_parent(cg, l, parent))
+	if (l->pseudo || l->n_yield || (w && w->judges && !w->fast))
 		return false;
-	if (cg_above_ip(l) && strcmp(parent->name, "ip"))
+	if (cg_above_ip(l) && !cg_fast_get(cg, parent, "payload_len", NULL))
 		return false;
 	return !(w && w->lasting && w->lasting(cg, l));
 }
@@ -190,7 +339,8 @@ static int cg_fast_kids(struct cg *cg, const struct hq_layer *l, struct cg_fast_
 	int n = 0;
 	for (int i = 0; i < cg->proto->n_layers; i++) {
 		const struct hq_layer *u = cg->proto->layers[i];
-		for (int k = 0; cg->layers[u->index].fast_walks && !u->pseudo && k < u->n_links; k++) {
+		for (int k = 0; cg->layers[u->index].fast_walks && !u->pseudo && k < u->n_links;
+		     k++) {
 			if (u->links[k].parent != l)
 				continue;
 			if (n == CG_FAST_KIDS)
@@ -202,12 +352,14 @@ static int cg_fast_kids(struct cg *cg, const struct hq_layer *l, struct cg_fast_
 }
 
 /* Are these children told apart by one selector field, no value shared
- * between two of them? */
-static bool cg_fast_kids_apart(const struct cg_fast_kid *kid, int n)
+ * between two of them? The walk enters a child only then, so no layer of
+ * the chain can reach a later one through another link of it: each chose
+ * its one child. */
+static bool cg_fast_kids_apart(struct cg *cg, const struct cg_fast_kid *kid, int n)
 {
 	for (int i = 0; i < n; i++) {
 		const struct hq_link *a = kid[i].link;
-		if (!cg_select_of(a) || a->field != kid[0].link->field)
+		if (!cg_fast_selector(cg, a) || a->field != kid[0].link->field)
 			return false;
 		for (int j = 0; j < i; j++)
 			for (int x = 0; kid[j].layer != kid[i].layer && x < a->n_values; x++)
@@ -237,17 +389,18 @@ static void cg_fast_children(struct cg *cg, const struct hq_layer *l, LLVMValueR
 		LLVMBuildCondBr(cg->b, cg_conds(cg, l->next_if, l->n_next_if), kids, end);
 		LLVMPositionBuilderAtEnd(cg->b, kids);
 	}
-	bool apart = n > 0 && cg_fast_kids_apart(kid, n);
+	bool apart = n > 0 && cg_fast_kids_apart(cg, kid, n);
 	for (int i = 0; i < n; i++) {
 		const struct hq_link *a = kid[i].link;
-		if (!cg_select_of(a)) { /* a walker's output selects it */
+		if (!cg_fast_selector(cg, a)) { /* a walker's output the walk lacks */
 			LLVMBuildBr(cg->b, cg->fast->full);
 			LLVMPositionBuilderAtEnd(cg->b, end);
 			cg_fast_decide(cg);
 			return;
 		}
 		const struct hq_layer *u = kid[i].layer;
-		LLVMBasicBlockRef hit = cg_block(cg, "fast_child"), miss = cg_block(cg, "fast_not_child");
+		LLVMBasicBlockRef hit = cg_block(cg, "fast_child"),
+		                  miss = cg_block(cg, "fast_not_child");
 		cg_select_branch(cg, cg_field(cg, a->field), a->values, a->n_values, hit, miss);
 		LLVMPositionBuilderAtEnd(cg->b, hit);
 		if (apart && cg_fast_enters(cg, u, l))
@@ -261,24 +414,14 @@ static void cg_fast_children(struct cg *cg, const struct hq_layer *l, LLVMValueR
 	cg_fast_decide(cg);
 }
 
-/* The IPv4 header must leave room for l (cg_l3_remaining): its total
- * length minus its header length, at least l's size. */
+/* The IP header must leave room for l (cg_l3_remaining): the payload
+ * length its walker gave (cg_fast_enters), at least l's size. */
 static void cg_fast_ip_room(struct cg *cg, const struct hq_layer *l, const struct hq_layer *ip)
 {
-	const struct hq_field *len = proto_layer_field(ip, "len"),
-	                      *hl = proto_layer_field(ip, "hdr_len");
-	if (!len || !hl) {
-		cg_fast_need(cg, cg_i1(cg, 0));
-		return;
-	}
-	struct cg_val a = cg_field(cg, len), b = cg_field(cg, hl);
-	LLVMValueRef ok = LLVMBuildAnd(cg->b, a.present, b.present, "");
-	ok = LLVMBuildAnd(cg->b, ok, LLVMBuildICmp(cg->b, LLVMIntUGE, a.a, b.a, ""), "");
-	LLVMValueRef room = LLVMBuildSub(cg->b, a.a, b.a, "");
-	cg_fast_need(cg, LLVMBuildAnd(cg->b, ok,
-	                              LLVMBuildICmp(cg->b, LLVMIntUGE, room,
-	                                            cg_const64(cg, l->size), ""),
-	                              ""));
+	struct cg_val plen = {.present = cg_i1(cg, 0), .a = cg_const64(cg, 0)};
+	cg_fast_get(cg, ip, "payload_len", &plen);
+	LLVMValueRef room = LLVMBuildICmp(cg->b, LLVMIntUGE, plen.a, cg_const64(cg, l->size), "");
+	cg_fast_need(cg, LLVMBuildAnd(cg->b, plen.present, room, ""));
 }
 
 /* l's header at p: the full walk's checks, then its children. reach: the
@@ -292,6 +435,7 @@ static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 		return;
 	}
 	const struct hq_layer *parent = fs->n ? fs->layer[fs->n - 1] : NULL;
+	int n_out = fs->n_out;
 	fs->layer[fs->n] = l;
 	fs->hdr[fs->n++] = p;
 	if (cg_fast_open(cg)) {
@@ -314,7 +458,11 @@ static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 		    LLVMBuildICmp(cg->b, LLVMIntULE, len, cg_const64(cg, hmax), ""), "");
 		cg_fast_need(cg, LLVMBuildAnd(cg->b, fits, h.present, ""));
 	}
-	cg_fast_children(cg, l, cg_gep(cg, p, len), reach + hmax);
+	LLVMValueRef next = cg_gep(cg, p, len);
+	const struct cg_walker *w = cg_walker_find(l->walker);
+	LLVMValueRef wnext = w && w->fast ? w->fast(cg, l, p) : NULL;
+	cg_fast_children(cg, l, wnext ? wnext : next, reach + hmax);
+	fs->n_out = n_out;
 	fs->n--;
 }
 
@@ -348,9 +496,27 @@ static void cg_fast_mark_expr(struct cg *cg, const struct hq_expr *e)
 	cg_fast_mark_expr(cg, e->rhs);
 }
 
+static void cg_fast_mark_slots(struct cg *cg, const struct hq_slot *s, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (s[i].field)
+			cg_fast_mark_field(cg, s[i].field);
+		cg_fast_mark_expr(cg, s[i].expr);
+	}
+}
+
+static void cg_fast_mark_query(struct cg *cg, const struct hq_qplan *qp)
+{
+	cg_fast_mark_slots(cg, qp->fields, qp->n_fields);
+	cg_fast_mark_slots(cg, qp->keys, qp->n_keys);
+	for (int i = 0; i < qp->n_aggs; i++)
+		cg_fast_mark_expr(cg, qp->aggs[i].arg);
+}
+
 /* Mark the layers the walk follows (cg_layer.fast_walks). False where the
- * walk could not let any packet go that matters: a query on a pseudo
- * layer (inet: any IP packet) with nothing else to test. */
+ * walk could do nothing for the packets that matter: a query on a pseudo
+ * layer (inet: any IP packet) with no where clause to test on it and
+ * nothing the walk could run. */
 static bool cg_fast_mark(struct cg *cg)
 {
 	for (int i = 0; i < cg->proto->n_layers; i++) {
@@ -365,10 +531,13 @@ static bool cg_fast_mark(struct cg *cg)
 		const struct hq_query *q = qp->q;
 		if (!cg_query_in_hook(cg, qp))
 			continue;
-		if (q->layer && q->layer->pseudo && (!q->where || !cg_fast_expr_ok(q->where)))
+		if (q->layer && q->layer->pseudo && !cg_fast_query_ok(cg, qp, CG_FAST_TEST) &&
+		    !cg_fast_query_ok(cg, qp, CG_FAST_MAY))
 			return false;
 		cg_fast_mark_layer(cg, q->layer);
 		cg_fast_mark_expr(cg, q->where);
+		if (cg_fast_query_ok(cg, qp, CG_FAST_MAY)) /* what a run reads */
+			cg_fast_mark_query(cg, qp);
 	}
 	return true;
 }
@@ -400,13 +569,15 @@ static const struct hq_layer *cg_fast_root(struct cg *cg)
 	return open ? NULL : root;
 }
 
-bool cg_fast_reject(struct cg *cg)
+bool cg_fast_walk(struct cg *cg)
 {
 	const struct hq_layer *root = cg_fast_root(cg);
 	if (!root)
 		return false;
 	struct cg_fast fs = {.full = cg_block(cg, "full_walk")};
 	cg->fast = &fs;
+	for (int i = 0; i < cg->proto->n_layers; i++) /* no cells read: cg_hdr_begin, cg_action.c */
+		cg->layers[cg->proto->layers[i]->index].parsed = false;
 	if (cg->hook != CG_HOOK_XDP) /* a tag in the metadata: the full walk */
 		cg_fast_need(cg, LLVMBuildNot(cg->b, cg_tc_vlan_hw(cg), ""));
 	cg_fast_layer(cg, root, cg->data, 0);

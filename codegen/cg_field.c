@@ -303,14 +303,22 @@ static LLVMValueRef cg_when(struct cg *cg, const struct hq_field *f)
 	return LLVMBuildAnd(cg->b, w.present, any, "");
 }
 
-/* A fixed field read by the fast reject (cg_fast.c) from the header of
- * its chain: absent with its layer; the `stop_if` lines do not hold there.
- * A `zero rest` field's 0 is left to the full walk. */
+/* A field read by the fast walk (cg_fast.c) from the header of its chain,
+ * or a walker output it gave: absent with its layer; the `stop_if` lines
+ * do not hold there. A `zero rest` field's 0 is left to the full walk,
+ * but in the queries the fast walk runs (where nothing may leave for it:
+ * a log record is reserved), read as the rest of the frame. */
 static struct cg_val cg_field_chain(struct cg *cg, const struct hq_field *f)
 {
 	LLVMValueRef hdr = cg_fast_hdr(cg, f->layer);
+	struct cg_val w = {.type = f->type};
+	if (hdr && f->src == HQ_FS_WALKER && cg_fast_get(cg, f->layer, f->key, &w)) {
+		if (f->type == HQ_T_IP4)
+			w.a = LLVMBuildTrunc(cg->b, w.a, cg->i32, "");
+		return w;
+	}
 	if (hdr && f->src != HQ_FS_FIXED) {
-		fprintf(stderr, "hdrq: internal error: fast reject reads %s\n", f->full);
+		fprintf(stderr, "hdrq: internal error: fast walk reads %s\n", f->full);
 		abort();
 	}
 	if (!hdr) {
@@ -320,10 +328,21 @@ static struct cg_val cg_field_chain(struct cg *cg, const struct hq_field *f)
 	LLVMValueRef pre = f->when_field ? cg_when(cg, f) : cg_i1(cg, 1);
 	bool in_hdr = f->off + cg_field_nbytes(f) <= f->layer->size;
 	struct cg_val v = cg_field_at(cg, f, pre, hdr, in_hdr, false);
-	if (f->zero_rest)
+	if (f->zero_rest && !cg_fast_running(cg))
 		cg_fast_need(
 		    cg, LLVMBuildNot(cg->b, LLVMBuildAnd(cg->b, v.present, cg_eqc(cg, v.a, 0), ""),
 		                     ""));
+	if (f->zero_rest && cg_fast_running(cg)) { /* as cg_field_at's rest */
+		LLVMValueRef t = cg_alloca(cg, cg->i64, "rest");
+		LLVMBuildStore(cg->b, v.a, t);
+		LLVMBasicBlockRef cont = cg_if(cg, cg_eqc(cg, v.a, 0), "zero_rest");
+		LLVMValueRef start =
+		    LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, hdr, cg->i64, ""),
+		                 LLVMBuildPtrToInt(cg->b, cg->data, cg->i64, ""), "");
+		LLVMBuildStore(cg->b, LLVMBuildSub(cg->b, cg_wire_len(cg), start, ""), t);
+		cg_endif(cg, cont);
+		v.a = LLVMBuildLoad2(cg->b, cg->i64, t, "");
+	}
 	return v;
 }
 

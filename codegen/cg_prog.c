@@ -2,9 +2,9 @@
  *
  * Each one: read the context (packet bounds, interface, length), fetch the
  * shared per-run state (hq_meta, this CPU's scratch), number the packet,
- * let it go at once where the fast reject (cg_fast.c) can tell that no
- * query matches, else parse the layers the queries need and run every
- * query; pass the packet on untouched.
+ * let the fast walk (cg_fast.c) let it go where no query matches or run
+ * the queries on its plain headers, else parse the layers the queries
+ * need and run every query; pass the packet on untouched.
  */
 #include <linux/bpf.h>
 #include <stdio.h>
@@ -40,7 +40,7 @@ static LLVMValueRef cg_ctx_ptr(struct cg *cg, unsigned off)
 }
 
 /* cg->data and cg->data_end from the context; afresh (volatile loads,
- * which LLVM keeps apart from the earlier ones) after the fast reject, so
+ * which LLVM keeps apart from the earlier ones) after the fast walk, so
  * that the full walk starts from new registers whichever way it came */
 static void cg_packet_ptrs(struct cg *cg, bool fresh)
 {
@@ -257,7 +257,7 @@ static void cg_prologue(struct cg *cg)
 	cg_packet_ptrs(cg, false);
 }
 
-/* What the full walk reads and the fast reject does not, after it: the
+/* What the full walk reads and the fast walk does not, after it: the
  * frame length, and whether the capture cut the frame short. */
 static void cg_walk_prologue(struct cg *cg)
 {
@@ -292,6 +292,14 @@ static void cg_query_prologue(struct cg *cg)
 	cg_lazy_init(cg, cg->scratch_lazy_off, offsetof(struct hq_meta, ts_ns));
 }
 
+/* The queries' prologue where the fast walk runs them (cg_fast.c):
+ * with the frame length's cell, which the full walk's sets up after it. */
+void cg_fast_query_prologue(struct cg *cg)
+{
+	cg_lazy_init(cg, cg->scratch_lazy_off + 8, offsetof(struct hq_meta, wire_len));
+	cg_query_prologue(cg);
+}
+
 static bool cg_hook_has_queries(struct cg *cg)
 {
 	for (int i = 0; i < cg->plan->n_qplans; i++)
@@ -324,7 +332,7 @@ static void cg_program(struct cg *cg, enum cg_hook hook)
 	cg_stop_check(cg);
 	cg_prologue(cg);
 	if (cg_hook_has_queries(cg)) {
-		bool fast = cg_fast_reject(cg);
+		bool fast = cg_fast_walk(cg);
 		cg_walk_prologue(cg);
 		if (fast)
 			cg_packet_ptrs(cg, true);

@@ -301,6 +301,41 @@ static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	(void)st;
 }
 
+/* The fast walk's VLAN walk: one tag, whose EtherType is no TPID
+ * (XDP, or TC without a tag in the metadata: cg_fast_walk). */
+static LLVMValueRef cg_fast_vlan(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
+{
+	LLVMValueRef t = cg_load_be(cg, cg_gepc(cg, p, 2), 2);
+	LLVMValueRef tpid = LLVMBuildOr(cg->b, cg_eqc(cg, t, 0x8100), cg_eqc(cg, t, 0x88a8), "");
+	cg_fast_need(cg,
+	             LLVMBuildNot(cg->b, LLVMBuildOr(cg->b, tpid, cg_eqc(cg, t, 0x9100), ""), ""));
+	cg_fast_set(cg, l, "type", LLVMBuildICmp(cg->b, LLVMIntUGE, t, cg_const64(cg, 0x600), ""),
+	            t, NULL);
+	return cg_gepc(cg, p, 4);
+}
+
+static const char *const cg_fast_vlan_keys[] = {"type", NULL};
+
+/* The fast walk's IPv4 walk: the payload length the layer above needs
+ * (cg_ip4_payload_len; `stop_if` made sure len >= hdr_len), and the
+ * destination of a header without options. */
+static LLVMValueRef cg_fast_ip4(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
+{
+	struct cg_val len = cg_field(cg, proto_layer_field(l, "len"));
+	struct cg_val hl = cg_field(cg, proto_layer_field(l, "hdr_len"));
+	cg_fast_need(cg, LLVMBuildAnd(cg->b, LLVMBuildAnd(cg->b, len.present, hl.present, ""),
+	                              LLVMBuildICmp(cg->b, LLVMIntUGE, len.a, hl.a, ""), ""));
+	cg_fast_set(cg, l, "payload_len", cg_i1(cg, 1), LLVMBuildSub(cg->b, len.a, hl.a, ""), NULL);
+	if (cg_field_used(cg, l, "dst"))
+		cg_fast_set(
+		    cg, l, "dst", cg_i1(cg, 1),
+		    LLVMBuildZExt(cg->b, cg_load_raw(cg, cg_gepc(cg, p, 16), cg->i32), cg->i64, ""),
+		    cg_eqc(cg, hl.a, l->size));
+	return NULL;
+}
+
+static const char *const cg_fast_ip4_keys[] = {"payload_len", "dst", NULL};
+
 /* ---- ip6_ext: bounded walk over IPv6 extension headers ---------------- */
 
 #define CG_IP6_MAX_EXT 16  /* headers, and options inside hop-by-hop / dest. options */
@@ -530,6 +565,23 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	cg_set_flag(cg, st->kids_ok, LLVMBuildAnd(cg->b, kids, cg_flag(cg, st->kids_ok), ""));
 }
 
+/* The fast walk's IPv6 walk: no extension header (the fixed header's
+ * next header is the upper layer's), so no jumbogram, no fragment; not
+ * "no next header" either. The payload length is the header's. */
+static LLVMValueRef cg_fast_ip6(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
+{
+	LLVMValueRef nh = cg_load_be(cg, cg_gepc(cg, p, 6), 1);
+	cg_fast_need(cg, LLVMBuildNot(cg->b,
+	                              LLVMBuildOr(cg->b, cg_ip6_is_ext(cg, nh),
+	                                          cg_eqc(cg, nh, IP6_NONE), ""),
+	                              ""));
+	cg_fast_set(cg, l, "proto", cg_i1(cg, 1), nh, NULL);
+	cg_fast_set(cg, l, "payload_len", cg_i1(cg, 1), cg_load_be(cg, cg_gepc(cg, p, 4), 2), NULL);
+	return cg_gepc(cg, p, 40);
+}
+
+static const char *const cg_fast_ip6_keys[] = {"proto", "payload_len", NULL};
+
 static const char *const cg_ip4_internal[] = {"payload_len", NULL};
 static const char *const cg_ip6_internal[] = {"ext_len", "jumbo_len", "payload_len", NULL};
 
@@ -611,13 +663,15 @@ static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_lay
 }
 
 static const struct cg_walker cg_walkers[] = {
-    {"vlan", cg_walk_vlan, NULL, NULL, true, NULL, NULL},
-    {"ip4_opts", cg_walk_ip4, cg_ip4_internal, NULL, false, NULL, NULL},
-    {"ip6_ext", cg_walk_ip6, cg_ip6_internal, NULL, true, NULL, NULL},
-    {"l4len", cg_walk_l4len, NULL, NULL, false, NULL, NULL},
-    {"tcp_opts", cg_walk_tcp, NULL, NULL, false, cg_tcp_lasting, cg_tcp_reads},
-    {"dns", cg_walk_dns, NULL, NULL, true, NULL, NULL},
-    {"http", cg_walk_http, NULL, NULL, true, NULL, NULL},
+    {"vlan", cg_walk_vlan, NULL, NULL, true, cg_fast_vlan, cg_fast_vlan_keys, NULL, NULL},
+    {"ip4_opts", cg_walk_ip4, cg_ip4_internal, NULL, false, cg_fast_ip4, cg_fast_ip4_keys, NULL,
+     NULL},
+    {"ip6_ext", cg_walk_ip6, cg_ip6_internal, NULL, true, cg_fast_ip6, cg_fast_ip6_keys, NULL,
+     NULL},
+    {"l4len", cg_walk_l4len, NULL, NULL, false, NULL, NULL, NULL, NULL},
+    {"tcp_opts", cg_walk_tcp, NULL, NULL, false, NULL, NULL, cg_tcp_lasting, cg_tcp_reads},
+    {"dns", cg_walk_dns, NULL, NULL, true, NULL, NULL, NULL, NULL},
+    {"http", cg_walk_http, NULL, NULL, true, NULL, NULL, NULL, NULL},
 };
 
 const struct cg_walker *cg_walker_find(const char *name)

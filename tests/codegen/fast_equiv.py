@@ -1,15 +1,15 @@
 #!/usr/bin/python3
-"""fast_equiv.py — the fast reject (codegen/cg_fast.c) changes no result.
+"""fast_equiv.py — the fast walk (codegen/cg_fast.c) changes no result.
 
     fast_equiv.py CAPTURE|DIRECTORY...
 
 The captures (the shared corpus and the crafted ones of tests/diff: well-
 formed, truncated, malformed, mutated) are joined into one. Each query below
-runs over it offline twice, with the fast reject and without it
+runs over it offline twice, with the fast walk and without it
 (HDRQ_NO_FAST=1), and the two outputs must be the same, byte for byte. So
-must a script of all the queries the fast reject serves together.
+must a script of all the queries of FAST together.
 
-The test also checks that the fast reject is there at all: each query of
+The test also checks that the fast walk is there at all: each query of
 FAST must have it in its program (the full walk's block name in --emit ir),
 and each query of NOT_FAST must be left to the full walk alone.
 """
@@ -20,8 +20,9 @@ import tempfile
 
 HDRQ = os.environ.get("HDRQ", "hdrq")
 
-# queries the fast reject serves: a layer it can walk to, a where clause
-# of fixed fields (or none past the layer's own test)
+# queries the fast walk serves: it lets packets go on a layer it can walk
+# to and a where clause of fixed fields, or runs queries that read what it
+# can read (fixed fields, metadata, the walker outputs it gives)
 FAST = [
     "tcp where flags.rst group by dst_port",
     "tcp where flags.syn and not flags.ack group by ip.dst",
@@ -50,15 +51,25 @@ FAST = [
     "icmp6 group by icmp6.type",
     "tcp where retransmit group by ip.dst, dst_port",
     "tcp where tcp.opt.mss > 1400 group by ip.src",
-]
-# queries whose layer every frame may carry, or an umbrella (pseudo) layer,
-# or whose where clause reads more than fixed fields: no fast reject
-NOT_FAST = [
+    "tcp where vlan.id == 5 or vlan.pcp > 0 group by dst_port",
+    "udp where ip6.hlim == 64 or ip.ttl == 64 group by dst_port",
+    "icmp6 where icmp6.type == 128 group by ip6.src",
+    "arp where vlan.inner_id == 5 group by arp.op",
     "eth group by eth.type",
-    "any log *",
-    "pkt where pkt.len > 1000 group by ip.src",
-    "eth where eth.type == 0x0800 or pkt.len > 100 group by eth.src",
     "inet group by ip.src, ip.dst select sum(ip.len), count() top 10",
+    "inet group by ttl select hist(ip.len)",
+    "any group by ip.src",
+    "ip log ip.len, ip.src, ip.dst",
+    "pkt where pkt.len > 1000 group by ip.src",
+    "tcp group by ip6.dst, dst_port select count(), min(tcp.window), max(pkt.len)",
+    "udp where src_port == 53 group by ip.src select distinct(dst_port)",
+    "vlan where ip.ttl > 0 log vlan.id, vlan.type, ip.dst, ip6.dst",
+]
+# queries that read what the fast walk cannot (strings, most walker
+# outputs) on every frame it could let go of: no fast walk
+NOT_FAST = [
+    "any log *",
+    "eth where eth.type == 0x0800 or pkt.len > 100 log eth.src, dns.qname",
 ]
 SAVED = ["dns-qtypes", "dscp-audit", "http-methods", "icmp-unreachables", "port-scan",
          "retransmissions", "rst-storm", "syn-flood", "top-talkers", "ttl-anomalies",
@@ -86,7 +97,7 @@ def compare(args, what):
     if a[0] != 0 or b[0] != 0:
         return f"{what}: exit {a[0]} / {b[0]}: {a[2].strip()} / {b[2].strip()}"
     if a[1] != b[1]:
-        return f"{what}: output differs with and without the fast reject"
+        return f"{what}: output differs with and without the fast walk"
     return None
 
 
@@ -112,7 +123,7 @@ def main():
                                     text=True, check=True).stdout.split()[-1])
         for q in FAST + NOT_FAST:
             if has_fast(q) != (q in FAST):
-                failures.append(f"{q!r}: fast reject {'missing' if q in FAST else 'built'}")
+                failures.append(f"{q!r}: fast walk {'missing' if q in FAST else 'built'}")
             args = ["-r", cap, "-o", "json", q]
             failures.append(compare(args, repr(q)))
         for name in SAVED:
@@ -124,7 +135,7 @@ def main():
     failures = [f for f in failures if f]
     for f in failures:
         print("FAIL", f)
-    print(f"fast reject: {len(FAST) + len(NOT_FAST) + len(SAVED) + 1} runs compared over "
+    print(f"fast walk: {len(FAST) + len(NOT_FAST) + len(SAVED) + 1} runs compared over "
           f"{frames} frames, {len(failures)} differences")
     return 1 if failures else 0
 
