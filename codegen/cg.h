@@ -255,10 +255,12 @@ struct cg_walker {
 	 * walks its plain case. */
 	bool judges;
 	/* for the fast walk: the walk of the layer's header at p in its
-	 * plain case only (one VLAN tag; IPv6 without extension headers):
+	 * plain case only (VLAN tags; IPv6 without extension headers):
 	 * cg_fast_need()s that it is one, gives the outputs children read
 	 * (cg_fast_set: the link selectors, payload_len) and returns where
-	 * the children start (NULL: at the header length). NULL: none. */
+	 * the children start, at most 64 bytes past the fixed header (NULL:
+	 * at the header length). A walker that has one never clears ok.
+	 * NULL: none. */
 	LLVMValueRef (*fast)(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
 	const char *const *fast_keys; /* the outputs `fast` gives (NULL-terminated) */
 	/* does parsing l change state that outlives the packet, so that the

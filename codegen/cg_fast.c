@@ -266,10 +266,16 @@ static bool cg_fast_open(struct cg *cg)
  * else the full walk runs them; each query tests its where clause. */
 static bool cg_fast_run(struct cg *cg)
 {
+	int present = 0;
 	for (int i = 0; i < cg->plan->n_qplans; i++) {
 		const struct hq_qplan *qp = cg_fast_present(cg, i);
 		if (qp && !cg_fast_query_ok(cg, qp, CG_FAST_NOW))
 			return false;
+		present += qp != NULL;
+	}
+	if (!present) { /* none can match */
+		LLVMBuildBr(cg->b, cg->exit_bb);
+		return true;
 	}
 	const struct cg_fast *fs = cg->fast;
 	LLVMValueRef usable = cg_i1(cg, 1);
@@ -372,6 +378,41 @@ static bool cg_fast_kids_apart(struct cg *cg, const struct cg_fast_kid *kid, int
 
 static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef p, unsigned reach);
 
+/* One switch on the selector the children share: into the one it picks,
+ * to `end` where none does. */
+static void cg_fast_switch(struct cg *cg, const struct hq_layer *l, const struct cg_fast_kid *kid,
+                           int n, LLVMValueRef next, unsigned reach, LLVMBasicBlockRef end)
+{
+	struct cg_val v = cg_field(cg, kid[0].link->field);
+	LLVMBasicBlockRef sel = cg_block(cg, "fast_select"), hit[CG_FAST_KIDS];
+	LLVMBuildCondBr(cg->b, v.present, sel, end);
+	LLVMPositionBuilderAtEnd(cg->b, sel);
+	LLVMValueRef sw = LLVMBuildSwitch(cg->b, v.a, end, 0);
+	for (int i = 0; i < n; i++) {
+		int j = 0;
+		while (j < i && kid[j].layer != kid[i].layer)
+			j++;
+		hit[i] = j < i ? hit[j] : cg_block(cg, "fast_child");
+		for (int x = 0; x < kid[i].link->n_values; x++) {
+			uint64_t val = kid[i].link->values[x];
+			bool dup = false; /* a switch takes each value once */
+			for (int k = 0; k <= i && !dup; k++)
+				for (int y = 0; y < (k < i ? kid[k].link->n_values : x) && !dup;
+				     y++)
+					dup = kid[k].link->values[y] == val;
+			if (!dup)
+				LLVMAddCase(sw, cg_const64(cg, val), hit[i]);
+		}
+		if (j < i)
+			continue;
+		LLVMPositionBuilderAtEnd(cg->b, hit[i]);
+		if (cg_fast_enters(cg, kid[i].layer, l))
+			cg_fast_layer(cg, kid[i].layer, next, reach);
+		else
+			LLVMBuildBr(cg->b, cg->fast->full);
+	}
+}
+
 /* Into the walked child of l that its selector picks; to the chain's end
  * where none does. */
 static void cg_fast_children(struct cg *cg, const struct hq_layer *l, LLVMValueRef next,
@@ -389,7 +430,12 @@ static void cg_fast_children(struct cg *cg, const struct hq_layer *l, LLVMValueR
 		LLVMBuildCondBr(cg->b, cg_conds(cg, l->next_if, l->n_next_if), kids, end);
 		LLVMPositionBuilderAtEnd(cg->b, kids);
 	}
-	bool apart = n > 0 && cg_fast_kids_apart(cg, kid, n);
+	if (n && cg_fast_kids_apart(cg, kid, n)) {
+		cg_fast_switch(cg, l, kid, n, next, reach, end);
+		LLVMPositionBuilderAtEnd(cg->b, end);
+		cg_fast_decide(cg);
+		return;
+	}
 	for (int i = 0; i < n; i++) {
 		const struct hq_link *a = kid[i].link;
 		if (!cg_fast_selector(cg, a)) { /* a walker's output the walk lacks */
@@ -398,15 +444,10 @@ static void cg_fast_children(struct cg *cg, const struct hq_layer *l, LLVMValueR
 			cg_fast_decide(cg);
 			return;
 		}
-		const struct hq_layer *u = kid[i].layer;
-		LLVMBasicBlockRef hit = cg_block(cg, "fast_child"),
-		                  miss = cg_block(cg, "fast_not_child");
-		cg_select_branch(cg, cg_field(cg, a->field), a->values, a->n_values, hit, miss);
-		LLVMPositionBuilderAtEnd(cg->b, hit);
-		if (apart && cg_fast_enters(cg, u, l))
-			cg_fast_layer(cg, u, next, reach);
-		else
-			LLVMBuildBr(cg->b, cg->fast->full);
+		/* which of them the full walk takes, this one cannot tell */
+		LLVMBasicBlockRef miss = cg_block(cg, "fast_not_child");
+		cg_select_branch(cg, cg_field(cg, a->field), a->values, a->n_values, cg->fast->full,
+		                 miss);
 		LLVMPositionBuilderAtEnd(cg->b, miss);
 	}
 	LLVMBuildBr(cg->b, end);
@@ -422,6 +463,21 @@ static void cg_fast_ip_room(struct cg *cg, const struct hq_layer *l, const struc
 	cg_fast_get(cg, ip, "payload_len", &plen);
 	LLVMValueRef room = LLVMBuildICmp(cg->b, LLVMIntUGE, plen.a, cg_const64(cg, l->size), "");
 	cg_fast_need(cg, LLVMBuildAnd(cg->b, plen.present, room, ""));
+}
+
+/* Does the walk need what l's walker gives: children to select and
+ * bound, or outputs the queries read? Else the walker's plain case need
+ * not hold (IPv6 extension headers under `inet`). */
+static bool cg_fast_walker_wanted(struct cg *cg, const struct hq_layer *l,
+                                  const struct cg_walker *w)
+{
+	struct cg_fast_kid kid[CG_FAST_KIDS];
+	if (cg_fast_kids(cg, l, kid))
+		return true;
+	for (const char *const *k = w->fast_keys; k && *k; k++)
+		if (cg_field_used(cg, l, *k))
+			return true;
+	return false;
 }
 
 /* l's header at p: the full walk's checks, then its children. reach: the
@@ -460,8 +516,9 @@ static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 	}
 	LLVMValueRef next = cg_gep(cg, p, len);
 	const struct cg_walker *w = cg_walker_find(l->walker);
-	LLVMValueRef wnext = w && w->fast ? w->fast(cg, l, p) : NULL;
-	cg_fast_children(cg, l, wnext ? wnext : next, reach + hmax);
+	LLVMValueRef wnext =
+	    w && w->fast && cg_fast_walker_wanted(cg, l, w) ? w->fast(cg, l, p) : NULL;
+	cg_fast_children(cg, l, wnext ? wnext : next, reach + hmax + (w && w->fast ? 64 : 0));
 	fs->n_out = n_out;
 	fs->n--;
 }

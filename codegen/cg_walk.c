@@ -121,6 +121,12 @@ static void cg_vlan_type(struct cg *cg, const struct hq_layer *l, LLVMValueRef t
 	cg_var_set(cg, cg_var(cg, l, "type"), is_type, t);
 }
 
+static LLVMValueRef cg_is_tpid(struct cg *cg, LLVMValueRef t)
+{
+	LLVMValueRef q = LLVMBuildOr(cg->b, cg_eqc(cg, t, 0x8100), cg_eqc(cg, t, 0x88a8), "");
+	return LLVMBuildOr(cg->b, q, cg_eqc(cg, t, 0x9100), ""); /* pre-802.1ad QinQ TPID */
+}
+
 /* The tag's EtherType sits 2 bytes into the tag, or — when TC's kernel
  * took the outer tag out (cg_tc_vlan.c) — where eth.type was: 2 bytes
  * before the layer start. An inner tag follows right after. */
@@ -144,10 +150,7 @@ static void cg_walk_vlan(struct cg *cg, const struct hq_layer *l, struct cg_laye
 	           cg_clampc(cg, LLVMBuildAdd(cg->b, cg_vload(cg, W_IN), cg_const64(cg, 2), ""),
 	                     CG_MAX_OFF));
 	LLVMValueRef stacked =
-	    LLVMBuildOr(cg->b, cg_eqc(cg, t1, 0x8100), cg_eqc(cg, t1, 0x88a8), "");
-	stacked =
-	    LLVMBuildOr(cg->b, stacked, cg_eqc(cg, t1, 0x9100), ""); /* pre-802.1ad QinQ TPID */
-	stacked = LLVMBuildAnd(cg->b, stacked, cg_in_bounds(cg, inner, 4), "");
+	    LLVMBuildAnd(cg->b, cg_is_tpid(cg, t1), cg_in_bounds(cg, inner, 4), "");
 	LLVMBasicBlockRef cont = cg_if(cg, stacked, "qinq");
 	LLVMValueRef tci = cg_load_be(cg, inner, 2);
 	cg_set(cg, l, "inner_id", LLVMBuildAnd(cg->b, tci, cg_const64(cg, 0xfff), ""));
@@ -301,17 +304,30 @@ static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	(void)st;
 }
 
-/* The fast walk's VLAN walk: one tag, whose EtherType is no TPID
- * (XDP, or TC without a tag in the metadata: cg_fast_walk). */
+/* The fast walk's VLAN walk, as cg_walk_vlan's (XDP, or TC without a tag
+ * in the metadata: cg_fast_walk): the EtherType after one tag, or after
+ * an inner one (QinQ) that the frame holds. */
 static LLVMValueRef cg_fast_vlan(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
 {
-	LLVMValueRef t = cg_load_be(cg, cg_gepc(cg, p, 2), 2);
-	LLVMValueRef tpid = LLVMBuildOr(cg->b, cg_eqc(cg, t, 0x8100), cg_eqc(cg, t, 0x88a8), "");
-	cg_fast_need(cg,
-	             LLVMBuildNot(cg->b, LLVMBuildOr(cg->b, tpid, cg_eqc(cg, t, 0x9100), ""), ""));
+	LLVMValueRef t1 = cg_load_be(cg, cg_gepc(cg, p, 2), 2), n1 = cg_gepc(cg, p, 4);
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b), qinq = cg_block(cg, "fast_qinq"),
+	                  done = cg_block(cg, "fast_vlan");
+	LLVMBuildCondBr(cg->b, cg_is_tpid(cg, t1), qinq, done);
+	LLVMPositionBuilderAtEnd(cg->b, qinq);
+	cg_fast_need(cg, cg_in_bounds(cg, n1, 4));
+	LLVMValueRef t2 = cg_load_be(cg, cg_gepc(cg, p, 6), 2), n2 = cg_gepc(cg, p, 8);
+	LLVMBasicBlockRef inner = LLVMGetInsertBlock(cg->b);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+	LLVMValueRef t = LLVMBuildPhi(cg->b, cg->i64, "vlan_type");
+	LLVMValueRef next = LLVMBuildPhi(cg->b, cg->ptr, "vlan_next");
+	LLVMValueRef tv[2] = {t1, t2}, nv[2] = {n1, n2};
+	LLVMBasicBlockRef bb[2] = {from, inner};
+	LLVMAddIncoming(t, tv, bb, 2);
+	LLVMAddIncoming(next, nv, bb, 2);
 	cg_fast_set(cg, l, "type", LLVMBuildICmp(cg->b, LLVMIntUGE, t, cg_const64(cg, 0x600), ""),
 	            t, NULL);
-	return cg_gepc(cg, p, 4);
+	return next;
 }
 
 static const char *const cg_fast_vlan_keys[] = {"type", NULL};
