@@ -49,6 +49,7 @@ struct cg_layer {
 	bool exit_after; /* a check follows its parse */
 	bool exit_reads; /* a check tests its children's selectors (stored: cg_select.c) */
 	bool fast_walks; /* the fast walk follows it (cg_fast.c), per function */
+	bool fast_read;  /* a query of the function reads its fields or presence */
 };
 
 /* Largest header offset a layer may start at; deeper headers are not parsed. */

@@ -378,12 +378,97 @@ static bool cg_fast_kids_apart(struct cg *cg, const struct cg_fast_kid *kid, int
 
 static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef p, unsigned reach);
 
+#define CG_FAST_PASS_MAX 64 /* largest fixed header walked through */
+
+static bool cg_fast_same_values(const struct hq_link *a, const struct hq_link *b)
+{
+	if (a->n_values != b->n_values)
+		return false;
+	for (int i = 0; i < a->n_values; i++)
+		if (a->values[i] != b->values[i])
+			return false;
+	return true;
+}
+
+/* Can the walk go through child kid[vi] of l without a chain of its own,
+ * back to l's choice among the others? Where no query reads it, it is one
+ * fixed header whose walker gives the selector of its children (VLAN
+ * tags), and its children are l's others, chosen by the same values. The
+ * chains after it are then the same as without it, and are emitted once. */
+static bool cg_fast_through(struct cg *cg, const struct hq_layer *l, const struct cg_fast_kid *kid,
+                            int n, int vi)
+{
+	const struct hq_layer *v = kid[vi].layer;
+	const struct cg_walker *w = cg_walker_find(v->walker);
+	if (cg->layers[v->index].fast_read || v->n_next_if || v->hlen || v->n_stop ||
+	    v->size > CG_FAST_PASS_MAX || !w || !w->fast || !cg_fast_enters(cg, v, l))
+		return false;
+	struct cg_fast_kid vk[CG_FAST_KIDS];
+	int m = cg_fast_kids(cg, v, vk);
+	if (m != n - 1)
+		return false;
+	for (int i = 0; i < m; i++) {
+		const struct hq_field *f = vk[i].link->field;
+		if (!f || f != vk[0].link->field || f->layer != v || !cg_fast_gives(f) ||
+		    cg_above_ip(vk[i].layer))
+			return false;
+		int j = 0;
+		while (j < n && (j == vi || kid[j].layer != vk[i].layer ||
+		                 !cg_fast_same_values(kid[j].link, vk[i].link)))
+			j++;
+		if (j == n)
+			return false;
+	}
+	return true;
+}
+
+/* Walk through k's layer (cg_fast_through) where the selector v picks it:
+ * its checks and its walker's plain case; then v and next are its
+ * children's selector and start, else l's. */
+static void cg_fast_pass(struct cg *cg, const struct cg_fast_kid *k, struct cg_val *v,
+                         LLVMValueRef *next)
+{
+	struct cg_fast *fs = cg->fast;
+	const struct hq_layer *l = k->layer;
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b), in = cg_block(cg, "fast_through"),
+	                  join = cg_block(cg, "fast_through_done");
+	cg_select_branch(cg, *v, k->link->values, k->link->n_values, in, join);
+	LLVMBasicBlockRef test = LLVMGetInsertBlock(cg->b); /* the switch's */
+	LLVMPositionBuilderAtEnd(cg->b, in);
+	int n_out = fs->n_out;
+	fs->layer[fs->n] = l;
+	fs->hdr[fs->n++] = *next;
+	cg_fast_need(cg, cg_in_bounds(cg, *next, l->size));
+	cg_fast_need(cg, cg_conds(cg, l->valid, l->n_valid));
+	LLVMValueRef wnext = cg_walker_find(l->walker)->fast(cg, l, *next);
+	struct cg_fast_kid vk[CG_FAST_KIDS];
+	cg_fast_kids(cg, l, vk);
+	struct cg_val w = {.present = cg_i1(cg, 0), .a = cg_const64(cg, 0)};
+	cg_fast_get(cg, l, vk[0].link->field->key, &w);
+	if (!wnext)
+		wnext = cg_gepc(cg, *next, l->size);
+	fs->n--;
+	fs->n_out = n_out;
+	LLVMBasicBlockRef done = LLVMGetInsertBlock(cg->b);
+	LLVMBuildBr(cg->b, join);
+	LLVMPositionBuilderAtEnd(cg->b, join);
+	LLVMBasicBlockRef bb[3] = {from, test, done};
+	LLVMValueRef pv[3] = {v->present, v->present, w.present}, av[3] = {v->a, v->a, w.a},
+	             nv[3] = {*next, *next, wnext};
+	v->present = LLVMBuildPhi(cg->b, cg->i1, "sel_present");
+	LLVMAddIncoming(v->present, pv, bb, 3);
+	v->a = LLVMBuildPhi(cg->b, cg->i64, "sel");
+	LLVMAddIncoming(v->a, av, bb, 3);
+	*next = LLVMBuildPhi(cg->b, cg->ptr, "next");
+	LLVMAddIncoming(*next, nv, bb, 3);
+}
+
 /* One switch on the selector the children share: into the one it picks,
  * to `end` where none does. */
 static void cg_fast_switch(struct cg *cg, const struct hq_layer *l, const struct cg_fast_kid *kid,
-                           int n, LLVMValueRef next, unsigned reach, LLVMBasicBlockRef end)
+                           int n, struct cg_val v, LLVMValueRef next, unsigned reach,
+                           LLVMBasicBlockRef end)
 {
-	struct cg_val v = cg_field(cg, kid[0].link->field);
 	LLVMBasicBlockRef sel = cg_block(cg, "fast_select"), hit[CG_FAST_KIDS];
 	LLVMBuildCondBr(cg->b, v.present, sel, end);
 	LLVMPositionBuilderAtEnd(cg->b, sel);
@@ -392,6 +477,8 @@ static void cg_fast_switch(struct cg *cg, const struct hq_layer *l, const struct
 		int j = 0;
 		while (j < i && kid[j].layer != kid[i].layer)
 			j++;
+		if (!kid[i].layer) /* walked through (cg_fast_through) */
+			continue;
 		hit[i] = j < i ? hit[j] : cg_block(cg, "fast_child");
 		for (int x = 0; x < kid[i].link->n_values; x++) {
 			uint64_t val = kid[i].link->values[x];
@@ -431,7 +518,15 @@ static void cg_fast_children(struct cg *cg, const struct hq_layer *l, LLVMValueR
 		LLVMPositionBuilderAtEnd(cg->b, kids);
 	}
 	if (n && cg_fast_kids_apart(cg, kid, n)) {
-		cg_fast_switch(cg, l, kid, n, next, reach, end);
+		struct cg_val v = cg_field(cg, kid[0].link->field);
+		for (int i = 0; i < n; i++)
+			if (cg_fast_through(cg, l, kid, n, i)) {
+				cg_fast_pass(cg, &kid[i], &v, &next);
+				kid[i].layer = NULL;
+				reach += 64 + CG_FAST_PASS_MAX;
+				break;
+			}
+		cg_fast_switch(cg, l, kid, n, v, next, reach, end);
 		LLVMPositionBuilderAtEnd(cg->b, end);
 		cg_fast_decide(cg);
 		return;
@@ -523,65 +618,80 @@ static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 	fs->n--;
 }
 
-static void cg_fast_mark_layer(struct cg *cg, const struct hq_layer *l)
+/* What marking does to a layer: walk it (and what it sits on), or note
+ * that a query reads it. */
+typedef void (*cg_fast_mark_fn)(struct cg *cg, const struct hq_layer *l);
+
+static void cg_fast_walks(struct cg *cg, const struct hq_layer *l)
 {
 	if (!l || cg->layers[l->index].fast_walks)
 		return;
 	cg->layers[l->index].fast_walks = true;
 	for (int i = 0; i < l->n_links; i++)
-		cg_fast_mark_layer(cg, l->links[i].parent);
+		cg_fast_walks(cg, l->links[i].parent);
 }
 
-static void cg_fast_mark_field(struct cg *cg, const struct hq_field *f)
+static void cg_fast_reads(struct cg *cg, const struct hq_layer *l)
 {
-	cg_fast_mark_layer(cg, f->layer);
-	for (int i = 0; i < f->n_alts; i++)
-		cg_fast_mark_field(cg, f->alts[i]);
+	if (l)
+		cg->layers[l->index].fast_read = true;
 }
 
-static void cg_fast_mark_expr(struct cg *cg, const struct hq_expr *e)
+static void cg_fast_mark_field(struct cg *cg, const struct hq_field *f, cg_fast_mark_fn mark)
+{
+	mark(cg, f->layer);
+	for (int i = 0; i < f->n_alts; i++)
+		cg_fast_mark_field(cg, f->alts[i], mark);
+}
+
+static void cg_fast_mark_expr(struct cg *cg, const struct hq_expr *e, cg_fast_mark_fn mark)
 {
 	if (!e)
 		return;
 	if (e->kind == HQ_EX_NAME && e->ref == HQ_REF_FIELD)
-		cg_fast_mark_field(cg, e->field);
+		cg_fast_mark_field(cg, e->field, mark);
 	if (e->kind == HQ_EX_NAME && e->ref == HQ_REF_LAYER)
-		cg_fast_mark_layer(cg, e->layer);
+		mark(cg, e->layer);
 	for (int i = 0; i < e->items.n; i++)
-		cg_fast_mark_expr(cg, e->items.items[i]);
-	cg_fast_mark_expr(cg, e->lhs);
-	cg_fast_mark_expr(cg, e->rhs);
+		cg_fast_mark_expr(cg, e->items.items[i], mark);
+	cg_fast_mark_expr(cg, e->lhs, mark);
+	cg_fast_mark_expr(cg, e->rhs, mark);
 }
 
-static void cg_fast_mark_slots(struct cg *cg, const struct hq_slot *s, int n)
+static void cg_fast_mark_slots(struct cg *cg, const struct hq_slot *s, int n, cg_fast_mark_fn mark)
 {
 	for (int i = 0; i < n; i++) {
 		if (s[i].field)
-			cg_fast_mark_field(cg, s[i].field);
-		cg_fast_mark_expr(cg, s[i].expr);
+			cg_fast_mark_field(cg, s[i].field, mark);
+		cg_fast_mark_expr(cg, s[i].expr, mark);
 	}
 }
 
-static void cg_fast_mark_query(struct cg *cg, const struct hq_qplan *qp)
+/* what the query reads beyond its layer and where clause */
+static void cg_fast_mark_query(struct cg *cg, const struct hq_qplan *qp, cg_fast_mark_fn mark)
 {
-	cg_fast_mark_slots(cg, qp->fields, qp->n_fields);
-	cg_fast_mark_slots(cg, qp->keys, qp->n_keys);
+	cg_fast_mark_slots(cg, qp->fields, qp->n_fields, mark);
+	cg_fast_mark_slots(cg, qp->keys, qp->n_keys, mark);
 	for (int i = 0; i < qp->n_aggs; i++)
-		cg_fast_mark_expr(cg, qp->aggs[i].arg);
+		cg_fast_mark_expr(cg, qp->aggs[i].arg, mark);
 }
 
-/* Mark the layers the walk follows (cg_layer.fast_walks). False where the
- * walk could do nothing for the packets that matter: a query on a pseudo
- * layer (inet: any IP packet) with no where clause to test on it and
- * nothing the walk could run. */
+/* Mark the layers the walk follows (cg_layer.fast_walks) and those the
+ * queries read (fast_read). False where the walk could do nothing for the
+ * packets that matter: a query on a pseudo layer (inet: any IP packet)
+ * with no where clause to test on it and nothing the walk could run. */
 static bool cg_fast_mark(struct cg *cg)
 {
 	for (int i = 0; i < cg->proto->n_layers; i++) {
 		const struct hq_layer *l = cg->proto->layers[i];
 		const struct cg_walker *w = cg_walker_find(l->walker);
-		cg->layers[l->index].fast_walks = false;
-		if (cg->layers[l->index].needed && w && w->lasting && w->lasting(cg, l))
-			cg_fast_mark_layer(cg, l);
+		struct cg_layer *st = &cg->layers[l->index];
+		st->fast_walks = false;
+		st->fast_read = cg->all_used;
+		if (st->needed && w && w->lasting && w->lasting(cg, l)) {
+			cg_fast_walks(cg, l);
+			st->fast_read = true;
+		}
 	}
 	for (int i = 0; i < cg->plan->n_qplans; i++) {
 		const struct hq_qplan *qp = &cg->plan->qplans[i];
@@ -591,10 +701,13 @@ static bool cg_fast_mark(struct cg *cg)
 		if (q->layer && q->layer->pseudo && !cg_fast_query_ok(cg, qp, CG_FAST_TEST) &&
 		    !cg_fast_query_ok(cg, qp, CG_FAST_MAY))
 			return false;
-		cg_fast_mark_layer(cg, q->layer);
-		cg_fast_mark_expr(cg, q->where);
+		cg_fast_walks(cg, q->layer);
+		cg_fast_mark_expr(cg, q->where, cg_fast_walks);
 		if (cg_fast_query_ok(cg, qp, CG_FAST_MAY)) /* what a run reads */
-			cg_fast_mark_query(cg, qp);
+			cg_fast_mark_query(cg, qp, cg_fast_walks);
+		cg_fast_reads(cg, q->layer);
+		cg_fast_mark_expr(cg, q->where, cg_fast_reads);
+		cg_fast_mark_query(cg, qp, cg_fast_reads);
 	}
 	return true;
 }

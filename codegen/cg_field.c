@@ -87,7 +87,9 @@ static bool cg_in_hdr(struct cg *cg, const struct hq_field *f)
 	       !cg_tc_vlan_covers(cg, f);
 }
 
-static void cg_fixed_load(struct cg *cg, const struct hq_field *f, LLVMValueRef p, struct cg_tmp *t)
+/* The field's value from its bytes at p (a, b as struct cg_val's, i64). */
+static void cg_fixed_value(struct cg *cg, const struct hq_field *f, LLVMValueRef p,
+                           LLVMValueRef *ap, LLVMValueRef *bp)
 {
 	LLVMValueRef a, b = cg_const64(cg, 0);
 	switch (f->type) {
@@ -109,6 +111,14 @@ static void cg_fixed_load(struct cg *cg, const struct hq_field *f, LLVMValueRef 
 		a = cg_uint_bits(cg, f, p);
 		break;
 	}
+	*ap = a;
+	*bp = b;
+}
+
+static void cg_fixed_load(struct cg *cg, const struct hq_field *f, LLVMValueRef p, struct cg_tmp *t)
+{
+	LLVMValueRef a, b;
+	cg_fixed_value(cg, f, p, &a, &b);
 	LLVMBuildStore(cg->b, LLVMConstInt(cg->i1, 1, 0), t->present);
 	LLVMBuildStore(cg->b, a, t->a);
 	LLVMBuildStore(cg->b, b, t->b);
@@ -325,9 +335,16 @@ static struct cg_val cg_field_chain(struct cg *cg, const struct hq_field *f)
 		struct cg_tmp t = cg_tmp_new(cg);
 		return cg_tmp_val(cg, f, &t);
 	}
-	LLVMValueRef pre = f->when_field ? cg_when(cg, f) : cg_i1(cg, 1);
 	bool in_hdr = f->off + cg_field_nbytes(f) <= f->layer->size;
-	struct cg_val v = cg_field_at(cg, f, pre, hdr, in_hdr, false);
+	struct cg_val v = {.type = f->type, .present = cg_i1(cg, 1)};
+	if (in_hdr && !f->when_field) { /* straight from the checked header */
+		cg_fixed_value(cg, f, cg_gepc(cg, hdr, f->off), &v.a, &v.b);
+		if (f->type == HQ_T_IP4)
+			v.a = LLVMBuildTrunc(cg->b, v.a, cg->i32, "");
+	} else {
+		LLVMValueRef pre = f->when_field ? cg_when(cg, f) : cg_i1(cg, 1);
+		v = cg_field_at(cg, f, pre, hdr, in_hdr, false);
+	}
 	if (f->zero_rest && !cg_fast_running(cg))
 		cg_fast_need(
 		    cg, LLVMBuildNot(cg->b, LLVMBuildAnd(cg->b, v.present, cg_eqc(cg, v.a, 0), ""),
