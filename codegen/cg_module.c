@@ -251,11 +251,14 @@ static int cg_verify(struct cg *cg)
  * of O2's, 7% less verifier work in total (loop rotation: the walkers'
  * loops test their exit at the bottom) and a lower maximum, in half the
  * optimisation time. instcombine's fixpoint check is for LLVM's own tests;
- * O2 skips it too. */
+ * O2 skips it too. GVN without partial redundancy elimination, and no
+ * sccp, bdce or correlated-propagation: over verify.tbl the same programs
+ * (0.8% less verifier work), the start-up query compiled in 5% fewer
+ * instructions (callgrind). */
 #define CG_IC "instcombine<no-verify-fixpoint>"
 static const char cg_passes[] =
-    "function(sroa,early-cse<memssa>," CG_IC ",simplifycfg,reassociate,loop(loop-rotate),gvn,"
-    "sccp,bdce," CG_IC ",jump-threading,correlated-propagation,adce,"
+    "function(sroa,early-cse<memssa>," CG_IC ",simplifycfg,reassociate,loop(loop-rotate),"
+    "gvn<no-pre>," CG_IC ",jump-threading,adce,"
     "simplifycfg<hoist-common-insts;sink-common-insts>," CG_IC ")";
 
 static int cg_optimise(struct cg *cg, LLVMTargetMachineRef tm)
