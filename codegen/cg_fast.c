@@ -45,7 +45,8 @@
 #include "cg.h"
 #include "cg_walk.h"
 
-#define CG_FAST_DEPTH 8
+#define CG_FAST_DEPTH  8
+#define CG_FAST_SHARED 16
 
 #define CG_FAST_OUTS 16
 
@@ -60,6 +61,14 @@ struct cg_fast {
 		LLVMValueRef usable; /* i1: the value holds only where it does (NULL: always) */
 	} out[CG_FAST_OUTS];
 	int n_out;
+	struct cg_fast_shared { /* a layer's walk that several chains share */
+		const struct hq_layer *layer;
+		uint64_t sig; /* cg_fast_sig */
+		LLVMBasicBlockRef entry;
+		LLVMValueRef p; /* phi: its header */
+		unsigned reach;
+	} shared[CG_FAST_SHARED];
+	int n_shared;
 	bool running;           /* the queries are emitted (cg_fast_run) */
 	LLVMBasicBlockRef full; /* the full walk */
 };
@@ -575,6 +584,64 @@ static bool cg_fast_walker_wanted(struct cg *cg, const struct hq_layer *l,
 	return false;
 }
 
+/* What the walk after the chain's last layer depends on: which layers
+ * that queries read, and which pseudo layers, are there (a bit each).
+ * ~0: it depends on more (a header or a walker output of a layer read
+ * before the last one), and is not shared. */
+static uint64_t cg_fast_sig(struct cg *cg)
+{
+	const struct cg_fast *fs = cg->fast;
+	uint64_t sig = 0;
+	if (cg->proto->n_layers > 64)
+		return ~0ull;
+	for (int i = 0; i < fs->n - 1; i++)
+		if (cg->layers[fs->layer[i]->index].fast_read)
+			return ~0ull;
+	for (int i = 0; i < fs->n_out; i++)
+		if (fs->out[i].usable || cg->layers[fs->out[i].layer->index].fast_read)
+			return ~0ull;
+	for (int i = 0; i < cg->proto->n_layers; i++) {
+		const struct hq_layer *x = cg->proto->layers[i];
+		bool read = cg->layers[x->index].fast_read || x == fs->layer[fs->n - 1];
+		if (x->pseudo ? cg_fast_has(cg, x) : read && cg_fast_find(fs, x) >= 0)
+			sig |= 1ull << i;
+	}
+	return sig;
+}
+
+/* Walk l's header at p where another chain already does, with the same
+ * signature: a branch there (true), else the start of that walk for the
+ * chains to come (*p becomes its phi). */
+static bool cg_fast_share(struct cg *cg, const struct hq_layer *l, LLVMValueRef *p, unsigned reach)
+{
+	struct cg_fast *fs = cg->fast;
+	uint64_t sig = cg_fast_sig(cg);
+	if (sig == ~0ull)
+		return false;
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
+	for (int i = 0; i < fs->n_shared; i++) {
+		struct cg_fast_shared *sh = &fs->shared[i];
+		if (sh->layer == l && sh->sig == sig && reach <= sh->reach) {
+			LLVMAddIncoming(sh->p, p, &from, 1);
+			LLVMBuildBr(cg->b, sh->entry);
+			return true;
+		}
+	}
+	if (fs->n_shared == CG_FAST_SHARED)
+		return false;
+	struct cg_fast_shared *sh = &fs->shared[fs->n_shared++];
+	sh->layer = l;
+	sh->sig = sig;
+	sh->reach = reach;
+	sh->entry = cg_block(cg, "fast_shared");
+	LLVMBuildBr(cg->b, sh->entry);
+	LLVMPositionBuilderAtEnd(cg->b, sh->entry);
+	sh->p = LLVMBuildPhi(cg->b, cg->ptr, "hdr");
+	LLVMAddIncoming(sh->p, p, &from, 1);
+	*p = sh->p;
+	return false;
+}
+
 /* l's header at p: the full walk's checks, then its children. reach: the
  * furthest its header can start from the frame's first byte. */
 static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef p, unsigned reach)
@@ -594,12 +661,17 @@ static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 		fs->n--;
 		return;
 	}
+	if (parent && cg_above_ip(l))
+		cg_fast_ip_room(cg, l, parent);
+	if (cg_fast_share(cg, l, &p, reach)) {
+		fs->n--;
+		return;
+	}
+	fs->hdr[fs->n - 1] = p;
 	cg_fast_need(cg, cg_in_bounds(cg, p, l->size));
 	cg_fast_need(cg, cg_conds(cg, l->valid, l->n_valid));
 	for (int i = 0; i < l->n_stop; i++)
 		cg_fast_need(cg, LLVMBuildNot(cg->b, cg_cond(cg, &l->stop[i]), ""));
-	if (parent && cg_above_ip(l))
-		cg_fast_ip_room(cg, l, parent);
 	LLVMValueRef len = cg_const64(cg, l->size);
 	if (l->hlen) {
 		struct cg_val h = cg_field(cg, l->hlen);
