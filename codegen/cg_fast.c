@@ -45,10 +45,9 @@
 #include "cg.h"
 #include "cg_walk.h"
 
-#define CG_FAST_DEPTH  8
-#define CG_FAST_SHARED 16
-
-#define CG_FAST_OUTS 16
+#define CG_FAST_DEPTH  8  /* layers in a chain */
+#define CG_FAST_OUTS   16 /* walker outputs given along a chain */
+#define CG_FAST_SHARED 16 /* walks shared between chains */
 
 struct cg_fast {
 	const struct hq_layer *layer[CG_FAST_DEPTH]; /* the chain, root first */
