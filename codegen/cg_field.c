@@ -313,11 +313,30 @@ static LLVMValueRef cg_when(struct cg *cg, const struct hq_field *f)
 	return LLVMBuildAnd(cg->b, w.present, any, "");
 }
 
-/* A field read by the fast walk (cg_fast.c) from the header of its chain,
- * or a walker output it gave: absent with its layer; the `stop_if` lines
- * do not hold there. A `zero rest` field's 0 is left to the full walk,
- * but in the queries the fast walk runs (where nothing may leave for it:
- * a log record is reserved), read as the rest of the frame. */
+/* A `zero rest` field's 0 in the fast walk (cg_fast.c): left to the full
+ * walk, but in the queries the fast walk runs (where nothing may leave: a
+ * log record is reserved) read as the rest of the frame from the layer's
+ * header, as cg_field_at's `rest`. */
+static LLVMValueRef cg_field_chain_rest(struct cg *cg, LLVMValueRef hdr, struct cg_val v)
+{
+	if (!cg_fast_running(cg)) {
+		LLVMValueRef zero = LLVMBuildAnd(cg->b, v.present, cg_eqc(cg, v.a, 0), "");
+		cg_fast_need(cg, LLVMBuildNot(cg->b, zero, ""));
+		return v.a;
+	}
+	LLVMValueRef t = cg_alloca(cg, cg->i64, "rest");
+	LLVMBuildStore(cg->b, v.a, t);
+	LLVMBasicBlockRef cont = cg_if(cg, cg_eqc(cg, v.a, 0), "zero_rest");
+	LLVMValueRef start = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, hdr, cg->i64, ""),
+	                                  LLVMBuildPtrToInt(cg->b, cg->data, cg->i64, ""), "");
+	LLVMBuildStore(cg->b, LLVMBuildSub(cg->b, cg_wire_len(cg), start, ""), t);
+	cg_endif(cg, cont);
+	return LLVMBuildLoad2(cg->b, cg->i64, t, "");
+}
+
+/* A field read by the fast walk from the header of its chain, or a walker
+ * output it gave: absent with its layer; the `stop_if` lines do not hold
+ * there. */
 static struct cg_val cg_field_chain(struct cg *cg, const struct hq_field *f)
 {
 	LLVMValueRef hdr = cg_fast_hdr(cg, f->layer);
@@ -345,21 +364,8 @@ static struct cg_val cg_field_chain(struct cg *cg, const struct hq_field *f)
 		LLVMValueRef pre = f->when_field ? cg_when(cg, f) : cg_i1(cg, 1);
 		v = cg_field_at(cg, f, pre, hdr, in_hdr, false);
 	}
-	if (f->zero_rest && !cg_fast_running(cg))
-		cg_fast_need(
-		    cg, LLVMBuildNot(cg->b, LLVMBuildAnd(cg->b, v.present, cg_eqc(cg, v.a, 0), ""),
-		                     ""));
-	if (f->zero_rest && cg_fast_running(cg)) { /* as cg_field_at's rest */
-		LLVMValueRef t = cg_alloca(cg, cg->i64, "rest");
-		LLVMBuildStore(cg->b, v.a, t);
-		LLVMBasicBlockRef cont = cg_if(cg, cg_eqc(cg, v.a, 0), "zero_rest");
-		LLVMValueRef start =
-		    LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, hdr, cg->i64, ""),
-		                 LLVMBuildPtrToInt(cg->b, cg->data, cg->i64, ""), "");
-		LLVMBuildStore(cg->b, LLVMBuildSub(cg->b, cg_wire_len(cg), start, ""), t);
-		cg_endif(cg, cont);
-		v.a = LLVMBuildLoad2(cg->b, cg->i64, t, "");
-	}
+	if (f->zero_rest)
+		v.a = cg_field_chain_rest(cg, hdr, v);
 	return v;
 }
 
