@@ -169,6 +169,15 @@ LLVMValueRef cg_load_raw(struct cg *cg, LLVMValueRef p, LLVMTypeRef t);
 
 /* cg_parse.c: layers */
 void cg_layers_mark(struct cg *cg);
+/* What a query names, one callback per field and per layer (repeats
+ * included): in an expression, and in what it reads beyond its layer and
+ * where clause (logged fields, group keys, aggregate arguments). */
+struct cg_visit {
+	void (*field)(struct cg *cg, const struct hq_field *f);
+	void (*layer)(struct cg *cg, const struct hq_layer *l);
+};
+void cg_visit_expr(struct cg *cg, const struct hq_expr *e, const struct cg_visit *v);
+void cg_visit_reads(struct cg *cg, const struct hq_qplan *qp, const struct cg_visit *v);
 /* does any query read the walker output `key` of layer l? */
 bool cg_field_used(struct cg *cg, const struct hq_layer *l, const char *key);
 void cg_parse_layers(struct cg *cg);

@@ -689,10 +689,8 @@ static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 	fs->n--;
 }
 
-/* What marking does to a layer: walk it (and what it sits on), or note
- * that a query reads it. */
-typedef void (*cg_fast_mark_fn)(struct cg *cg, const struct hq_layer *l);
-
+/* Marking: the layers the walk follows (and what they sit on), and the
+ * layers the queries read; a field marks its layer and its alternatives'. */
 static void cg_fast_walks(struct cg *cg, const struct hq_layer *l)
 {
 	if (!l || cg->layers[l->index].fast_walks)
@@ -702,50 +700,28 @@ static void cg_fast_walks(struct cg *cg, const struct hq_layer *l)
 		cg_fast_walks(cg, l->links[i].parent);
 }
 
+static void cg_fast_walks_field(struct cg *cg, const struct hq_field *f)
+{
+	cg_fast_walks(cg, f->layer);
+	for (int i = 0; i < f->n_alts; i++)
+		cg_fast_walks_field(cg, f->alts[i]);
+}
+
 static void cg_fast_reads(struct cg *cg, const struct hq_layer *l)
 {
 	if (l)
 		cg->layers[l->index].fast_read = true;
 }
 
-static void cg_fast_mark_field(struct cg *cg, const struct hq_field *f, cg_fast_mark_fn mark)
+static void cg_fast_reads_field(struct cg *cg, const struct hq_field *f)
 {
-	mark(cg, f->layer);
+	cg_fast_reads(cg, f->layer);
 	for (int i = 0; i < f->n_alts; i++)
-		cg_fast_mark_field(cg, f->alts[i], mark);
+		cg_fast_reads_field(cg, f->alts[i]);
 }
 
-static void cg_fast_mark_expr(struct cg *cg, const struct hq_expr *e, cg_fast_mark_fn mark)
-{
-	if (!e)
-		return;
-	if (e->kind == HQ_EX_NAME && e->ref == HQ_REF_FIELD)
-		cg_fast_mark_field(cg, e->field, mark);
-	if (e->kind == HQ_EX_NAME && e->ref == HQ_REF_LAYER)
-		mark(cg, e->layer);
-	for (int i = 0; i < e->items.n; i++)
-		cg_fast_mark_expr(cg, e->items.items[i], mark);
-	cg_fast_mark_expr(cg, e->lhs, mark);
-	cg_fast_mark_expr(cg, e->rhs, mark);
-}
-
-static void cg_fast_mark_slots(struct cg *cg, const struct hq_slot *s, int n, cg_fast_mark_fn mark)
-{
-	for (int i = 0; i < n; i++) {
-		if (s[i].field)
-			cg_fast_mark_field(cg, s[i].field, mark);
-		cg_fast_mark_expr(cg, s[i].expr, mark);
-	}
-}
-
-/* what the query reads beyond its layer and where clause */
-static void cg_fast_mark_query(struct cg *cg, const struct hq_qplan *qp, cg_fast_mark_fn mark)
-{
-	cg_fast_mark_slots(cg, qp->fields, qp->n_fields, mark);
-	cg_fast_mark_slots(cg, qp->keys, qp->n_keys, mark);
-	for (int i = 0; i < qp->n_aggs; i++)
-		cg_fast_mark_expr(cg, qp->aggs[i].arg, mark);
-}
+static const struct cg_visit cg_fast_walk_marks = {cg_fast_walks_field, cg_fast_walks},
+                             cg_fast_read_marks = {cg_fast_reads_field, cg_fast_reads};
 
 /* Mark the layers the walk follows (cg_layer.fast_walks) and those the
  * queries read (fast_read). False where the walk could do nothing for the
@@ -773,12 +749,12 @@ static bool cg_fast_mark(struct cg *cg)
 		    !cg_fast_query_ok(cg, qp, CG_FAST_MAY))
 			return false;
 		cg_fast_walks(cg, q->layer);
-		cg_fast_mark_expr(cg, q->where, cg_fast_walks);
+		cg_visit_expr(cg, q->where, &cg_fast_walk_marks);
 		if (cg_fast_query_ok(cg, qp, CG_FAST_MAY)) /* what a run reads */
-			cg_fast_mark_query(cg, qp, cg_fast_walks);
+			cg_visit_reads(cg, qp, &cg_fast_walk_marks);
 		cg_fast_reads(cg, q->layer);
-		cg_fast_mark_expr(cg, q->where, cg_fast_reads);
-		cg_fast_mark_query(cg, qp, cg_fast_reads);
+		cg_visit_expr(cg, q->where, &cg_fast_read_marks);
+		cg_visit_reads(cg, qp, &cg_fast_read_marks);
 	}
 	return true;
 }

@@ -20,7 +20,33 @@
 #include "cg.h"
 #include "cg_walk.h"
 
-static void cg_mark_expr(struct cg *cg, const struct hq_expr *e);
+void cg_visit_expr(struct cg *cg, const struct hq_expr *e, const struct cg_visit *v)
+{
+	if (!e)
+		return;
+	if (e->kind == HQ_EX_NAME && e->field)
+		v->field(cg, e->field);
+	if (e->kind == HQ_EX_NAME && e->layer)
+		v->layer(cg, e->layer);
+	cg_visit_expr(cg, e->lhs, v);
+	cg_visit_expr(cg, e->rhs, v);
+	for (int i = 0; i < e->items.n; i++)
+		cg_visit_expr(cg, e->items.items[i], v);
+}
+
+void cg_visit_reads(struct cg *cg, const struct hq_qplan *qp, const struct cg_visit *v)
+{
+	const struct hq_query *q = qp->q;
+	for (int i = 0; i < qp->n_fields; i++) {
+		if (qp->fields[i].field)
+			v->field(cg, qp->fields[i].field);
+		cg_visit_expr(cg, qp->fields[i].expr, v);
+	}
+	for (int i = 0; i < q->keys.n; i++)
+		cg_visit_expr(cg, q->keys.items[i], v);
+	for (int i = 0; i < q->aggs.n; i++)
+		cg_visit_expr(cg, q->aggs.items[i], v);
+}
 
 static void cg_mark_layer(struct cg *cg, const struct hq_layer *l)
 {
@@ -49,36 +75,15 @@ static void cg_mark_field(struct cg *cg, const struct hq_field *f)
 	}
 }
 
-static void cg_mark_expr(struct cg *cg, const struct hq_expr *e)
-{
-	if (!e)
-		return;
-	if (e->kind == HQ_EX_NAME && e->field)
-		cg_mark_field(cg, e->field);
-	if (e->kind == HQ_EX_NAME && e->layer)
-		cg_mark_layer(cg, e->layer);
-	cg_mark_expr(cg, e->lhs);
-	cg_mark_expr(cg, e->rhs);
-	for (int i = 0; i < e->items.n; i++)
-		cg_mark_expr(cg, e->items.items[i]);
-}
-
 static void cg_mark_query(struct cg *cg, const struct hq_qplan *qp)
 {
+	static const struct cg_visit mark = {cg_mark_field, cg_mark_layer};
 	const struct hq_query *q = qp->q;
 	cg_mark_layer(cg, q->layer);
-	cg_mark_expr(cg, q->where);
+	cg_visit_expr(cg, q->where, &mark);
 	if (q->action == HQ_ACT_LOG && q->log.n == 1 && q->log.items[0]->kind == HQ_EX_STAR)
 		cg->all_used = true;
-	for (int i = 0; i < qp->n_fields; i++) {
-		if (qp->fields[i].field)
-			cg_mark_field(cg, qp->fields[i].field);
-		cg_mark_expr(cg, qp->fields[i].expr);
-	}
-	for (int i = 0; i < q->keys.n; i++)
-		cg_mark_expr(cg, q->keys.items[i]);
-	for (int i = 0; i < q->aggs.n; i++)
-		cg_mark_expr(cg, q->aggs.items[i]);
+	cg_visit_reads(cg, qp, &mark);
 }
 
 void cg_layers_mark(struct cg *cg)
