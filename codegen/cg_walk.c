@@ -266,6 +266,12 @@ static void cg_ip4_payload_len(struct cg *cg, const struct hq_layer *l)
 	cg_endif(cg, cont);
 }
 
+/* The destination in the fixed IPv4 header at p (i64, memory order). */
+static LLVMValueRef cg_ip4_hdr_dst(struct cg *cg, LLVMValueRef p)
+{
+	return LLVMBuildZExt(cg->b, cg_load_raw(cg, cg_gepc(cg, p, 16), cg->i32), cg->i64, "");
+}
+
 static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer *st,
                         struct cg_hdr h)
 {
@@ -284,8 +290,7 @@ static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	                LLVMBuildICmp(cg->b, LLVMIntUGT, w.hlen, cg_const64(cg, l->size), ""), opts,
 	                plain);
 	LLVMPositionBuilderAtEnd(cg->b, plain);
-	cg_set(cg, l, "dst",
-	       LLVMBuildZExt(cg->b, cg_load_raw(cg, cg_gepc(cg, h.p, 16), cg->i32), cg->i64, ""));
+	cg_set(cg, l, "dst", cg_ip4_hdr_dst(cg, h.p));
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, opts);
 	cg_walk_init(cg);
@@ -343,10 +348,8 @@ static LLVMValueRef cg_fast_ip4(struct cg *cg, const struct hq_layer *l, LLVMVal
 	                              LLVMBuildICmp(cg->b, LLVMIntUGE, len.a, hl.a, ""), ""));
 	cg_fast_set(cg, l, "payload_len", cg_i1(cg, 1), LLVMBuildSub(cg->b, len.a, hl.a, ""), NULL);
 	if (cg_field_used(cg, l, "dst"))
-		cg_fast_set(
-		    cg, l, "dst", cg_i1(cg, 1),
-		    LLVMBuildZExt(cg->b, cg_load_raw(cg, cg_gepc(cg, p, 16), cg->i32), cg->i64, ""),
-		    cg_eqc(cg, hl.a, l->size));
+		cg_fast_set(cg, l, "dst", cg_i1(cg, 1), cg_ip4_hdr_dst(cg, p),
+		            cg_eqc(cg, hl.a, l->size));
 	return NULL;
 }
 
