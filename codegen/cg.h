@@ -209,10 +209,14 @@ bool cg_fast_has(struct cg *cg, const struct hq_layer *l);
 LLVMValueRef cg_fast_hdr(struct cg *cg, const struct hq_layer *l);
 bool cg_fast_running(struct cg *cg); /* in the queries it runs (no cg_fast_need) */
 void cg_fast_need(struct cg *cg, LLVMValueRef cond);
-/* a walker output of l in the fast walk (cg_walker.fast), good where
- * usable holds (NULL: always), and its value (false: not given) */
+/* A walker output of l in the fast walk (cg_walker.fast): where it is
+ * present, and its value, good where usable holds (NULL: always). Where
+ * usable does not hold, mend works the value out from l's header at p,
+ * only where the walk runs a query that reads it (it may cg_fast_need);
+ * without one, the full walk runs such queries. */
+typedef LLVMValueRef (*cg_fast_mender)(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
 void cg_fast_set(struct cg *cg, const struct hq_layer *l, const char *key, LLVMValueRef present,
-                 LLVMValueRef v, LLVMValueRef usable);
+                 LLVMValueRef v, LLVMValueRef usable, cg_fast_mender mend);
 bool cg_fast_get(struct cg *cg, const struct hq_layer *l, const char *key, struct cg_val *v);
 
 /* cg_select.c: link selector fields, stored by the parent once per packet */
@@ -265,14 +269,15 @@ struct cg_walker {
 	 * walks its plain case. */
 	bool judges;
 	/* for the fast walk: the walk of the layer's header at p in its
-	 * plain case only (VLAN tags; IPv6 without extension headers):
+	 * plain case only (VLAN tags; IPv6 extension headers within bounds):
 	 * cg_fast_need()s that it is one, gives the outputs children read
 	 * (cg_fast_set: the link selectors, payload_len) and returns where
-	 * the children start, at most 64 bytes past the fixed header (NULL:
-	 * at the header length). A walker that has one never clears ok.
-	 * NULL: none. */
+	 * the children start, at most fast_span bytes past the fixed header
+	 * (NULL: at the header length). A walker that has one never clears
+	 * ok. NULL: none. */
 	LLVMValueRef (*fast)(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
 	const char *const *fast_keys; /* the outputs `fast` gives (NULL-terminated) */
+	unsigned fast_span;
 	/* does parsing l change state that outlives the packet, so that the
 	 * program must not leave before it? (NULL: never) */
 	bool (*lasting)(struct cg *cg, const struct hq_layer *l);

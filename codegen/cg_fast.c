@@ -6,16 +6,17 @@
  * scratch cells, so that the verifier's work stays bounded whatever the
  * path through the headers; every packet pays for those loads and stores.
  * This walk follows one chain of headers in registers instead, as a
- * hand-written program does: from the root, into the child that a field
- * of the parent selects (eth.type, ip.proto; vlan.type and ip6.proto from
- * their walkers' plain case, cg_walker.fast), with the full walk's facts
- * from the registry — the fixed header in the frame, `valid`, `stop_if`,
- * the header length, `next_if`, the IP payload bounding the layer above
- * it. It walks only the layers that matter here (cg_layer.fast_walks): the
- * queries' layers, the layers of the fields their where clauses read (and,
- * for queries it may run, all they read), those whose parse keeps state,
- * and what they sit on. Where no such child follows, the chain is
- * complete: it is exactly the ones the packet carries. Then:
+ * hand-written program does: from the root, into the child that a field of the
+ * parent selects (eth.type, ip.proto; vlan.type and ip6.proto from their
+ * walkers' plain case, cg_walker.fast: VLAN tags, IPv6 extension headers
+ * within bounds), with the full walk's facts from the registry — the fixed
+ * header in the frame, `valid`, `stop_if`, the header length, `next_if`,
+ * the IP payload bounding the layer above it. It walks only the layers
+ * that matter here (cg_layer.fast_walks): the queries' layers, the layers
+ * of the fields their where clauses read (and, for queries it may run, all
+ * they read), those whose parse keeps state, and what they sit on. Where
+ * no such child follows, the chain is complete: it is exactly the ones
+ * the packet carries. Then:
  *   - a query can match only if its layer is one of them and its where
  *     clause holds, read from their headers; if no query can, the program
  *     returns;
@@ -28,12 +29,13 @@
  * Everything else goes to the full walk (struct cg_fast.full), which
  * decides and runs as before: a header cut short, invalid or stopped, an
  * IPv4 total length of 0 before a run; a VLAN tag stack, IPv6 extension
- * headers; a layer whose walker decides its presence or keeps state (dns,
- * http; tcp with retransmit); a query whose layer is there that reads more
- * than the walk can. A packet goes there before any query ran on it here,
- * so none runs twice. The full walk reads the packet pointers afresh
- * (cg_prog.c), so nothing of this walk is live in it, and the verifier
- * prunes it to one pass.
+ * headers or IPv4 options beyond the walkers' plain case; a layer whose
+ * walker decides its presence or keeps state (dns, http; tcp with
+ * retransmit); a query whose layer is there that reads more than the walk
+ * can. A packet goes there before any query ran on it here, so none runs
+ * twice. The full walk reads the packet pointers afresh (cg_prog.c), so
+ * nothing of this walk is live in it, and the verifier prunes it to one
+ * pass.
  *
  * HDRQ_NO_FAST in the environment leaves the fast walk out (the
  * equivalence test compares both programs' output).
@@ -58,6 +60,7 @@ struct cg_fast {
 		const char *key;
 		LLVMValueRef present, val;
 		LLVMValueRef usable; /* i1: the value holds only where it does (NULL: always) */
+		cg_fast_mender mend; /* the value where it does not (NULL: the full walk's) */
 	} out[CG_FAST_OUTS];
 	int n_out;
 	struct cg_fast_shared { /* a layer's walk that several chains share */
@@ -105,7 +108,7 @@ LLVMValueRef cg_fast_hdr(struct cg *cg, const struct hq_layer *l)
 }
 
 void cg_fast_set(struct cg *cg, const struct hq_layer *l, const char *key, LLVMValueRef present,
-                 LLVMValueRef v, LLVMValueRef usable)
+                 LLVMValueRef v, LLVMValueRef usable, cg_fast_mender mend)
 {
 	struct cg_fast *fs = cg->fast;
 	if (fs->n_out == CG_FAST_OUTS) { /* not given: the links it selects go to the full walk */
@@ -116,6 +119,7 @@ void cg_fast_set(struct cg *cg, const struct hq_layer *l, const char *key, LLVMV
 	fs->out[fs->n_out].key = key;
 	fs->out[fs->n_out].present = present;
 	fs->out[fs->n_out].usable = usable;
+	fs->out[fs->n_out].mend = mend;
 	fs->out[fs->n_out++].val = v;
 }
 
@@ -268,10 +272,33 @@ static bool cg_fast_open(struct cg *cg)
 	return false;
 }
 
+/* The value of a walker output that queries read, where it holds only
+ * on a condition (ip.dst: no IPv4 options): else its mender's value, or
+ * the full walk. */
+static LLVMValueRef cg_fast_usable(struct cg *cg, const struct hq_layer *l, const char *key,
+                                   LLVMValueRef v, LLVMValueRef usable, cg_fast_mender mend)
+{
+	if (!mend) {
+		cg_fast_need(cg, usable);
+		return v;
+	}
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b), other = cg_block(cg, "fast_mend"),
+	                  join = cg_block(cg, "fast_mended");
+	LLVMBuildCondBr(cg->b, usable, join, other);
+	LLVMPositionBuilderAtEnd(cg->b, other);
+	LLVMValueRef m = mend(cg, l, cg_fast_hdr(cg, l));
+	LLVMBasicBlockRef bb[2] = {from, LLVMGetInsertBlock(cg->b)};
+	LLVMBuildBr(cg->b, join);
+	LLVMPositionBuilderAtEnd(cg->b, join);
+	LLVMValueRef vv[2] = {v, m}, phi = LLVMBuildPhi(cg->b, LLVMTypeOf(v), key);
+	LLVMAddIncoming(phi, vv, bb, 2);
+	return phi;
+}
+
 /* Run the queries of the complete chain here, and leave: where every one
- * whose layer is there reads only what the walk can read. The outputs
- * walkers gave on a condition (ip.dst: no IPv4 options) must hold first,
- * else the full walk runs them; each query tests its where clause. */
+ * whose layer is there reads only what the walk can read (the outputs
+ * walkers gave on a condition made good first: cg_fast_usable); each
+ * query tests its where clause. */
 static bool cg_fast_run(struct cg *cg)
 {
 	int present = 0;
@@ -285,12 +312,15 @@ static bool cg_fast_run(struct cg *cg)
 		LLVMBuildBr(cg->b, cg->exit_bb);
 		return true;
 	}
-	const struct cg_fast *fs = cg->fast;
-	LLVMValueRef usable = cg_i1(cg, 1);
-	for (int i = 0; i < fs->n_out; i++)
+	struct cg_fast *fs = cg->fast;
+	LLVMValueRef given[CG_FAST_OUTS]; /* the values before, for the other chains */
+	for (int i = 0; i < fs->n_out; i++) {
+		given[i] = fs->out[i].val;
 		if (fs->out[i].usable && cg_field_used(cg, fs->out[i].layer, fs->out[i].key))
-			usable = LLVMBuildAnd(cg->b, usable, fs->out[i].usable, "");
-	cg_fast_need(cg, usable);
+			fs->out[i].val =
+			    cg_fast_usable(cg, fs->out[i].layer, fs->out[i].key, fs->out[i].val,
+			                   fs->out[i].usable, fs->out[i].mend);
+	}
 	cg_fast_query_prologue(cg);
 	cg->fast->running = true; /* nothing may go to the full walk now */
 	for (int i = 0; i < cg->plan->n_qplans; i++)
@@ -298,6 +328,8 @@ static bool cg_fast_run(struct cg *cg)
 			cg_query(cg, &cg->plan->qplans[i]);
 	cg->fast->running = false;
 	cg->ifindex = NULL;
+	for (int i = 0; i < fs->n_out; i++)
+		fs->out[i].val = given[i];
 	LLVMBuildBr(cg->b, cg->exit_bb);
 	return true;
 }
@@ -530,8 +562,9 @@ static void cg_fast_children(struct cg *cg, const struct hq_layer *l, LLVMValueR
 		for (int i = 0; i < n; i++)
 			if (cg_fast_through(cg, l, kid, n, i)) {
 				cg_fast_pass(cg, &kid[i], &v, &next);
+				reach += CG_FAST_PASS_MAX +
+				         cg_walker_find(kid[i].layer->walker)->fast_span;
 				kid[i].layer = NULL;
-				reach += 64 + CG_FAST_PASS_MAX;
 				break;
 			}
 		cg_fast_switch(cg, l, kid, n, v, next, reach, end);
@@ -684,7 +717,8 @@ static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 	const struct cg_walker *w = cg_walker_find(l->walker);
 	LLVMValueRef wnext =
 	    w && w->fast && cg_fast_walker_wanted(cg, l, w) ? w->fast(cg, l, p) : NULL;
-	cg_fast_children(cg, l, wnext ? wnext : next, reach + hmax + (w && w->fast ? 64 : 0));
+	cg_fast_children(cg, l, wnext ? wnext : next,
+	                 reach + hmax + (w && w->fast ? w->fast_span : 0));
 	fs->n_out = n_out;
 	fs->n--;
 }

@@ -179,6 +179,33 @@ static void cg_walk_vlan(struct cg *cg, const struct hq_layer *l, struct cg_laye
 #define IP4_MAX_OPTS 40 /* each option takes at least one of the 40 bytes */
 enum { IPOPT_EOL = 0, IPOPT_NOP = 1, IPOPT_LSR = 131, IPOPT_SSR = 137 };
 
+static LLVMValueRef cg_ip4_is_route(struct cg *cg, LLVMValueRef kind)
+{
+	return LLVMBuildOr(cg->b, cg_eqc(cg, kind, IPOPT_LSR), cg_eqc(cg, kind, IPOPT_SSR), "");
+}
+
+/* i1: an option of length len, ending at end, is long enough for its
+ * kind and ends inside the header, hlen bytes long */
+static LLVMValueRef cg_ip4_opt_fits(struct cg *cg, LLVMValueRef route, LLVMValueRef len,
+                                    LLVMValueRef end, LLVMValueRef hlen)
+{
+	LLVMValueRef min = LLVMBuildSelect(cg->b, route, cg_const64(cg, 3), cg_const64(cg, 2), "");
+	return LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, len, min, ""),
+	                    LLVMBuildICmp(cg->b, LLVMIntULE, end, hlen, ""), "");
+}
+
+/* i1: a source route's pointer (1-based, in 4-byte steps) says addresses
+ * remain in the option, len bytes long; then the last one is the
+ * destination */
+static LLVMValueRef cg_ip4_route_left(struct cg *cg, LLVMValueRef ptr, LLVMValueRef len)
+{
+	LLVMValueRef valid =
+	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, ptr, cg_const64(cg, 4), ""),
+	                 LLVMBuildICmp(cg->b, LLVMIntULE, ptr, len, ""), "");
+	return LLVMBuildAnd(cg->b, valid,
+	                    cg_eqc(cg, LLVMBuildAnd(cg->b, ptr, cg_const64(cg, 3), ""), 0), "");
+}
+
 struct cg_ip4w {
 	LLVMValueRef start, hlen; /* ptr, i64 */
 };
@@ -216,11 +243,8 @@ static void cg_ip4_step(struct cg *cg, void *arg)
 	LLVMPositionBuilderAtEnd(cg->b, lenb);
 	LLVMValueRef len = cg_load_be(cg, cg_gepc(cg, p, 1), 1);
 	LLVMValueRef end = LLVMBuildAdd(cg->b, off, len, "");
-	LLVMValueRef route =
-	    LLVMBuildOr(cg->b, cg_eqc(cg, kind, IPOPT_LSR), cg_eqc(cg, kind, IPOPT_SSR), "");
-	LLVMValueRef min = LLVMBuildSelect(cg->b, route, cg_const64(cg, 3), cg_const64(cg, 2), "");
-	LLVMValueRef sane = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, len, min, ""),
-	                                 LLVMBuildICmp(cg->b, LLVMIntULE, end, w->hlen, ""), "");
+	LLVMValueRef route = cg_ip4_is_route(cg, kind);
+	LLVMValueRef sane = cg_ip4_opt_fits(cg, route, len, end, w->hlen);
 	LLVMBuildCondBr(cg->b, sane, lenok, done);
 	LLVMPositionBuilderAtEnd(cg->b, lenok);
 	LLVMBasicBlockRef skip = cg_block(cg, "o4_skip"), rt = cg_block(cg, "o4_route"),
@@ -229,17 +253,11 @@ static void cg_ip4_step(struct cg *cg, void *arg)
 	LLVMPositionBuilderAtEnd(cg->b, skip);
 	cg_vstore(cg, W_IN, end);
 	LLVMBuildBr(cg->b, next);
-	/* a source route: its pointer (1-based, in 4-byte steps) says whether
-	 * addresses remain; then the last one is the destination */
+	/* a source route (cg_ip4_route_left) */
 	LLVMPositionBuilderAtEnd(cg->b, rt);
 	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, 3), rtin, fail);
 	LLVMPositionBuilderAtEnd(cg->b, rtin);
-	LLVMValueRef ptr = cg_load_be(cg, cg_gepc(cg, p, 2), 1);
-	LLVMValueRef valid =
-	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, ptr, cg_const64(cg, 4), ""),
-	                 LLVMBuildICmp(cg->b, LLVMIntULE, ptr, len, ""), "");
-	valid = LLVMBuildAnd(cg->b, valid,
-	                     cg_eqc(cg, LLVMBuildAnd(cg->b, ptr, cg_const64(cg, 3), ""), 0), "");
+	LLVMValueRef valid = cg_ip4_route_left(cg, cg_load_be(cg, cg_gepc(cg, p, 2), 1), len);
 	LLVMValueRef last = LLVMBuildSub(cg->b, end, cg_const64(cg, 4), "");
 	cg_vstore(cg, W_OUT, LLVMBuildSelect(cg->b, valid, last, cg_vload(cg, W_OUT), ""));
 	LLVMBuildBr(cg->b, done);
@@ -331,11 +349,105 @@ static LLVMValueRef cg_fast_vlan(struct cg *cg, const struct hq_layer *l, LLVMVa
 	LLVMAddIncoming(t, tv, bb, 2);
 	LLVMAddIncoming(next, nv, bb, 2);
 	cg_fast_set(cg, l, "type", LLVMBuildICmp(cg->b, LLVMIntUGE, t, cg_const64(cg, 0x600), ""),
-	            t, NULL);
+	            t, NULL, NULL);
 	return next;
 }
 
 static const char *const cg_fast_vlan_keys[] = {"type", NULL};
+
+#define CG_FAST_IP4_OPTS 4 /* options the fast walk scans for a source route */
+
+/* The fast walk's scan of the IPv4 options for ip.dst (cg_fast_ip4_dst). */
+struct cg_fast_o4 {
+	LLVMValueRef p, hlen; /* the header, its length */
+	LLVMValueRef dst;     /* the header's destination */
+	LLVMValueRef found;   /* phi in done: the destination */
+	LLVMBasicBlockRef done;
+};
+
+/* the scan ends here, with destination v */
+static void cg_fast_o4_end(struct cg *cg, struct cg_fast_o4 *w, LLVMValueRef v)
+{
+	LLVMBasicBlockRef at = LLVMGetInsertBlock(cg->b);
+	LLVMAddIncoming(w->found, &v, &at, 1);
+	LLVMBuildBr(cg->b, w->done);
+}
+
+/* a source route of len bytes at o, ending at end: its last address
+ * where its pointer is valid (cg_ip4_route_left), else the header's */
+static void cg_fast_o4_route(struct cg *cg, struct cg_fast_o4 *w, LLVMValueRef o, LLVMValueRef len,
+                             LLVMValueRef end)
+{
+	LLVMValueRef valid = cg_ip4_route_left(cg, cg_load_be(cg, cg_gepc(cg, o, 2), 1), len);
+	LLVMBasicBlockRef cont = cg_if(cg, valid, "fast_o4_route");
+	/* opaque: folded into end, the offset would give the verifier a
+	 * pointer apart from the one the bounds check is on */
+	LLVMValueRef q =
+	    cg_gep(cg, w->p, cg_opaque(cg, LLVMBuildSub(cg->b, end, cg_const64(cg, 4), "")));
+	cg_fast_need(cg, cg_in_bounds(cg, q, 4));
+	cg_fast_o4_end(cg, w, LLVMBuildZExt(cg->b, cg_load_raw(cg, q, cg->i32), cg->i64, ""));
+	LLVMPositionBuilderAtEnd(cg->b, cont);
+	cg_fast_o4_end(cg, w, w->dst);
+}
+
+/* The option at off, as cg_ip4_step takes it: the next one's offset, in
+ * the block where the scan goes on. */
+static LLVMValueRef cg_fast_o4_step(struct cg *cg, struct cg_fast_o4 *w, LLVMValueRef off)
+{
+	LLVMBasicBlockRef in = cg_block(cg, "fast_o4"), tlv = cg_block(cg, "fast_o4_tlv"),
+	                  skip = cg_block(cg, "fast_o4_skip"), rt = cg_block(cg, "fast_o4_rt"),
+	                  end_bb = cg_block(cg, "fast_o4_end"), next = cg_block(cg, "fast_o4_next");
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, off, w->hlen, ""), in, end_bb);
+	LLVMPositionBuilderAtEnd(cg->b, in);
+	LLVMValueRef o = cg_gep(cg, w->p, off);
+	cg_fast_need(cg, cg_in_bounds(cg, o, 3));
+	LLVMValueRef kind = cg_load_be(cg, o, 1), len = cg_load_be(cg, cg_gepc(cg, o, 1), 1);
+	LLVMValueRef end1 = LLVMBuildAdd(cg->b, off, cg_const64(cg, 1), "");
+	LLVMValueRef end = LLVMBuildAdd(cg->b, off, len, "");
+	LLVMBasicBlockRef nop = LLVMGetInsertBlock(cg->b);
+	LLVMBuildCondBr(cg->b, cg_eqc(cg, kind, IPOPT_NOP), next, tlv);
+	/* EOL, no room for a length byte, or a length out of bounds: the end */
+	LLVMPositionBuilderAtEnd(cg->b, tlv);
+	LLVMValueRef route = cg_ip4_is_route(cg, kind);
+	LLVMValueRef sane = cg_ip4_opt_fits(cg, route, len, end, w->hlen);
+	sane = LLVMBuildAnd(cg->b, sane, LLVMBuildNot(cg->b, cg_eqc(cg, kind, IPOPT_EOL), ""), "");
+	sane = LLVMBuildAnd(cg->b, sane, LLVMBuildICmp(cg->b, LLVMIntULT, end1, w->hlen, ""), "");
+	LLVMBuildCondBr(cg->b, sane, skip, end_bb);
+	LLVMPositionBuilderAtEnd(cg->b, skip);
+	LLVMBuildCondBr(cg->b, route, rt, next);
+	LLVMPositionBuilderAtEnd(cg->b, rt);
+	cg_fast_o4_route(cg, w, o, len, end);
+	LLVMPositionBuilderAtEnd(cg->b, end_bb);
+	cg_fast_o4_end(cg, w, w->dst);
+	LLVMPositionBuilderAtEnd(cg->b, next);
+	LLVMValueRef nv[2] = {end1, end}, phi = LLVMBuildPhi(cg->b, cg->i64, "o4_off");
+	LLVMBasicBlockRef nb[2] = {nop, skip};
+	LLVMAddIncoming(phi, nv, nb, 2);
+	return phi;
+}
+
+#define CG_FAST_IP4_OPTS 4 /* options the fast walk scans for a source route */
+
+/* ip.dst of the IPv4 header at p with options, as cg_ip4_step finds it,
+ * for the fast walk: where the scan ends within CG_FAST_IP4_OPTS options
+ * and the bytes it reads are in the frame (else the full walk). */
+static LLVMValueRef cg_fast_ip4_dst(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
+{
+	struct cg_fast_o4 w = {.p = p, .dst = cg_ip4_hdr_dst(cg, p)};
+	w.hlen = cg_field(cg, proto_layer_field(l, "hdr_len")).a;
+	LLVMBasicBlockRef start = LLVMGetInsertBlock(cg->b);
+	w.done = cg_block(cg, "fast_o4_done");
+	LLVMPositionBuilderAtEnd(cg->b, w.done);
+	w.found = LLVMBuildPhi(cg->b, cg->i64, "ip4_dst");
+	LLVMPositionBuilderAtEnd(cg->b, start);
+	LLVMValueRef off = cg_const64(cg, l->size);
+	for (int i = 0; i < CG_FAST_IP4_OPTS; i++)
+		off = cg_fast_o4_step(cg, &w, off);
+	cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntUGE, off, w.hlen, "")); /* more options */
+	cg_fast_o4_end(cg, &w, w.dst);
+	LLVMPositionBuilderAtEnd(cg->b, w.done);
+	return w.found;
+}
 
 /* The fast walk's IPv4 walk: the payload length the layer above needs
  * (cg_ip4_payload_len; `stop_if` made sure len >= hdr_len), and the
@@ -346,10 +458,11 @@ static LLVMValueRef cg_fast_ip4(struct cg *cg, const struct hq_layer *l, LLVMVal
 	struct cg_val hl = cg_field(cg, proto_layer_field(l, "hdr_len"));
 	cg_fast_need(cg, LLVMBuildAnd(cg->b, LLVMBuildAnd(cg->b, len.present, hl.present, ""),
 	                              LLVMBuildICmp(cg->b, LLVMIntUGE, len.a, hl.a, ""), ""));
-	cg_fast_set(cg, l, "payload_len", cg_i1(cg, 1), LLVMBuildSub(cg->b, len.a, hl.a, ""), NULL);
+	cg_fast_set(cg, l, "payload_len", cg_i1(cg, 1), LLVMBuildSub(cg->b, len.a, hl.a, ""), NULL,
+	            NULL);
 	if (cg_field_used(cg, l, "dst"))
 		cg_fast_set(cg, l, "dst", cg_i1(cg, 1), cg_ip4_hdr_dst(cg, p),
-		            cg_eqc(cg, hl.a, l->size));
+		            cg_eqc(cg, hl.a, l->size), cg_fast_ip4_dst);
 	return NULL;
 }
 
@@ -584,22 +697,98 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	cg_set_flag(cg, st->kids_ok, LLVMBuildAnd(cg->b, kids, cg_flag(cg, st->kids_ok), ""));
 }
 
-/* The fast walk's IPv6 walk: no extension header (the fixed header's
- * next header is the upper layer's), so no jumbogram, no fragment; not
- * "no next header" either. The payload length is the header's. */
+/* The full walk takes at most CG_IP6_MAX_EXT steps, one per header and
+ * one per option: the fast walk's headers and options fit in them. */
+#define CG_FAST_IP6_EXT  4   /* extension headers the fast walk steps over */
+#define CG_FAST_IP6_OPTS 3   /* options it walks in a hop-by-hop or destination header */
+#define CG_FAST_IP6_SPAN 256 /* their bytes at most (cg_walker.fast_span) */
+
+/* The options of the hop-by-hop or destination options header at q, len
+ * bytes long, as cg_ip6_option walks them, where the header is in the
+ * frame and each option ends inside it: else the full walk, which knows
+ * what tshark makes of the rest. */
+static void cg_fast_ip6_options(struct cg *cg, LLVMValueRef q, LLVMValueRef len)
+{
+	LLVMBasicBlockRef done = cg_block(cg, "fast_opt6_done");
+	cg_fast_need(cg, cg_in_bounds(cg, cg_gep(cg, q, len), 0));
+	LLVMValueRef pos = cg_const64(cg, 2);
+	for (int i = 0; i < CG_FAST_IP6_OPTS; i++) {
+		LLVMValueRef o = cg_gep(cg, q, pos);
+		cg_fast_need(cg, cg_in_bounds(cg, o, 2));
+		LLVMValueRef tlv = LLVMBuildAdd(cg->b, cg_load_be(cg, cg_gepc(cg, o, 1), 1),
+		                                cg_const64(cg, 2), "");
+		LLVMValueRef pad1 = cg_eqc(cg, cg_load_be(cg, o, 1), 0);
+		pos = LLVMBuildAdd(cg->b, pos,
+		                   LLVMBuildSelect(cg->b, pad1, cg_const64(cg, 1), tlv, ""),
+		                   "opt6_end");
+		cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULE, pos, len, ""));
+		LLVMBasicBlockRef more = cg_block(cg, "fast_opt6");
+		LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, pos, len, ""), done, more);
+		LLVMPositionBuilderAtEnd(cg->b, more);
+	}
+	cg_fast_need(cg, cg_i1(cg, 0)); /* more options than it walks */
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+}
+
+/* The fast walk's IPv6 walk, as cg_walk_ip6's where nothing is unusual:
+ * up to CG_FAST_IP6_EXT extension headers (no fragment header, so no
+ * fragment; CG_FAST_IP6_SPAN bytes at most, within the payload length, so
+ * no jumbogram either), then an upper-layer protocol, not "no next
+ * header". The payload length it gives is what follows them. */
 static LLVMValueRef cg_fast_ip6(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
 {
-	LLVMValueRef nh = cg_load_be(cg, cg_gepc(cg, p, 6), 1);
-	cg_fast_need(cg, LLVMBuildNot(cg->b,
-	                              LLVMBuildOr(cg->b, cg_ip6_is_ext(cg, nh),
-	                                          cg_eqc(cg, nh, IP6_NONE), ""),
-	                              ""));
-	cg_fast_set(cg, l, "proto", cg_i1(cg, 1), nh, NULL);
-	cg_fast_set(cg, l, "payload_len", cg_i1(cg, 1), cg_load_be(cg, cg_gepc(cg, p, 4), 2), NULL);
-	return cg_gepc(cg, p, 40);
+	LLVMValueRef nh = cg_load_be(cg, cg_gepc(cg, p, 6), 1), ext = cg_const64(cg, 0);
+	LLVMValueRef start = cg_gepc(cg, p, 40);
+	LLVMBasicBlockRef done = cg_block(cg, "fast_ip6_upper"), bb[CG_FAST_IP6_EXT];
+	LLVMValueRef nhs[CG_FAST_IP6_EXT], exts[CG_FAST_IP6_EXT];
+	for (int i = 0; i < CG_FAST_IP6_EXT; i++) {
+		LLVMBasicBlockRef in = cg_block(cg, "fast_ext6");
+		nhs[i] = nh;
+		exts[i] = ext;
+		bb[i] = LLVMGetInsertBlock(cg->b);
+		LLVMBuildCondBr(cg->b, cg_ip6_is_ext(cg, nh), in, done);
+		LLVMPositionBuilderAtEnd(cg->b, in);
+		cg_fast_need(cg, LLVMBuildNot(cg->b, cg_eqc(cg, nh, IP6_FRAG), ""));
+		LLVMValueRef q = cg_gep(cg, start, ext);
+		cg_fast_need(cg, cg_in_bounds(cg, q, 8));
+		LLVMValueRef len = cg_ip6_ext_len(cg, nh, cg_load_be(cg, cg_gepc(cg, q, 1), 1));
+		LLVMValueRef opts =
+		    LLVMBuildOr(cg->b, cg_eqc(cg, nh, IP6_HBH), cg_eqc(cg, nh, IP6_DST), "");
+		LLVMBasicBlockRef walk = cg_block(cg, "fast_ext6_opts"),
+		                  next = cg_block(cg, "fast_ext6_next");
+		LLVMBuildCondBr(cg->b, opts, walk, next);
+		LLVMPositionBuilderAtEnd(cg->b, walk);
+		cg_fast_ip6_options(cg, q, len);
+		LLVMBuildBr(cg->b, next);
+		LLVMPositionBuilderAtEnd(cg->b, next);
+		nh = cg_load_be(cg, q, 1);
+		ext = LLVMBuildAdd(cg->b, ext, len, "ext6_len");
+		cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULE, ext,
+		                               cg_const64(cg, CG_FAST_IP6_SPAN), ""));
+	}
+	cg_fast_need(cg, LLVMBuildNot(cg->b, cg_ip6_is_ext(cg, nh), ""));
+	LLVMBuildBr(cg->b, done);
+	LLVMBasicBlockRef last = LLVMGetInsertBlock(cg->b);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+	LLVMValueRef nh_phi = LLVMBuildPhi(cg->b, cg->i64, "ip6_proto");
+	LLVMValueRef ext_phi = LLVMBuildPhi(cg->b, cg->i64, "ext6_len");
+	LLVMAddIncoming(nh_phi, nhs, bb, CG_FAST_IP6_EXT);
+	LLVMAddIncoming(ext_phi, exts, bb, CG_FAST_IP6_EXT);
+	LLVMAddIncoming(nh_phi, &nh, &last, 1);
+	LLVMAddIncoming(ext_phi, &ext, &last, 1);
+	LLVMValueRef plen = cg_load_be(cg, cg_gepc(cg, p, 4), 2);
+	cg_fast_need(cg, LLVMBuildNot(cg->b, cg_eqc(cg, nh_phi, IP6_NONE), ""));
+	cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULE, ext_phi, plen, ""));
+	cg_fast_set(cg, l, "proto", cg_i1(cg, 1), nh_phi, NULL, NULL);
+	cg_fast_set(cg, l, "payload_len", cg_i1(cg, 1), LLVMBuildSub(cg->b, plen, ext_phi, ""),
+	            NULL, NULL);
+	return cg_gep(cg, start, ext_phi);
 }
 
 static const char *const cg_fast_ip6_keys[] = {"proto", "payload_len", NULL};
+_Static_assert(CG_FAST_IP6_EXT *(1 + CG_FAST_IP6_OPTS) <= CG_IP6_MAX_EXT,
+               "the full walk must reach the end of what the fast walk walks");
 
 static const char *const cg_ip4_internal[] = {"payload_len", NULL};
 static const char *const cg_ip6_internal[] = {"ext_len", "jumbo_len", "payload_len", NULL};
@@ -682,15 +871,15 @@ static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_lay
 }
 
 static const struct cg_walker cg_walkers[] = {
-    {"vlan", cg_walk_vlan, NULL, NULL, true, cg_fast_vlan, cg_fast_vlan_keys, NULL, NULL},
-    {"ip4_opts", cg_walk_ip4, cg_ip4_internal, NULL, false, cg_fast_ip4, cg_fast_ip4_keys, NULL,
+    {"vlan", cg_walk_vlan, NULL, NULL, true, cg_fast_vlan, cg_fast_vlan_keys, 4, NULL, NULL},
+    {"ip4_opts", cg_walk_ip4, cg_ip4_internal, NULL, false, cg_fast_ip4, cg_fast_ip4_keys, 0, NULL,
      NULL},
-    {"ip6_ext", cg_walk_ip6, cg_ip6_internal, NULL, true, cg_fast_ip6, cg_fast_ip6_keys, NULL,
-     NULL},
-    {"l4len", cg_walk_l4len, NULL, NULL, false, NULL, NULL, NULL, NULL},
-    {"tcp_opts", cg_walk_tcp, NULL, NULL, false, NULL, NULL, cg_tcp_lasting, cg_tcp_reads},
-    {"dns", cg_walk_dns, NULL, NULL, true, NULL, NULL, NULL, NULL},
-    {"http", cg_walk_http, NULL, NULL, true, NULL, NULL, NULL, NULL},
+    {"ip6_ext", cg_walk_ip6, cg_ip6_internal, NULL, true, cg_fast_ip6, cg_fast_ip6_keys,
+     CG_FAST_IP6_SPAN, NULL, NULL},
+    {"l4len", cg_walk_l4len, NULL, NULL, false, NULL, NULL, 0, NULL, NULL},
+    {"tcp_opts", cg_walk_tcp, NULL, NULL, false, NULL, NULL, 0, cg_tcp_lasting, cg_tcp_reads},
+    {"dns", cg_walk_dns, NULL, NULL, true, NULL, NULL, 0, NULL, NULL},
+    {"http", cg_walk_http, NULL, NULL, true, NULL, NULL, 0, NULL, NULL},
 };
 
 const struct cg_walker *cg_walker_find(const char *name)

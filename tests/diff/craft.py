@@ -224,6 +224,12 @@ def malformed():
     p.append(e() / ip(options=[IPOption_LSRR(routers=[C4, "10.0.0.2"], pointer=4)]) / UDP())
     p.append(e() / ip(options=[IPOption_SSRR(routers=[C4, "10.0.0.2"], pointer=12)]) / UDP())  # exhausted
     p.append(e() / ip(options=[IPOption_LSRR(routers=[C4, "10.0.0.2"], pointer=5)]) / UDP())   # bad pointer
+    # around the fast walk's scan (codegen/cg_walk.c, cg_fast_ip4_dst): 4 options, 5, a route after others
+    for nops in (3, 4):
+        p.append(e() / ip(options=[IPOption_NOP()] * nops + [IPOption_LSRR(routers=[C4, "10.0.0.3"])]) / TCP(flags="R"))
+    p.append(e() / ip(options=[IPOption_Router_Alert(), IPOption_RR(routers=[C4]), IPOption_SSRR(routers=["10.0.0.4"])]) /
+             TCP(flags="R"))
+    p.append(e() / ip(options=[Raw(b"\x00\x02\x83\x07\x04\x0a\x00\x00\x05\x00\x00\x00")]) / TCP(flags="R"))  # EOL, then a route
     # options cut by the capture: ip.dst only if the bytes tshark's option walk reads are there
     rr = e() / ip(options=[IPOption_NOP(), IPOption_RR(routers=["0.0.0.0"] * 9)]) / UDP()
     eol = e() / ip(options=[Raw(b"\x00" * 8)]) / UDP()
@@ -302,6 +308,20 @@ def malformed():
     p.append(e() / IPv6(src=A6, dst=B6, nh=0) / Raw(b"\x06\x00\x00\x01\x02\x00\x00\x00") / TCP(flags="S"))  # Pad1, PadN(2): fine
     p.append(e() / IPv6(src=A6, dst=B6) / AH(nh=6, payloadlen=0, spi=1) / TCP(flags="R"))    # zero-length AH
     p.append(e() / IPv6(src=A6, dst=B6) / AH(nh=6, payloadlen=200, spi=1) / TCP(flags="R"))  # AH past the end
+    # around the fast walk's bounds (codegen/cg_walk.c, cg_fast_ip6): options
+    # per header, headers, their bytes, the payload length that holds them
+    for opts in (b"\x00\x00\x05\x02\x00\x00", b"\x00" * 6, b"\x01\x00\x00\x00\x00\x00"):  # 3 options, 6, 2 then Pad1 x4
+        p.append(e() / IPv6(src=A6, dst=B6, nh=0) / Raw(b"\x06\x00" + opts) / TCP(flags="R"))
+    dst = IPv6ExtHdrDestOpt(options=[RouterAlert()])
+    p.append(e() / IPv6(src=A6, dst=B6) / IPv6ExtHdrHopByHop() / dst / IPv6ExtHdrRouting(addresses=[B6]) /
+             dst / TCP(dport=7, flags="R"))                                       # 4 headers
+    p.append(e() / IPv6(src=A6, dst=B6) / IPv6ExtHdrHopByHop() / dst / dst / dst / dst / TCP(dport=8, flags="R"))
+    p.append(e() / IPv6(src=A6, dst=B6) / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\x00" * 250)]) /
+             TCP(dport=9, flags="R"))                                             # 256 bytes of options
+    p.append(e() / IPv6(src=A6, dst=B6) / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\x00" * 250)]) /
+             IPv6ExtHdrDestOpt() / TCP(dport=10, flags="R"))                      # 264
+    p.append(e() / IPv6(src=A6, dst=B6, plen=12) / IPv6ExtHdrHopByHop() / dst / TCP(flags="R"))  # headers past plen
+    p.append(e() / IPv6(src=A6, dst=B6, nh=0) / Raw(b"\x3b\x00\x01\x04\x00\x00\x00\x00"))  # HBH, then no next header
     p.append(e() / Dot1Q(vlan=5) / Raw(b""))                                       # tag, nothing after
     p.append(e(type=0x8100) / Raw(b"\x00"))                                        # half a tag
     p.append(e(type=0x88a8) / Dot1Q(vlan=1, type=0x8100) / Raw(b"\x00\x02"))       # QinQ, inner cut
