@@ -318,6 +318,13 @@ static LLVMValueRef cg_add(struct cg *cg, LLVMValueRef a, uint64_t b)
 	return LLVMBuildAdd(cg->b, a, cg_const64(cg, b), "");
 }
 
+/* i1: the n bytes at off are in the message (W_HEND), not past the TCP
+ * payload in an Ethernet trailer, which tshark does not hand to HTTP */
+static LLVMValueRef cg_in_message(struct cg *cg, LLVMValueRef off, uint64_t n)
+{
+	return LLVMBuildICmp(cg->b, LLVMIntULE, cg_add(cg, off, n), cg_vload(cg, W_HEND), "");
+}
+
 struct cg_copy {
 	LLVMValueRef base; /* i64 offset of the token's first byte */
 	struct cg_slotvar *out;
@@ -507,7 +514,9 @@ static void cg_http_request(struct cg *cg, const struct hq_layer *l, LLVMValueRe
 static void cg_http_status(struct cg *cg, const struct hq_layer *l, LLVMValueRef base)
 {
 	LLVMValueRef p = cg_payload_ptr(cg, cg_add(cg, base, 9));
-	LLVMBasicBlockRef cont = cg_if(cg, cg_in_bounds(cg, p, 3), "status");
+	LLVMValueRef in =
+	    LLVMBuildAnd(cg->b, cg_in_bounds(cg, p, 3), cg_in_message(cg, base, 12), "");
+	LLVMBasicBlockRef cont = cg_if(cg, in, "status");
 	LLVMValueRef v = cg_const64(cg, 0), ok = cg_i1(cg, 1);
 	for (int i = 0; i < 3; i++) {
 		LLVMValueRef c = cg_load_be(cg, cg_gepc(cg, p, i), 1);
@@ -555,7 +564,9 @@ static LLVMValueRef cg_http_method_len(struct cg *cg, LLVMValueRef base)
 	LLVMValueRef len = cg_alloca(cg, cg->i64, "mlen");
 	LLVMBuildStore(cg->b, cg_const64(cg, 0), len);
 	LLVMValueRef p = cg_payload_ptr(cg, base);
-	LLVMBasicBlockRef cont = cg_if(cg, cg_in_bounds(cg, p, 4), "method");
+	LLVMValueRef in =
+	    LLVMBuildAnd(cg->b, cg_in_bounds(cg, p, 4), cg_in_message(cg, base, 4), "");
+	LLVMBasicBlockRef cont = cg_if(cg, in, "method");
 	LLVMBasicBlockRef none = cg_block(cg, "method_end");
 	LLVMValueRef sw = LLVMBuildSwitch(cg->b, cg_load_raw(cg, p, cg->i32), none, 16);
 	for (int i = 0; http_methods[i]; i++) {
@@ -567,7 +578,9 @@ static LLVMValueRef cg_http_method_len(struct cg *cg, LLVMValueRef base)
 		LLVMAddCase(sw, LLVMConstInt(cg->i32, head, 0), is);
 		LLVMPositionBuilderAtEnd(cg->b, is);
 		LLVMValueRef rest =
-		    n > 4 ? cg_bytes_eq(cg, cg_add(cg, base, 4), tok + 4) : cg_i1(cg, 1);
+		    n > 4 ? LLVMBuildAnd(cg->b, cg_bytes_eq(cg, cg_add(cg, base, 4), tok + 4),
+		                         cg_in_message(cg, base, n), "")
+		          : cg_i1(cg, 1);
 		LLVMBuildStore(
 		    cg->b,
 		    LLVMBuildSelect(cg->b, rest, cg_const64(cg, n - 1), cg_const64(cg, 0), ""),
@@ -592,7 +605,10 @@ static void cg_http_message(struct cg *cg, const struct hq_layer *l, struct cg_l
 	cg_http_request(cg, l, base);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, notreq);
-	LLVMBuildCondBr(cg->b, cg_bytes_eq(cg, base, "HTTP/1."), resp, other);
+	LLVMBuildCondBr(
+	    cg->b,
+	    LLVMBuildAnd(cg->b, cg_bytes_eq(cg, base, "HTTP/1."), cg_in_message(cg, base, 7), ""),
+	    resp, other);
 	LLVMPositionBuilderAtEnd(cg->b, resp);
 	if (cg_wants(cg, l, "version"))
 		cg_copy_token(cg, base, cg_var(cg, l, "version"), ' ', ' ');

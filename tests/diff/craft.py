@@ -284,6 +284,12 @@ def malformed():
     p.append(e() / ip() / TCP(dport=80, flags="PA") / Raw(b"\x00\xffGET / HTTP/1.1\r\n\r\n"))
     req = http_req("GET", "/" + "d" * 60, "www.example.com")
     p.append(e() / ip(len=20 + 20 + 40) / TCP(sport=50000, dport=80, flags="PA") / Raw(req))  # request line cut by the IP length
+    # the message ends with the TCP payload: what follows is a trailer, not HTTP
+    for pl, trailer in ((b"", b"GET /x HTTP/1.1\r\n\r\n"), (b"GET ", b"/x HTTP/1.1\r\n\r\n"),
+                        (b"GE", b"T / HTTP/1.1\r\n\r\n"), (b"", b"HTTP/1.1 200 OK\r\n\r\n"),
+                        (b"HTTP/1.", b"1 200 OK\r\n\r\n"), (b"HTTP/1.1 20", b"0 OK\r\n\r\n"),
+                        (b"POS", b"T / HTTP/1.1\r\n\r\n")):
+        p.append(e() / ip(len=40 + len(pl)) / TCP(sport=50001, dport=80, flags="PA") / Raw(pl + trailer))
     p.append(e() / ip() / TCP(sport=50000, dport=80, flags="PA") / Raw(b"HEAD \x00index.html HTTP/1.1\r\n\r\n"))  # NUL target: empty
     p.append(e() / IPv6(src=A6, dst=B6, plen=4) / TCP(flags="R"))                  # payload length too short
     p.append(e() / IPv6(src=A6, dst=B6, plen=1000) / TCP(flags="R"))               # longer than the frame
