@@ -218,6 +218,8 @@ typedef LLVMValueRef (*cg_fast_mender)(struct cg *cg, const struct hq_layer *l, 
 void cg_fast_set(struct cg *cg, const struct hq_layer *l, const char *key, LLVMValueRef present,
                  LLVMValueRef v, LLVMValueRef usable, cg_fast_mender mend);
 bool cg_fast_get(struct cg *cg, const struct hq_layer *l, const char *key, struct cg_val *v);
+/* the output key of the layer under the chain's last one (false: none) */
+bool cg_fast_get_below(struct cg *cg, const char *key, struct cg_val *v);
 
 /* cg_select.c: link selector fields, stored by the parent once per packet */
 /* the selector field of link k if it is a fixed integer field of the
@@ -278,6 +280,10 @@ struct cg_walker {
 	LLVMValueRef (*fast)(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
 	const char *const *fast_keys; /* the outputs `fast` gives (NULL-terminated) */
 	unsigned fast_span;
+	/* for the fast walk, where the layer cannot be entered (no `fast`):
+	 * i1, l is surely not there, where a link from the chain's last layer
+	 * leads to it; the walk then goes on as if none did (NULL: never) */
+	LLVMValueRef (*fast_absent)(struct cg *cg, const struct hq_layer *l);
 	/* does parsing l change state that outlives the packet, so that the
 	 * program must not leave before it? (NULL: never) */
 	bool (*lasting)(struct cg *cg, const struct hq_layer *l);

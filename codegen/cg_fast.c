@@ -137,6 +137,12 @@ bool cg_fast_get(struct cg *cg, const struct hq_layer *l, const char *key, struc
 	return false;
 }
 
+bool cg_fast_get_below(struct cg *cg, const char *key, struct cg_val *v)
+{
+	const struct cg_fast *fs = cg->fast;
+	return fs->n >= 2 && cg_fast_get(cg, fs->layer[fs->n - 2], key, v);
+}
+
 /* The field link k selects by, where the walk can read it: a fixed one of
  * the parent, or an output its walker gave (cg_walker.fast). */
 static const struct hq_field *cg_fast_selector(struct cg *cg, const struct hq_link *k)
@@ -503,6 +509,18 @@ static void cg_fast_pass(struct cg *cg, const struct cg_fast_kid *k, struct cg_v
 	LLVMAddIncoming(*next, nv, bb, 3);
 }
 
+/* Where a link leads to l, which the walk cannot enter: on to `absent`
+ * where l's walker tells it is not there (cg_walker.fast_absent), else to
+ * the full walk. */
+static void cg_fast_not_entered(struct cg *cg, const struct hq_layer *l, LLVMBasicBlockRef absent)
+{
+	const struct cg_walker *w = cg_walker_find(l->walker);
+	if (w && w->fast_absent)
+		LLVMBuildCondBr(cg->b, w->fast_absent(cg, l), absent, cg->fast->full);
+	else
+		LLVMBuildBr(cg->b, cg->fast->full);
+}
+
 /* One switch on the selector the children share: into the one it picks,
  * to `end` where none does. */
 static void cg_fast_switch(struct cg *cg, const struct hq_layer *l, const struct cg_fast_kid *kid,
@@ -536,7 +554,7 @@ static void cg_fast_switch(struct cg *cg, const struct hq_layer *l, const struct
 		if (cg_fast_enters(cg, kid[i].layer, l))
 			cg_fast_layer(cg, kid[i].layer, next, reach);
 		else
-			LLVMBuildBr(cg->b, cg->fast->full);
+			cg_fast_not_entered(cg, kid[i].layer, end);
 	}
 }
 
@@ -581,9 +599,11 @@ static void cg_fast_children(struct cg *cg, const struct hq_layer *l, LLVMValueR
 			return;
 		}
 		/* which of them the full walk takes, this one cannot tell */
-		LLVMBasicBlockRef miss = cg_block(cg, "fast_not_child");
-		cg_select_branch(cg, cg_field(cg, a->field), a->values, a->n_values, cg->fast->full,
-		                 miss);
+		LLVMBasicBlockRef miss = cg_block(cg, "fast_not_child"),
+		                  hit = cg_block(cg, "fast_link");
+		cg_select_branch(cg, cg_field(cg, a->field), a->values, a->n_values, hit, miss);
+		LLVMPositionBuilderAtEnd(cg->b, hit);
+		cg_fast_not_entered(cg, kid[i].layer, miss);
 		LLVMPositionBuilderAtEnd(cg->b, miss);
 	}
 	LLVMBuildBr(cg->b, end);

@@ -871,15 +871,28 @@ static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_lay
 }
 
 static const struct cg_walker cg_walkers[] = {
-    {"vlan", cg_walk_vlan, NULL, NULL, true, cg_fast_vlan, cg_fast_vlan_keys, 4, NULL, NULL},
-    {"ip4_opts", cg_walk_ip4, cg_ip4_internal, NULL, false, cg_fast_ip4, cg_fast_ip4_keys, 0, NULL,
-     NULL},
-    {"ip6_ext", cg_walk_ip6, cg_ip6_internal, NULL, true, cg_fast_ip6, cg_fast_ip6_keys,
-     CG_FAST_IP6_SPAN, NULL, NULL},
-    {"l4len", cg_walk_l4len, NULL, NULL, false, NULL, NULL, 0, NULL, NULL},
-    {"tcp_opts", cg_walk_tcp, NULL, NULL, false, NULL, NULL, 0, cg_tcp_lasting, cg_tcp_reads},
-    {"dns", cg_walk_dns, NULL, NULL, true, NULL, NULL, 0, NULL, NULL},
-    {"http", cg_walk_http, NULL, NULL, true, NULL, NULL, 0, NULL, NULL},
+    {.name = "vlan",
+     .parse = cg_walk_vlan,
+     .judges = true,
+     .fast = cg_fast_vlan,
+     .fast_keys = cg_fast_vlan_keys,
+     .fast_span = 4},
+    {.name = "ip4_opts",
+     .parse = cg_walk_ip4,
+     .internal_keys = cg_ip4_internal,
+     .fast = cg_fast_ip4,
+     .fast_keys = cg_fast_ip4_keys},
+    {.name = "ip6_ext",
+     .parse = cg_walk_ip6,
+     .internal_keys = cg_ip6_internal,
+     .judges = true,
+     .fast = cg_fast_ip6,
+     .fast_keys = cg_fast_ip6_keys,
+     .fast_span = CG_FAST_IP6_SPAN},
+    {.name = "l4len", .parse = cg_walk_l4len},
+    {.name = "tcp_opts", .parse = cg_walk_tcp, .lasting = cg_tcp_lasting, .reads = cg_tcp_reads},
+    {.name = "dns", .parse = cg_walk_dns, .judges = true},
+    {.name = "http", .parse = cg_walk_http, .judges = true, .fast_absent = cg_fast_http_absent},
 };
 
 const struct cg_walker *cg_walker_find(const char *name)

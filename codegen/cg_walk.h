@@ -49,5 +49,6 @@ const char *const *cg_tcp_reads(const char *key);
 bool cg_walk_tcp_reads_len(struct cg *cg, const struct hq_layer *l);
 void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
 void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
+LLVMValueRef cg_fast_http_absent(struct cg *cg, const struct hq_layer *l);
 
 #endif

@@ -555,6 +555,23 @@ void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, 
 	LLVMPositionBuilderAtEnd(cg->b, end);
 }
 
+/* For the fast walk, with the TCP header last in its chain: i1, the TCP
+ * payload is shorter than the 4 bytes a request or status line starts
+ * with (cg_http_message), so there is no http layer. */
+LLVMValueRef cg_fast_http_absent(struct cg *cg, const struct hq_layer *l)
+{
+	const struct hq_layer *tcp = l->links[0].parent;
+	struct cg_val ip = {.present = cg_i1(cg, 0), .a = cg_const64(cg, 0)};
+	if (!cg_fast_get_below(cg, "payload_len", &ip))
+		return cg_i1(cg, 0);
+	struct cg_val hl = cg_field(cg, tcp->hlen);
+	LLVMValueRef hlen = LLVMBuildMul(cg->b, hl.a, cg_const64(cg, tcp->hlen_mul), "");
+	LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntUGE, ip.a, hlen, "");
+	LLVMValueRef small = LLVMBuildICmp(cg->b, LLVMIntULT, LLVMBuildSub(cg->b, ip.a, hlen, ""),
+	                                   cg_const64(cg, 4), "");
+	return LLVMBuildAnd(cg->b, LLVMBuildAnd(cg->b, ip.present, fits, ""), small, "");
+}
+
 /* The length of the request method at base, 0 if none of http_methods
  * followed by a space is there: one switch on the first four bytes (each
  * method's own: "GET ", "POST", "DELE", ...), then the rest of the one that

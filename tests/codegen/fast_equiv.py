@@ -48,6 +48,7 @@ FAST = [
     "tcp where ip6.src == 2001:db8::1 group by dst_port",
     "dns where dns.qtype == 28 group by dns.qname",
     "http log ip.src, http.method, http.path",
+    "tcp where dst_port == 80 and not http group by ip.src, tcp.flags",
     "icmp6 group by icmp6.type",
     "ip6 group by ip6.proto, ip6.next",
     "ip where ip.hdr_len > 20 group by ip.src, ip.dst",
