@@ -149,7 +149,8 @@ LLVMValueRef cg_launder(struct cg *cg, LLVMValueRef i1);
 void cg_set_flag(struct cg *cg, unsigned cell, LLVMValueRef i1);
 LLVMBasicBlockRef cg_block(struct cg *cg, const char *name);
 void cg_memset0(struct cg *cg, LLVMValueRef p, unsigned n);
-void cg_memcpy(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, unsigned n);
+/* n bytes; align: what both pointers are known to be aligned to */
+void cg_memcpy(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, unsigned n, unsigned align);
 int cg_unsupported(struct cg *cg, const struct hq_query *q, struct hq_span span, const char *what);
 
 /* cg_btf.c: debug info (-> BTF) and maps */

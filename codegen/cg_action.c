@@ -68,7 +68,9 @@ void cg_store_value(struct cg *cg, LLVMValueRef p, const struct hq_slot *s, stru
 		break;
 	case HQ_T_STR:
 		if (v.ptr)
-			cg_memcpy(cg, p, v.ptr, v.size < s->size ? v.size : s->size);
+			/* strings are walker values in the scratch value (cg_var),
+			 * slots start 8-aligned (plan_slot_place): word copies */
+			cg_memcpy(cg, p, v.ptr, v.size < s->size ? v.size : s->size, 8);
 		break;
 	default:
 		LLVMBuildStore(cg->b, v.a, p);

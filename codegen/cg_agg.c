@@ -84,7 +84,7 @@ static void cg_agg_distinct(struct cg *cg, const struct hq_qplan *qp, const stru
                             LLVMValueRef val, LLVMValueRef key, struct cg_val v)
 {
 	LLVMValueRef dkey = cg_gepc(cg, cg->scratch, cg->scratch_dkey_off);
-	cg_memcpy(cg, dkey, key, qp->key_size);
+	cg_memcpy(cg, dkey, key, qp->key_size, 8); /* both 8-aligned in the scratch value */
 	LLVMValueRef vp = cg_gepc(cg, dkey, qp->key_size);
 	cg_memset0(cg, vp, 16);
 	struct hq_slot s = {.type = v.type, .size = 16};

@@ -183,9 +183,9 @@ void cg_memset0(struct cg *cg, LLVMValueRef p, unsigned n)
 		LLVMBuildStore(cg->b, LLVMConstInt(cg->i8, 0, 0), cg_gepc(cg, p, i));
 }
 
-void cg_memcpy(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, unsigned n)
+void cg_memcpy(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, unsigned n, unsigned align)
 {
-	LLVMBuildMemCpy(cg->b, dst, 1, src, 1, cg_const64(cg, n));
+	LLVMBuildMemCpy(cg->b, dst, align, src, align, cg_const64(cg, n));
 }
 
 int cg_unsupported(struct cg *cg, const struct hq_query *q, struct hq_span span, const char *what)
