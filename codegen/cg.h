@@ -219,8 +219,10 @@ typedef LLVMValueRef (*cg_fast_mender)(struct cg *cg, const struct hq_layer *l, 
 void cg_fast_set(struct cg *cg, const struct hq_layer *l, const char *key, LLVMValueRef present,
                  LLVMValueRef v, LLVMValueRef usable, cg_fast_mender mend);
 bool cg_fast_get(struct cg *cg, const struct hq_layer *l, const char *key, struct cg_val *v);
-/* the output key of the layer under the chain's last one (false: none) */
+/* the output key of the layer under the chain's last one, or under l
+ * (false: none) */
 bool cg_fast_get_below(struct cg *cg, const char *key, struct cg_val *v);
+bool cg_fast_get_under(struct cg *cg, const struct hq_layer *l, const char *key, struct cg_val *v);
 
 /* cg_select.c: link selector fields, stored by the parent once per packet */
 /* the selector field of link k if it is a fixed integer field of the
@@ -279,7 +281,7 @@ struct cg_walker {
 	 * (NULL: at the header length). A walker that has one never clears
 	 * ok. NULL: none. */
 	LLVMValueRef (*fast)(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
-	const char *const *fast_keys; /* the outputs `fast` gives (NULL-terminated) */
+	const char *const *fast_keys; /* the outputs `fast` (or `fast_lasting`) gives */
 	unsigned fast_span;
 	/* for the fast walk, where the layer cannot be entered (no `fast`):
 	 * i1, l is surely not there, where a link from the chain's last layer
@@ -288,6 +290,11 @@ struct cg_walker {
 	/* does parsing l change state that outlives the packet, so that the
 	 * program must not leave before it? (NULL: never) */
 	bool (*lasting)(struct cg *cg, const struct hq_layer *l);
+	/* for the fast walk, where `lasting` holds: the state change, run where
+	 * a chain holding l's header at p ends, after every cg_fast_need of
+	 * the chain and before the program leaves or runs the queries; may
+	 * cg_fast_need first, gives its outputs (NULL: the full walk's) */
+	void (*fast_lasting)(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
 	/* the registry fields (NULL-terminated names) that computing the
 	 * output `key` reads, so they are parsed too (NULL: none) */
 	const char *const *(*reads)(const char *key);

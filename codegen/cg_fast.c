@@ -30,12 +30,14 @@
  * decides and runs as before: a header cut short, invalid or stopped, an
  * IPv4 total length of 0 before a run; a VLAN tag stack, IPv6 extension
  * headers or IPv4 options beyond the walkers' plain case; a layer whose
- * walker decides its presence or keeps state (dns, http; tcp with
- * retransmit); a query whose layer is there that reads more than the walk
- * can. A packet goes there before any query ran on it here, so none runs
- * twice. The full walk reads the packet pointers afresh (cg_prog.c), so
- * nothing of this walk is live in it, and the verifier prunes it to one
- * pass.
+ * walker decides its presence (dns; http unless cg_walker.fast_absent
+ * tells it is not there); a query whose layer is there that reads more
+ * than the walk can. A packet goes there before any query ran on it here,
+ * so none runs twice; state a walker keeps past the packet (tcp's
+ * retransmit table) changes where the chain ends (cg_walker.fast_lasting),
+ * after the last branch to the full walk, so once. The full walk reads the
+ * packet pointers afresh (cg_prog.c), so nothing of this walk is live in
+ * it, and the verifier prunes it to one pass.
  *
  * HDRQ_NO_FAST in the environment leaves the fast walk out (the
  * equivalence test compares both programs' output).
@@ -143,6 +145,33 @@ bool cg_fast_get_below(struct cg *cg, const char *key, struct cg_val *v)
 	return fs->n >= 2 && cg_fast_get(cg, fs->layer[fs->n - 2], key, v);
 }
 
+bool cg_fast_get_under(struct cg *cg, const struct hq_layer *l, const char *key, struct cg_val *v)
+{
+	int i = cg_fast_find(cg->fast, l);
+	return i > 0 && cg_fast_get(cg, cg->fast->layer[i - 1], key, v);
+}
+
+/* Does parsing l keep state past the packet (cg_walker.lasting)? */
+static bool cg_fast_lasts(struct cg *cg, const struct hq_layer *l)
+{
+	const struct cg_walker *w = cg_walker_find(l->walker);
+	return w && w->lasting && w->lasting(cg, l);
+}
+
+/* The chain's state changes (cg_walker.fast_lasting), where it ends: the
+ * program leaves, or runs the queries, right after. Returns the number of
+ * outputs before theirs, to put back after. */
+static int cg_fast_last(struct cg *cg)
+{
+	const struct cg_fast *fs = cg->fast;
+	int n_out = fs->n_out;
+	for (int i = 0; i < fs->n; i++)
+		if (cg_fast_lasts(cg, fs->layer[i]))
+			cg_walker_find(fs->layer[i]->walker)
+			    ->fast_lasting(cg, fs->layer[i], fs->hdr[i]);
+	return n_out;
+}
+
 /* The field link k selects by, where the walk can read it: a fixed one of
  * the parent, or an output its walker gave (cg_walker.fast). */
 static const struct hq_field *cg_fast_selector(struct cg *cg, const struct hq_link *k)
@@ -186,7 +215,8 @@ static bool cg_fast_meta_ok(const char *key)
 static bool cg_fast_gives(const struct hq_field *f)
 {
 	const struct cg_walker *w = cg_walker_find(f->layer->walker);
-	for (const char *const *k = w && w->fast ? w->fast_keys : NULL; k && *k; k++)
+	bool any = w && (w->fast || w->fast_lasting);
+	for (const char *const *k = any ? w->fast_keys : NULL; k && *k; k++)
 		if (!strcmp(*k, f->key))
 			return true;
 	return false;
@@ -206,8 +236,9 @@ static bool cg_fast_field_ok(struct cg *cg, const struct hq_field *f, enum cg_fa
 		return ask != CG_FAST_TEST && cg_fast_meta_ok(f->key);
 	if (ask == CG_FAST_NOW && !f->layer->pseudo && !cg_fast_has(cg, f->layer))
 		return cg->layers[f->layer->index].fast_walks; /* absent, if the walk looked */
-	if (f->src == HQ_FS_WALKER)
-		return ask == CG_FAST_NOW   ? cg_fast_get(cg, f->layer, f->key, NULL)
+	if (f->src == HQ_FS_WALKER) /* a lasting output: given where the chain ends */
+		return ask == CG_FAST_NOW ? cg_fast_get(cg, f->layer, f->key, NULL) ||
+		                                (cg_fast_lasts(cg, f->layer) && cg_fast_gives(f))
 		       : ask == CG_FAST_MAY ? cg_fast_gives(f)
 		                            : false;
 	return !f->when_field || cg_fast_field_ok(cg, f->when_field, ask);
@@ -315,6 +346,7 @@ static bool cg_fast_run(struct cg *cg)
 		present += qp != NULL;
 	}
 	if (!present) { /* none can match */
+		cg->fast->n_out = cg_fast_last(cg);
 		LLVMBuildBr(cg->b, cg->exit_bb);
 		return true;
 	}
@@ -327,6 +359,7 @@ static bool cg_fast_run(struct cg *cg)
 			    cg_fast_usable(cg, fs->out[i].layer, fs->out[i].key, fs->out[i].val,
 			                   fs->out[i].usable, fs->out[i].mend);
 	}
+	int n_out = cg_fast_last(cg);
 	cg_fast_query_prologue(cg);
 	cg->fast->running = true; /* nothing may go to the full walk now */
 	for (int i = 0; i < cg->plan->n_qplans; i++)
@@ -334,8 +367,9 @@ static bool cg_fast_run(struct cg *cg)
 			cg_query(cg, &cg->plan->qplans[i]);
 	cg->fast->running = false;
 	cg->ifindex = NULL;
-	for (int i = 0; i < fs->n_out; i++)
+	for (int i = 0; i < n_out; i++)
 		fs->out[i].val = given[i];
+	fs->n_out = n_out;
 	LLVMBuildBr(cg->b, cg->exit_bb);
 	return true;
 }
@@ -359,6 +393,7 @@ static void cg_fast_decide(struct cg *cg)
 		LLVMBuildCondBr(cg->b, m, cg->fast->full, next);
 		LLVMPositionBuilderAtEnd(cg->b, next);
 	}
+	cg->fast->n_out = cg_fast_last(cg);
 	LLVMBuildBr(cg->b, cg->exit_bb);
 }
 
@@ -373,7 +408,7 @@ static bool cg_fast_enters(struct cg *cg, const struct hq_layer *l, const struct
 		return false;
 	if (cg_above_ip(l) && !cg_fast_get(cg, parent, "payload_len", NULL))
 		return false;
-	return !(w && w->lasting && w->lasting(cg, l));
+	return !cg_fast_lasts(cg, l) || w->fast_lasting;
 }
 
 #define CG_FAST_KIDS 32
@@ -621,14 +656,22 @@ static void cg_fast_ip_room(struct cg *cg, const struct hq_layer *l, const struc
 	cg_fast_need(cg, LLVMBuildAnd(cg->b, plen.present, room, ""));
 }
 
-/* Does the walk need what l's walker gives: children to select and
- * bound, or outputs the queries read? Else the walker's plain case need
- * not hold (IPv6 extension headers under `inet`). */
+/* Does the walk need what l's walker gives: children to select (a
+ * selector it gives) and bound (the IP payload length), its state change,
+ * or outputs the queries read? Else the walker's plain case need not hold
+ * (IPv6 extension headers under `inet`, TCP segments cut short under
+ * `http`). */
 static bool cg_fast_walker_wanted(struct cg *cg, const struct hq_layer *l,
                                   const struct cg_walker *w)
 {
 	struct cg_fast_kid kid[CG_FAST_KIDS];
-	if (cg_fast_kids(cg, l, kid))
+	int n = cg_fast_kids(cg, l, kid);
+	for (int i = 0; i < n; i++) {
+		const struct hq_field *f = kid[i].link->field;
+		if (cg_above_ip(kid[i].layer) || (f && f->src == HQ_FS_WALKER && f->layer == l))
+			return true;
+	}
+	if (n < 0 || cg_fast_lasts(cg, l))
 		return true;
 	for (const char *const *k = w->fast_keys; k && *k; k++)
 		if (cg_field_used(cg, l, *k))
@@ -646,8 +689,9 @@ static uint64_t cg_fast_sig(struct cg *cg)
 	uint64_t sig = 0;
 	if (cg->proto->n_layers > 64)
 		return ~0ull;
-	for (int i = 0; i < fs->n - 1; i++)
-		if (cg->layers[fs->layer[i]->index].fast_read)
+	for (int i = 0; i < fs->n; i++) /* state changes read the whole chain */
+		if ((i < fs->n - 1 && cg->layers[fs->layer[i]->index].fast_read) ||
+		    cg_fast_lasts(cg, fs->layer[i]))
 			return ~0ull;
 	for (int i = 0; i < fs->n_out; i++)
 		if (fs->out[i].usable || cg->layers[fs->out[i].layer->index].fast_read)

@@ -870,6 +870,8 @@ static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	(void)st;
 }
 
+static const char *const cg_fast_tcp_keys[] = {"payload_len", "retransmit", NULL};
+
 static const struct cg_walker cg_walkers[] = {
     {.name = "vlan",
      .parse = cg_walk_vlan,
@@ -890,7 +892,13 @@ static const struct cg_walker cg_walkers[] = {
      .fast_keys = cg_fast_ip6_keys,
      .fast_span = CG_FAST_IP6_SPAN},
     {.name = "l4len", .parse = cg_walk_l4len},
-    {.name = "tcp_opts", .parse = cg_walk_tcp, .lasting = cg_tcp_lasting, .reads = cg_tcp_reads},
+    {.name = "tcp_opts",
+     .parse = cg_walk_tcp,
+     .lasting = cg_tcp_lasting,
+     .reads = cg_tcp_reads,
+     .fast = cg_fast_tcp,
+     .fast_lasting = cg_fast_tcp_lasting,
+     .fast_keys = cg_fast_tcp_keys},
     {.name = "dns", .parse = cg_walk_dns, .judges = true},
     {.name = "http", .parse = cg_walk_http, .judges = true, .fast_absent = cg_fast_http_absent},
 };

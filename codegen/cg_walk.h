@@ -39,7 +39,8 @@ bool cg_tc_vlan_covers(struct cg *cg, const struct hq_field *f);
 bool cg_tc_vlan_layer(struct cg *cg, const struct hq_layer *l);
 struct cg_val cg_tc_vlan_field(struct cg *cg, const struct hq_field *f, struct cg_val from_pkt);
 
-void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h, LLVMValueRef plen);
+LLVMValueRef cg_fast_tcp(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
+void cg_fast_tcp_lasting(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
 void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
 /* the retransmit flow table outlives the packet */
 bool cg_tcp_lasting(struct cg *cg, const struct hq_layer *l);

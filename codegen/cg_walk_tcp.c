@@ -136,7 +136,9 @@ const char *const *cg_tcp_reads(const char *key)
 	return strcmp(key, "retransmit") ? NULL : cg_flow_fields;
 }
 
-void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h, LLVMValueRef plen)
+/* i64: 1 if the segment at h, plen payload bytes long, is a
+ * retransmission on its flow, else 0; the flow's entry updated */
+static LLVMValueRef cg_tcp_retransmit(struct cg *cg, struct cg_hdr h, LLVMValueRef plen)
 {
 	LLVMValueRef seq = cg_load_be(cg, cg_gepc(cg, h.p, 4), 4);
 	LLVMValueRef flags = cg_load_be(cg, cg_gepc(cg, h.p, 13), 1);
@@ -151,7 +153,6 @@ void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h,
 	cg_flow_key(cg, key, h);
 	LLVMValueRef args[2] = {cg->map_flows, key};
 	LLVMValueRef seen = cg_helper(cg, 1 /* map_lookup_elem */, cg->ptr, args, 2);
-	cg_set(cg, l, "retransmit", cg_const64(cg, 0));
 	LLVMBasicBlockRef known = cg_block(cg, "flow_known"), fresh = cg_block(cg, "flow_new"),
 	                  done = cg_block(cg, "flow_done");
 	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, seen, LLVMConstNull(cg->ptr), ""),
@@ -162,8 +163,9 @@ void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h,
 	                                   cg_const32(cg, 0), "");
 	LLVMValueRef occupies = LLVMBuildICmp(cg->b, LLVMIntNE, len, cg_const64(cg, 0), "");
 	LLVMValueRef again = LLVMBuildAnd(cg->b, occupies, LLVMBuildNot(cg->b, ahead, ""), "");
-	cg_set(cg, l, "retransmit", LLVMBuildZExt(cg->b, again, cg->i64, ""));
+	again = LLVMBuildZExt(cg->b, again, cg->i64, "");
 	LLVMBuildStore(cg->b, LLVMBuildSelect(cg->b, ahead, end, prev, ""), seen);
+	LLVMBasicBlockRef from_known = LLVMGetInsertBlock(cg->b);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, fresh);
 	LLVMValueRef val = cg_gepc(cg, key, TCP_FLOW_KEY);
@@ -171,8 +173,46 @@ void cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h,
 	LLVMBuildStore(cg->b, end, val);
 	LLVMValueRef uargs[4] = {cg->map_flows, key, val, cg_const64(cg, 0)};
 	cg_helper(cg, 2 /* map_update_elem */, cg->i64, uargs, 4);
+	LLVMBasicBlockRef from_fresh = LLVMGetInsertBlock(cg->b);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
+	LLVMValueRef vals[2] = {again, cg_const64(cg, 0)},
+	             r = LLVMBuildPhi(cg->b, cg->i64, "rexmit");
+	LLVMBasicBlockRef from[2] = {from_known, from_fresh};
+	LLVMAddIncoming(r, vals, from, 2);
+	return r;
+}
+
+/* The fast walk's TCP walk (cg_walker.fast): the payload length, where
+ * the frame holds the whole IP payload (so it is the IP header's, minus
+ * the TCP header, as cg_walk_tcp finds it) and that leaves room for the
+ * TCP header; else the full walk. */
+LLVMValueRef cg_fast_tcp(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
+{
+	struct cg_val ip = {.present = cg_i1(cg, 0), .a = cg_const64(cg, 0)};
+	cg_fast_get_below(cg, "payload_len", &ip);
+	struct cg_val hl = cg_field(cg, l->hlen);
+	LLVMValueRef hlen = LLVMBuildMul(cg->b, hl.a, cg_const64(cg, l->hlen_mul), "");
+	LLVMValueRef fits =
+	    LLVMBuildAnd(cg->b, ip.present, LLVMBuildICmp(cg->b, LLVMIntUGE, ip.a, hlen, ""), "");
+	cg_fast_need(cg, fits);
+	cg_fast_need(cg, cg_in_bounds(cg, cg_gep(cg, p, ip.a), 0));
+	cg_fast_set(cg, l, "payload_len", cg_i1(cg, 1), LLVMBuildSub(cg->b, ip.a, hlen, ""), NULL,
+	            NULL);
+	return NULL;
+}
+
+/* The fast walk's retransmit (cg_walker.fast_lasting), where its chain
+ * ends with l's header at p in it: the flow's entry updated as
+ * cg_walk_tcp does, with the payload length cg_fast_tcp gave. */
+void cg_fast_tcp_lasting(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
+{
+	struct cg_val plen = {.present = cg_i1(cg, 0), .a = cg_const64(cg, 0)};
+	if (!cg_fast_get(cg, l, "payload_len", &plen))
+		cg_fast_need(cg, cg_i1(cg, 0));
+	struct cg_hdr h = {.p = p};
+	cg_fast_set(cg, l, "retransmit", cg_i1(cg, 1), cg_tcp_retransmit(cg, h, plen.a), NULL,
+	            NULL);
 }
 
 static bool cg_tcp_opts_used(struct cg *cg, const struct hq_layer *l)
@@ -250,6 +290,7 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 	cg_set(cg, l, "payload_len", plen);
 	cg_endif(cg, cont);
 	if (retrans)
-		cg_tcp_retransmit(cg, l, h,
-		                  LLVMBuildSelect(cg->b, have, plen, cg_const64(cg, 0), ""));
+		cg_set(cg, l, "retransmit",
+		       cg_tcp_retransmit(
+		           cg, h, LLVMBuildSelect(cg->b, have, plen, cg_const64(cg, 0), "")));
 }
