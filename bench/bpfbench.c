@@ -11,8 +11,9 @@
  * fixed rescheduling cost, see docs/BENCHMARKS.md), and first
  * a line `xlated=<instructions> jited=<bytes>` for the program. hq_meta's
  * `offline` is left at 0, so hdrq's program takes pkt.len/ts/ifindex from
- * the kernel as it does live. Every run is repeated ROUNDS times and the
- * fastest round is kept (the machine's noise only ever adds time).
+ * the kernel as it does live. Every run is repeated ROUNDS times (5, or
+ * BPFBENCH_ROUNDS from the environment) and the fastest round is kept
+ * (the machine's noise only ever adds time).
  *
  * Log queries write a ring-buffer record per matching frame. A ring that
  * nobody reads fills after some thousands of runs, and from then on every
@@ -187,7 +188,7 @@ int main(int argc, char **argv)
 	struct bpf_program *prog;
 	struct rings rings;
 	unsigned long repeat;
-	int fd, err, i;
+	int fd, err, i, rounds = ROUNDS;
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: bpfbench OBJ PROG REPEAT FRAME...\n");
@@ -222,6 +223,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (getenv("BPFBENCH_ROUNDS"))
+		rounds = atoi(getenv("BPFBENCH_ROUNDS"));
+	if (rounds < 1)
+		rounds = 1;
 	for (i = 4; i < argc; i++) {
 		long len = read_frame(argv[i], frame);
 		unsigned long per_run = 0, batch;
@@ -231,7 +236,7 @@ int main(int argc, char **argv)
 		if (len < 0)
 			return 1;
 		batch = batch_size(fd, &rings, frame, len, repeat, &per_run);
-		for (int r = 0; r < ROUNDS && batch; r++) {
+		for (int r = 0; r < rounds && batch; r++) {
 			double ns, w;
 
 			if (round_run(fd, &rings, frame, len, repeat, batch, per_run, &ns, &w,
