@@ -703,31 +703,64 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 #define CG_FAST_IP6_OPTS 3   /* options it walks in a hop-by-hop or destination header */
 #define CG_FAST_IP6_SPAN 256 /* their bytes at most (cg_walker.fast_span) */
 
+/* A loop of the fast walk, in registers: n phis at its head, from init
+ * on entry; cg_fast_loop_next adds the back edge's values. Emitted once
+ * (the verifier follows its turns; LLVM unrolls none): small IR, which
+ * start-up compiles. */
+struct cg_fast_loop {
+	LLVMBasicBlockRef head;
+	LLVMValueRef v[3];
+	int n;
+};
+
+static void cg_fast_loop_begin(struct cg *cg, struct cg_fast_loop *k, const LLVMValueRef *init,
+                               int n, const char *name)
+{
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
+	k->head = cg_block(cg, name);
+	k->n = n;
+	LLVMBuildBr(cg->b, k->head);
+	LLVMPositionBuilderAtEnd(cg->b, k->head);
+	for (int i = 0; i < n; i++) {
+		k->v[i] = LLVMBuildPhi(cg->b, LLVMTypeOf(init[i]), name);
+		LLVMAddIncoming(k->v[i], (LLVMValueRef *)&init[i], &from, 1);
+	}
+}
+
+static void cg_fast_loop_next(struct cg *cg, struct cg_fast_loop *k, LLVMValueRef *next)
+{
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
+	for (int i = 0; i < k->n; i++)
+		LLVMAddIncoming(k->v[i], &next[i], &from, 1);
+	LLVMBuildBr(cg->b, k->head);
+}
+
 /* The options of the hop-by-hop or destination options header at q, len
  * bytes long, as cg_ip6_option walks them, where the header is in the
- * frame and each option ends inside it: else the full walk, which knows
- * what tshark makes of the rest. */
+ * frame and each option ends inside it, CG_FAST_IP6_OPTS at most: else
+ * the full walk, which knows what tshark makes of the rest. */
 static void cg_fast_ip6_options(struct cg *cg, LLVMValueRef q, LLVMValueRef len)
 {
-	LLVMBasicBlockRef done = cg_block(cg, "fast_opt6_done");
 	cg_fast_need(cg, cg_in_bounds(cg, cg_gep(cg, q, len), 0));
-	LLVMValueRef pos = cg_const64(cg, 2);
-	for (int i = 0; i < CG_FAST_IP6_OPTS; i++) {
-		LLVMValueRef o = cg_gep(cg, q, pos);
-		cg_fast_need(cg, cg_in_bounds(cg, o, 2));
-		LLVMValueRef tlv = LLVMBuildAdd(cg->b, cg_load_be(cg, cg_gepc(cg, o, 1), 1),
-		                                cg_const64(cg, 2), "");
-		LLVMValueRef pad1 = cg_eqc(cg, cg_load_be(cg, o, 1), 0);
-		pos = LLVMBuildAdd(cg->b, pos,
-		                   LLVMBuildSelect(cg->b, pad1, cg_const64(cg, 1), tlv, ""),
-		                   "opt6_end");
-		cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULE, pos, len, ""));
-		LLVMBasicBlockRef more = cg_block(cg, "fast_opt6");
-		LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, pos, len, ""), done, more);
-		LLVMPositionBuilderAtEnd(cg->b, more);
-	}
-	cg_fast_need(cg, cg_i1(cg, 0)); /* more options than it walks */
-	LLVMBuildBr(cg->b, done);
+	LLVMValueRef init[2] = {cg_const64(cg, 0), cg_const64(cg, 2)}; /* options, position */
+	struct cg_fast_loop k;
+	cg_fast_loop_begin(cg, &k, init, 2, "fast_opt6");
+	cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULT, k.v[0], /* more than it walks */
+	                               cg_const64(cg, CG_FAST_IP6_OPTS), ""));
+	LLVMValueRef o = cg_gep(cg, q, k.v[1]);
+	cg_fast_need(cg, cg_in_bounds(cg, o, 2));
+	LLVMValueRef tlv =
+	    LLVMBuildAdd(cg->b, cg_load_be(cg, cg_gepc(cg, o, 1), 1), cg_const64(cg, 2), "");
+	LLVMValueRef pad1 = cg_eqc(cg, cg_load_be(cg, o, 1), 0);
+	LLVMValueRef pos = LLVMBuildAdd(
+	    cg->b, k.v[1], LLVMBuildSelect(cg->b, pad1, cg_const64(cg, 1), tlv, ""), "opt6_end");
+	cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULE, pos, len, ""));
+	LLVMBasicBlockRef more = cg_block(cg, "fast_opt6_more"),
+	                  done = cg_block(cg, "fast_opt6_done");
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, pos, len, ""), done, more);
+	LLVMPositionBuilderAtEnd(cg->b, more);
+	LLVMValueRef next[2] = {LLVMBuildAdd(cg->b, k.v[0], cg_const64(cg, 1), ""), pos};
+	cg_fast_loop_next(cg, &k, next);
 	LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
@@ -738,52 +771,45 @@ static void cg_fast_ip6_options(struct cg *cg, LLVMValueRef q, LLVMValueRef len)
  * header". The payload length it gives is what follows them. */
 static LLVMValueRef cg_fast_ip6(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
 {
-	LLVMValueRef nh = cg_load_be(cg, cg_gepc(cg, p, 6), 1), ext = cg_const64(cg, 0);
 	LLVMValueRef start = cg_gepc(cg, p, 40);
-	LLVMBasicBlockRef done = cg_block(cg, "fast_ip6_upper"), bb[CG_FAST_IP6_EXT];
-	LLVMValueRef nhs[CG_FAST_IP6_EXT], exts[CG_FAST_IP6_EXT];
-	for (int i = 0; i < CG_FAST_IP6_EXT; i++) {
-		LLVMBasicBlockRef in = cg_block(cg, "fast_ext6");
-		nhs[i] = nh;
-		exts[i] = ext;
-		bb[i] = LLVMGetInsertBlock(cg->b);
-		LLVMBuildCondBr(cg->b, cg_ip6_is_ext(cg, nh), in, done);
-		LLVMPositionBuilderAtEnd(cg->b, in);
-		cg_fast_need(cg, LLVMBuildNot(cg->b, cg_eqc(cg, nh, IP6_FRAG), ""));
-		LLVMValueRef q = cg_gep(cg, start, ext);
-		cg_fast_need(cg, cg_in_bounds(cg, q, 8));
-		LLVMValueRef len = cg_ip6_ext_len(cg, nh, cg_load_be(cg, cg_gepc(cg, q, 1), 1));
-		LLVMValueRef opts =
-		    LLVMBuildOr(cg->b, cg_eqc(cg, nh, IP6_HBH), cg_eqc(cg, nh, IP6_DST), "");
-		LLVMBasicBlockRef walk = cg_block(cg, "fast_ext6_opts"),
-		                  next = cg_block(cg, "fast_ext6_next");
-		LLVMBuildCondBr(cg->b, opts, walk, next);
-		LLVMPositionBuilderAtEnd(cg->b, walk);
-		cg_fast_ip6_options(cg, q, len);
-		LLVMBuildBr(cg->b, next);
-		LLVMPositionBuilderAtEnd(cg->b, next);
-		nh = cg_load_be(cg, q, 1);
-		ext = LLVMBuildAdd(cg->b, ext, len, "ext6_len");
-		cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULE, ext,
-		                               cg_const64(cg, CG_FAST_IP6_SPAN), ""));
-	}
-	cg_fast_need(cg, LLVMBuildNot(cg->b, cg_ip6_is_ext(cg, nh), ""));
-	LLVMBuildBr(cg->b, done);
-	LLVMBasicBlockRef last = LLVMGetInsertBlock(cg->b);
+	/* headers walked, the next header, their bytes */
+	LLVMValueRef init[3] = {cg_const64(cg, 0), cg_load_be(cg, cg_gepc(cg, p, 6), 1),
+	                        cg_const64(cg, 0)};
+	struct cg_fast_loop k;
+	cg_fast_loop_begin(cg, &k, init, 3, "fast_ext6");
+	LLVMValueRef nh = k.v[1], ext = k.v[2];
+	LLVMBasicBlockRef in = cg_block(cg, "fast_ext6_in"), done = cg_block(cg, "fast_ip6_upper");
+	LLVMBuildCondBr(cg->b, cg_ip6_is_ext(cg, nh), in, done);
+	LLVMPositionBuilderAtEnd(cg->b, in);
+	cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULT, k.v[0], /* more than it walks */
+	                               cg_const64(cg, CG_FAST_IP6_EXT), ""));
+	cg_fast_need(cg, LLVMBuildNot(cg->b, cg_eqc(cg, nh, IP6_FRAG), ""));
+	LLVMValueRef q = cg_gep(cg, start, ext);
+	cg_fast_need(cg, cg_in_bounds(cg, q, 8));
+	LLVMValueRef len = cg_ip6_ext_len(cg, nh, cg_load_be(cg, cg_gepc(cg, q, 1), 1));
+	LLVMValueRef opts =
+	    LLVMBuildOr(cg->b, cg_eqc(cg, nh, IP6_HBH), cg_eqc(cg, nh, IP6_DST), "");
+	LLVMBasicBlockRef walk = cg_block(cg, "fast_ext6_opts"),
+	                  next = cg_block(cg, "fast_ext6_next");
+	LLVMBuildCondBr(cg->b, opts, walk, next);
+	LLVMPositionBuilderAtEnd(cg->b, walk);
+	cg_fast_ip6_options(cg, q, len);
+	LLVMBuildBr(cg->b, next);
+	LLVMPositionBuilderAtEnd(cg->b, next);
+	LLVMValueRef sum = LLVMBuildAdd(cg->b, ext, len, "ext6_len");
+	cg_fast_need(cg,
+	             LLVMBuildICmp(cg->b, LLVMIntULE, sum, cg_const64(cg, CG_FAST_IP6_SPAN), ""));
+	LLVMValueRef again[3] = {LLVMBuildAdd(cg->b, k.v[0], cg_const64(cg, 1), ""),
+	                         cg_load_be(cg, q, 1), sum};
+	cg_fast_loop_next(cg, &k, again);
 	LLVMPositionBuilderAtEnd(cg->b, done);
-	LLVMValueRef nh_phi = LLVMBuildPhi(cg->b, cg->i64, "ip6_proto");
-	LLVMValueRef ext_phi = LLVMBuildPhi(cg->b, cg->i64, "ext6_len");
-	LLVMAddIncoming(nh_phi, nhs, bb, CG_FAST_IP6_EXT);
-	LLVMAddIncoming(ext_phi, exts, bb, CG_FAST_IP6_EXT);
-	LLVMAddIncoming(nh_phi, &nh, &last, 1);
-	LLVMAddIncoming(ext_phi, &ext, &last, 1);
 	LLVMValueRef plen = cg_load_be(cg, cg_gepc(cg, p, 4), 2);
-	cg_fast_need(cg, LLVMBuildNot(cg->b, cg_eqc(cg, nh_phi, IP6_NONE), ""));
-	cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULE, ext_phi, plen, ""));
-	cg_fast_set(cg, l, "proto", cg_i1(cg, 1), nh_phi, NULL, NULL);
-	cg_fast_set(cg, l, "payload_len", cg_i1(cg, 1), LLVMBuildSub(cg->b, plen, ext_phi, ""),
-	            NULL, NULL);
-	return cg_gep(cg, start, ext_phi);
+	cg_fast_need(cg, LLVMBuildNot(cg->b, cg_eqc(cg, nh, IP6_NONE), ""));
+	cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULE, ext, plen, ""));
+	cg_fast_set(cg, l, "proto", cg_i1(cg, 1), nh, NULL, NULL);
+	cg_fast_set(cg, l, "payload_len", cg_i1(cg, 1), LLVMBuildSub(cg->b, plen, ext, ""), NULL,
+	            NULL);
+	return cg_gep(cg, start, ext);
 }
 
 static const char *const cg_fast_ip6_keys[] = {"proto", "payload_len", NULL};
