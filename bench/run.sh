@@ -169,7 +169,7 @@ fi
 	echo "- machine: $(uname -srm), $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/{printf "%d MiB", $2/1024}' /proc/meminfo)"
 	echo "- toolchain: $(clang-19 --version | head -1); libbpf $(pkg-config --modversion libbpf)"
 	echo
-	echo "## In-kernel cost (BPF_PROG_TEST_RUN, XDP, repeat $REPEAT, best of 5)"
+	echo "## In-kernel cost (BPF_PROG_TEST_RUN, XDP, repeat $REPEAT, fastest of $PASSES alternating passes of $BPFBENCH_ROUNDS rounds)"
 	echo
 	echo "Mean ns per run (the kernel's figure for BPF_PROG_TEST_RUN) over the frames of \`bench/frames.py\` ($(echo "$FRAMES" | wc -l) frames: IPv4/IPv6, 802.1Q and QinQ, IPv4 options, IPv6 extension headers, TCP options, DNS, HTTP, ICMP, a fragment, ARP). An empty XDP_PASS program costs **$EMPTY_NS ns** on the same frames (the test-run loop's own cost, included in every figure). xlated = translated instructions of the program measured (hdrq: hq_xdp). run = BPF instructions the program runs over all the frames, counted by \`bench/bpfcount.py\` (an interpreter of the object's own instructions, before the verifier's rewrites; each frame's second run, as in the timed loop): the same on every machine and every run."
 	echo
