@@ -94,6 +94,12 @@ struct cg {
 	unsigned scratch_hw_off;      /* 24 bytes: TC's VLAN tag metadata (cg_tc_vlan.c) */
 	unsigned scratch_verdict_off; /* 8 bytes: a query's where verdict (cg_launder) */
 	unsigned scratch_lazy_off;    /* 2 x u64: pkt.ts and pkt.len once read (cg_prog.c) */
+	/* per function: the stores that start those cells (cg_lazy_init), and
+	 * which cells anything reads (bit per cell): unread, the stores go */
+	LLVMValueRef lazy_inits[8];
+	unsigned lazy_init_cells[8];
+	int n_lazy_inits;
+	unsigned lazy_read;
 
 	/* per function */
 	enum cg_hook hook;
@@ -142,9 +148,9 @@ LLVMValueRef cg_gep(struct cg *cg, LLVMValueRef p, LLVMValueRef off);
 LLVMValueRef cg_gepc(struct cg *cg, LLVMValueRef p, unsigned off);
 LLVMValueRef cg_alloca(struct cg *cg, LLVMTypeRef t, const char *name);
 LLVMValueRef cg_opaque(struct cg *cg, LLVMValueRef v);
-LLVMValueRef cg_vload_at(struct cg *cg, unsigned scratch_off);          /* volatile i64 */
-void cg_vstore_at(struct cg *cg, unsigned scratch_off, LLVMValueRef v); /* volatile i64 */
-LLVMValueRef cg_flag(struct cg *cg, unsigned cell);                     /* i1 */
+LLVMValueRef cg_vload_at(struct cg *cg, unsigned scratch_off);                  /* volatile i64 */
+LLVMValueRef cg_vstore_at(struct cg *cg, unsigned scratch_off, LLVMValueRef v); /* volatile i64 */
+LLVMValueRef cg_flag(struct cg *cg, unsigned cell);                             /* i1 */
 LLVMValueRef cg_launder(struct cg *cg, LLVMValueRef i1);
 void cg_set_flag(struct cg *cg, unsigned cell, LLVMValueRef i1);
 LLVMBasicBlockRef cg_block(struct cg *cg, const char *name);

@@ -176,8 +176,14 @@ static bool cg_parse_reads_len(struct cg *cg)
  * query matches. The value is read back from the cell, so that the
  * verifier sees one unknown scalar whichever way it came. */
 
+static unsigned cg_lazy_bit(struct cg *cg, unsigned cell)
+{
+	return 1u << ((cell - cg->scratch_lazy_off) / 8);
+}
+
 static LLVMValueRef cg_lazy(struct cg *cg, unsigned cell, LLVMValueRef (*fetch)(struct cg *cg))
 {
+	cg->lazy_read |= cg_lazy_bit(cg, cell);
 	LLVMValueRef have = cg_vload_at(cg, cell);
 	LLVMBasicBlockRef get = cg_block(cg, "fetch"), done = cg_block(cg, "fetched");
 	LLVMBuildCondBr(
@@ -192,7 +198,23 @@ static LLVMValueRef cg_lazy(struct cg *cg, unsigned cell, LLVMValueRef (*fetch)(
 
 static void cg_lazy_init(struct cg *cg, unsigned cell, unsigned meta_off)
 {
-	cg_vstore_at(cg, cell, cg_meta_u64(cg, meta_off));
+	LLVMValueRef st = cg_vstore_at(cg, cell, cg_meta_u64(cg, meta_off));
+	if (cg->n_lazy_inits == (int)(sizeof(cg->lazy_inits) / sizeof(cg->lazy_inits[0])))
+		return; /* kept */
+	cg->lazy_inits[cg->n_lazy_inits] = st;
+	cg->lazy_init_cells[cg->n_lazy_inits++] = cell;
+}
+
+/* The lazy cells' starting stores where nothing of the program reads the
+ * cell: per-packet stores for nothing (group queries read neither pkt.ts
+ * nor the frame length) */
+static void cg_lazy_prune(struct cg *cg)
+{
+	for (int i = 0; i < cg->n_lazy_inits; i++)
+		if (!(cg->lazy_read & cg_lazy_bit(cg, cg->lazy_init_cells[i])))
+			LLVMInstructionEraseFromParent(cg->lazy_inits[i]);
+	cg->n_lazy_inits = 0;
+	cg->lazy_read = 0;
 }
 
 static LLVMValueRef cg_fetch_ts(struct cg *cg)
@@ -343,6 +365,7 @@ static void cg_program(struct cg *cg, enum cg_hook hook)
 		cg_query(cg, &cg->plan->qplans[i]);
 	LLVMBuildBr(cg->b, cg->exit_bb);
 	LLVMMoveBasicBlockAfter(cg->exit_bb, LLVMGetInsertBlock(cg->b));
+	cg_lazy_prune(cg);
 }
 
 void cg_programs(struct cg *cg, unsigned progs)
