@@ -13,6 +13,7 @@ The test also checks that the fast walk is there at all: each query of
 FAST must have it in its program (the full walk's block name in --emit ir),
 and each query of NOT_FAST must be left to the full walk alone.
 """
+import difflib
 import os
 import subprocess
 import sys
@@ -102,7 +103,10 @@ def compare(args, what):
     if a[0] != 0 or b[0] != 0:
         return f"{what}: exit {a[0]} / {b[0]}: {a[2].strip()} / {b[2].strip()}"
     if a[1] != b[1]:
-        return f"{what}: output differs with and without the fast walk"
+        diff = difflib.unified_diff(a[1].splitlines(), b[1].splitlines(), "fast walk",
+                                    "HDRQ_NO_FAST=1", n=1, lineterm="")
+        shown = "\n".join(list(diff)[:12])
+        return f"{what}: output differs with and without the fast walk:\n{shown}"
     return None
 
 
