@@ -24,6 +24,15 @@ static LLVMValueRef cg_byte_at(struct cg *cg, LLVMValueRef base, LLVMValueRef in
 	return cg_load_be(cg, p, 1);
 }
 
+/* Clear a string output before a walk writes it: its bytes after the NUL
+ * would otherwise be another packet's (the scratch value is per CPU), and
+ * a group key or a distinct set, which copies all of them, would tell
+ * apart values that print the same. */
+static void cg_str_clear(struct cg *cg, struct cg_slotvar *out)
+{
+	cg_memset0(cg, out->str, (out->size + 7) & ~7u); /* its room (cg_var) */
+}
+
 static void cg_put_char(struct cg *cg, struct cg_slotvar *out, LLVMValueRef o, LLVMValueRef c)
 {
 	LLVMValueRef p = cg_gep(cg, out->str, cg_clampc(cg, o, out->size - 1));
@@ -207,6 +216,7 @@ static void cg_dns_name(struct cg *cg, struct cg_dns *d, LLVMValueRef wire)
 	LLVMBasicBlockRef shown =
 	    cg_if(cg, LLVMBuildICmp(cg->b, LLVMIntULE, wire, cg_const64(cg, DNS_WIRE_MAX), ""),
 	          "dns_shown");
+	cg_str_clear(cg, d->out);
 	cg_walk_init(cg);
 	cg_loop(cg, DNS_WIRE_MAX, cg_dns_byte, d);
 	LLVMBasicBlockRef have = cg_if(cg, cg_eqc(cg, cg_vload(cg, W_STATE), ST_DONE), "dns_named");
@@ -381,6 +391,7 @@ static void cg_copy_token(struct cg *cg, LLVMValueRef base, struct cg_slotvar *o
 		return;
 	/* a line ends a token too, as in tshark ("GET /\n" has the target "/") */
 	struct cg_copy k = {.base = base, .out = out, .stop1 = s1, .stop2 = s2, .stop3 = '\n'};
+	cg_str_clear(cg, out);
 	cg_walk_init(cg);
 	cg_loop(cg, out->size, cg_copy_byte, &k);
 	/* an empty token is no value (tshark shows none either) */

@@ -58,7 +58,23 @@ def mixed_layers():
             E / IP(src=A, dst=B) / TCP(sport=40000, dport=22, flags="A")]
 
 
+def http_get(method, path):
+    req = f"{method} {path} HTTP/1.1\r\nHost: h\r\n\r\n".encode()
+    return E / IP(src=A, dst=B) / TCP(sport=40001, dport=80, flags="PA") / Raw(req)
+
+
 CASES = [
+    # a long token, then shorter ones: the bytes after a string's NUL must
+    # not make groups of the same printed value (they were another
+    # packet's, per CPU)
+    dict(name="string keys after longer strings",
+         pkts=[http_get("DELETE", "/a-long-path"), http_get("GET", "/a"),
+               http_get("OPTIONS", "/b"), http_get("GET", "/a"), http_get("PUT", "/")],
+         query="http group by http.method, http.path",
+         rows=[{"http.method": "DELETE", "http.path": "/a-long-path", "count()": 1},
+               {"http.method": "GET", "http.path": "/a", "count()": 2},
+               {"http.method": "OPTIONS", "http.path": "/b", "count()": 1},
+               {"http.method": "PUT", "http.path": "/", "count()": 1}]),
     dict(name="rst by port",
          pkts=[rst(80), rst(80), rst(443), rst(22)] + noise(),
          query="tcp where flags.rst group by dst_port",
