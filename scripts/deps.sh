@@ -8,6 +8,7 @@ PKGS=(
   build-essential cmake pkg-config flex bison clang-format
   llvm-19-dev clang-19 libclang-rt-19-dev
   libbpf-dev libelf-dev zlib1g-dev libzstd-dev libpcap-dev
+  libmicrohttpd-dev libssl-dev
   bpftool iproute2 tshark python3-scapy jq
   bpftrace valgrind
   netsniff-ng tcpdump ethtool
