@@ -12,6 +12,7 @@ PKGS=(
   bpftool iproute2 tshark python3-scapy jq
   bpftrace valgrind
   netsniff-ng tcpdump ethtool
+  prometheus curl python3-jsonschema python3-yaml systemd
 )
 
 missing=()
