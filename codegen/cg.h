@@ -180,11 +180,14 @@ void cg_layers_mark(struct cg *cg);
  * included): in an expression, and in what it reads beyond its layer and
  * where clause (logged fields, group keys, aggregate arguments). */
 struct cg_visit {
-	void (*field)(struct cg *cg, const struct hq_field *f);
-	void (*layer)(struct cg *cg, const struct hq_layer *l);
+	void (*field)(struct cg *cg, const struct hq_field *f, void *arg);
+	void (*layer)(struct cg *cg, const struct hq_layer *l, void *arg); /* or NULL */
+	void *arg;
 };
 void cg_visit_expr(struct cg *cg, const struct hq_expr *e, const struct cg_visit *v);
 void cg_visit_reads(struct cg *cg, const struct hq_qplan *qp, const struct cg_visit *v);
+/* does the query name f (or a field f is the first of) anywhere? */
+bool cg_query_reads(struct cg *cg, const struct hq_qplan *qp, const struct hq_field *f);
 /* does any query read the walker output `key` of layer l? */
 bool cg_field_used(struct cg *cg, const struct hq_layer *l, const char *key);
 void cg_parse_layers(struct cg *cg);

@@ -332,10 +332,45 @@ static LLVMValueRef cg_fast_usable(struct cg *cg, const struct hq_layer *l, cons
 	return phi;
 }
 
+/* Leave where the chain ends: the walker outputs that hold only on a
+ * condition made good first (cg_fast_usable), where what follows reads
+ * them; the chain's lasting state changed (cg_fast_last); then, if run,
+ * the queries whose layer is there. */
+static void cg_fast_leave(struct cg *cg, bool run)
+{
+	struct cg_fast *fs = cg->fast;
+	bool lasting = false;
+	for (int i = 0; i < fs->n; i++)
+		lasting |= cg_fast_lasts(cg, fs->layer[i]);
+	LLVMValueRef given[CG_FAST_OUTS]; /* the values before, for the other chains */
+	for (int i = 0; i < fs->n_out; i++) {
+		given[i] = fs->out[i].val;
+		if ((run || lasting) && fs->out[i].usable &&
+		    cg_field_used(cg, fs->out[i].layer, fs->out[i].key))
+			fs->out[i].val =
+			    cg_fast_usable(cg, fs->out[i].layer, fs->out[i].key, fs->out[i].val,
+			                   fs->out[i].usable, fs->out[i].mend);
+	}
+	int n_out = cg_fast_last(cg);
+	if (run) {
+		cg_fast_query_prologue(cg);
+		fs->running = true; /* nothing may go to the full walk now */
+		for (int i = 0; i < cg->plan->n_qplans; i++)
+			if (cg_fast_present(cg, i))
+				cg_query(cg, &cg->plan->qplans[i]);
+		fs->running = false;
+		cg->ifindex = NULL;
+	}
+	for (int i = 0; i < n_out; i++)
+		fs->out[i].val = given[i];
+	fs->n_out = n_out;
+	LLVMBuildBr(cg->b, cg->exit_bb);
+}
+
 /* Run the queries of the complete chain here, and leave: where every one
  * whose layer is there reads only what the walk can read (the outputs
- * walkers gave on a condition made good first: cg_fast_usable); each
- * query tests its where clause. */
+ * walkers gave on a condition made good first); each query tests its
+ * where clause. */
 static bool cg_fast_run(struct cg *cg)
 {
 	int present = 0;
@@ -345,32 +380,7 @@ static bool cg_fast_run(struct cg *cg)
 			return false;
 		present += qp != NULL;
 	}
-	if (!present) { /* none can match */
-		cg->fast->n_out = cg_fast_last(cg);
-		LLVMBuildBr(cg->b, cg->exit_bb);
-		return true;
-	}
-	struct cg_fast *fs = cg->fast;
-	LLVMValueRef given[CG_FAST_OUTS]; /* the values before, for the other chains */
-	for (int i = 0; i < fs->n_out; i++) {
-		given[i] = fs->out[i].val;
-		if (fs->out[i].usable && cg_field_used(cg, fs->out[i].layer, fs->out[i].key))
-			fs->out[i].val =
-			    cg_fast_usable(cg, fs->out[i].layer, fs->out[i].key, fs->out[i].val,
-			                   fs->out[i].usable, fs->out[i].mend);
-	}
-	int n_out = cg_fast_last(cg);
-	cg_fast_query_prologue(cg);
-	cg->fast->running = true; /* nothing may go to the full walk now */
-	for (int i = 0; i < cg->plan->n_qplans; i++)
-		if (cg_fast_present(cg, i))
-			cg_query(cg, &cg->plan->qplans[i]);
-	cg->fast->running = false;
-	cg->ifindex = NULL;
-	for (int i = 0; i < n_out; i++)
-		fs->out[i].val = given[i];
-	fs->n_out = n_out;
-	LLVMBuildBr(cg->b, cg->exit_bb);
+	cg_fast_leave(cg, present > 0); /* none present: none can match */
 	return true;
 }
 
@@ -393,8 +403,7 @@ static void cg_fast_decide(struct cg *cg)
 		LLVMBuildCondBr(cg->b, m, cg->fast->full, next);
 		LLVMPositionBuilderAtEnd(cg->b, next);
 	}
-	cg->fast->n_out = cg_fast_last(cg);
-	LLVMBuildBr(cg->b, cg->exit_bb);
+	cg_fast_leave(cg, false);
 }
 
 /* Can the walk go from parent into l? Not where a walker decides whether
@@ -789,37 +798,38 @@ static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 
 /* Marking: the layers the walk follows (and what they sit on), and the
  * layers the queries read; a field marks its layer and its alternatives'. */
-static void cg_fast_walks(struct cg *cg, const struct hq_layer *l)
+static void cg_fast_walks(struct cg *cg, const struct hq_layer *l, void *arg)
 {
 	if (!l || cg->layers[l->index].fast_walks)
 		return;
 	cg->layers[l->index].fast_walks = true;
 	for (int i = 0; i < l->n_links; i++)
-		cg_fast_walks(cg, l->links[i].parent);
+		cg_fast_walks(cg, l->links[i].parent, arg);
 }
 
-static void cg_fast_walks_field(struct cg *cg, const struct hq_field *f)
+static void cg_fast_walks_field(struct cg *cg, const struct hq_field *f, void *arg)
 {
-	cg_fast_walks(cg, f->layer);
+	cg_fast_walks(cg, f->layer, arg);
 	for (int i = 0; i < f->n_alts; i++)
-		cg_fast_walks_field(cg, f->alts[i]);
+		cg_fast_walks_field(cg, f->alts[i], arg);
 }
 
-static void cg_fast_reads(struct cg *cg, const struct hq_layer *l)
+static void cg_fast_reads(struct cg *cg, const struct hq_layer *l, void *arg)
 {
+	(void)arg;
 	if (l)
 		cg->layers[l->index].fast_read = true;
 }
 
-static void cg_fast_reads_field(struct cg *cg, const struct hq_field *f)
+static void cg_fast_reads_field(struct cg *cg, const struct hq_field *f, void *arg)
 {
-	cg_fast_reads(cg, f->layer);
+	cg_fast_reads(cg, f->layer, arg);
 	for (int i = 0; i < f->n_alts; i++)
-		cg_fast_reads_field(cg, f->alts[i]);
+		cg_fast_reads_field(cg, f->alts[i], arg);
 }
 
-static const struct cg_visit cg_fast_walk_marks = {cg_fast_walks_field, cg_fast_walks},
-                             cg_fast_read_marks = {cg_fast_reads_field, cg_fast_reads};
+static const struct cg_visit cg_fast_walk_marks = {cg_fast_walks_field, cg_fast_walks, NULL},
+                             cg_fast_read_marks = {cg_fast_reads_field, cg_fast_reads, NULL};
 
 /* Mark the layers the walk follows (cg_layer.fast_walks) and those the
  * queries read (fast_read). False where the walk could do nothing for the
@@ -834,7 +844,7 @@ static bool cg_fast_mark(struct cg *cg)
 		st->fast_walks = false;
 		st->fast_read = cg->all_used;
 		if (st->needed && w && w->lasting && w->lasting(cg, l)) {
-			cg_fast_walks(cg, l);
+			cg_fast_walks(cg, l, NULL);
 			st->fast_read = true;
 		}
 	}
@@ -846,11 +856,11 @@ static bool cg_fast_mark(struct cg *cg)
 		if (q->layer && q->layer->pseudo && !cg_fast_query_ok(cg, qp, CG_FAST_TEST) &&
 		    !cg_fast_query_ok(cg, qp, CG_FAST_MAY))
 			return false;
-		cg_fast_walks(cg, q->layer);
+		cg_fast_walks(cg, q->layer, NULL);
 		cg_visit_expr(cg, q->where, &cg_fast_walk_marks);
 		if (cg_fast_query_ok(cg, qp, CG_FAST_MAY)) /* what a run reads */
 			cg_visit_reads(cg, qp, &cg_fast_walk_marks);
-		cg_fast_reads(cg, q->layer);
+		cg_fast_reads(cg, q->layer, NULL);
 		cg_visit_expr(cg, q->where, &cg_fast_read_marks);
 		cg_visit_reads(cg, qp, &cg_fast_read_marks);
 	}

@@ -25,9 +25,9 @@ void cg_visit_expr(struct cg *cg, const struct hq_expr *e, const struct cg_visit
 	if (!e)
 		return;
 	if (e->kind == HQ_EX_NAME && e->field)
-		v->field(cg, e->field);
-	if (e->kind == HQ_EX_NAME && e->layer)
-		v->layer(cg, e->layer);
+		v->field(cg, e->field, v->arg);
+	if (e->kind == HQ_EX_NAME && e->layer && v->layer)
+		v->layer(cg, e->layer, v->arg);
 	cg_visit_expr(cg, e->lhs, v);
 	cg_visit_expr(cg, e->rhs, v);
 	for (int i = 0; i < e->items.n; i++)
@@ -39,7 +39,7 @@ void cg_visit_reads(struct cg *cg, const struct hq_qplan *qp, const struct cg_vi
 	const struct hq_query *q = qp->q;
 	for (int i = 0; i < qp->n_fields; i++) {
 		if (qp->fields[i].field)
-			v->field(cg, qp->fields[i].field);
+			v->field(cg, qp->fields[i].field, v->arg);
 		cg_visit_expr(cg, qp->fields[i].expr, v);
 	}
 	for (int i = 0; i < q->keys.n; i++)
@@ -48,22 +48,22 @@ void cg_visit_reads(struct cg *cg, const struct hq_qplan *qp, const struct cg_vi
 		cg_visit_expr(cg, q->aggs.items[i], v);
 }
 
-static void cg_mark_layer(struct cg *cg, const struct hq_layer *l)
+static void cg_mark_layer(struct cg *cg, const struct hq_layer *l, void *arg)
 {
 	if (!l || cg->layers[l->index].needed)
 		return;
 	cg->layers[l->index].needed = true;
 	for (int i = 0; i < l->n_links; i++)
-		cg_mark_layer(cg, l->links[i].parent);
+		cg_mark_layer(cg, l->links[i].parent, arg);
 }
 
-static void cg_mark_field(struct cg *cg, const struct hq_field *f)
+static void cg_mark_field(struct cg *cg, const struct hq_field *f, void *arg)
 {
 	cg->used = realloc(cg->used, (cg->n_used + 1) * sizeof(*cg->used));
 	cg->used[cg->n_used++] = f;
-	cg_mark_layer(cg, f->layer);
+	cg_mark_layer(cg, f->layer, arg);
 	for (int i = 0; i < f->n_alts; i++)
-		cg_mark_field(cg, f->alts[i]);
+		cg_mark_field(cg, f->alts[i], arg);
 	/* what the walker reads to compute this output (retransmit: the
 	 * addresses of its flow key) is parsed too */
 	const struct cg_walker *w =
@@ -71,19 +71,41 @@ static void cg_mark_field(struct cg *cg, const struct hq_field *f)
 	for (const char *const *r = w && w->reads ? w->reads(f->key) : NULL; r && *r; r++) {
 		const struct hq_field *a = proto_field(cg->proto, *r);
 		if (a)
-			cg_mark_field(cg, a);
+			cg_mark_field(cg, a, arg);
 	}
 }
 
 static void cg_mark_query(struct cg *cg, const struct hq_qplan *qp)
 {
-	static const struct cg_visit mark = {cg_mark_field, cg_mark_layer};
+	static const struct cg_visit mark = {cg_mark_field, cg_mark_layer, NULL};
 	const struct hq_query *q = qp->q;
-	cg_mark_layer(cg, q->layer);
+	cg_mark_layer(cg, q->layer, NULL);
 	cg_visit_expr(cg, q->where, &mark);
 	if (q->action == HQ_ACT_LOG && q->log.n == 1 && q->log.items[0]->kind == HQ_EX_STAR)
 		cg->all_used = true;
 	cg_visit_reads(cg, qp, &mark);
+}
+
+struct cg_find {
+	const struct hq_field *f;
+	bool found;
+};
+
+static void cg_find_field(struct cg *cg, const struct hq_field *f, void *arg)
+{
+	struct cg_find *find = arg;
+	find->found |= f == find->f;
+	for (int i = 0; i < f->n_alts; i++)
+		cg_find_field(cg, f->alts[i], arg);
+}
+
+bool cg_query_reads(struct cg *cg, const struct hq_qplan *qp, const struct hq_field *f)
+{
+	struct cg_find find = {.f = f};
+	const struct cg_visit v = {cg_find_field, NULL, &find};
+	cg_visit_expr(cg, qp->q->where, &v);
+	cg_visit_reads(cg, qp, &v);
+	return find.found;
 }
 
 void cg_layers_mark(struct cg *cg)

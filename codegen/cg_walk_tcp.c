@@ -136,9 +136,106 @@ const char *const *cg_tcp_reads(const char *key)
 	return strcmp(key, "retransmit") ? NULL : cg_flow_fields;
 }
 
+/* ---- Which segments the flow table needs. Where every query of the hook
+ * that reads retransmit has a where clause over the flow key alone (its
+ * addresses and ports, constants), that clause is the same on every
+ * segment of a flow: the table needs only the segments of the flows one
+ * of them takes, and sees all of those, as a hand-written program that
+ * filters first does. */
+
+/* does f sit in the first four bytes of l's header (the ports, which the
+ * key holds as on the wire)? */
+static bool cg_flow_port(const struct hq_layer *l, const struct hq_field *f)
+{
+	return f->layer == l && f->src == HQ_FS_FIXED && !f->when_field && !f->zero_rest &&
+	       (f->type == HQ_T_UINT || f->type == HQ_T_BOOL) &&
+	       f->off + (f->bit + f->nbits + 7) / 8 <= 4;
+}
+
+/* does layer a sit, through its parents, on b? */
+static bool cg_layer_on(const struct hq_layer *a, const struct hq_layer *b)
+{
+	for (int i = 0; i < a->n_links; i++)
+		if (a->links[i].parent == b || cg_layer_on(a->links[i].parent, b))
+			return true;
+	return false;
+}
+
+/* Can at most one of k's alternatives be in a packet, each of its own
+ * type? Then the key's address (the first present, with its family) tells
+ * each alternative's value and presence. */
+static bool cg_flow_alts_apart(const struct hq_field *k)
+{
+	for (int i = 0; i < k->n_alts; i++)
+		for (int j = i + 1; j < k->n_alts; j++) {
+			const struct hq_field *a = k->alts[i], *b = k->alts[j];
+			if (a->layer == b->layer || a->type == b->type ||
+			    cg_layer_on(a->layer, b->layer) || cg_layer_on(b->layer, a->layer))
+				return false;
+		}
+	return true;
+}
+
+static bool cg_flow_key_field(struct cg *cg, const struct hq_layer *l, const struct hq_field *f)
+{
+	if (cg_flow_port(l, f))
+		return true;
+	for (int i = 0; cg_flow_fields[i]; i++) {
+		const struct hq_field *k = proto_field(cg->proto, cg_flow_fields[i]);
+		if (k == f)
+			return true;
+		for (int a = 0; k && a < k->n_alts; a++)
+			if (k->alts[a] == f)
+				return cg_flow_alts_apart(k);
+	}
+	return false;
+}
+
+/* Is e's value the same on every segment of a flow of l? */
+static bool cg_flow_keyed(struct cg *cg, const struct hq_layer *l, const struct hq_expr *e)
+{
+	if (!e)
+		return true;
+	if (e->kind == HQ_EX_CALL || e->kind == HQ_EX_STAR)
+		return false;
+	if (e->kind == HQ_EX_NAME && e->ref != HQ_REF_CONST &&
+	    (e->ref != HQ_REF_FIELD || !cg_flow_key_field(cg, l, e->field)))
+		return false;
+	for (int i = 0; i < e->items.n; i++)
+		if (!cg_flow_keyed(cg, l, e->items.items[i]))
+			return false;
+	return cg_flow_keyed(cg, l, e->lhs) && cg_flow_keyed(cg, l, e->rhs);
+}
+
+/* i1: the flow table needs this segment (the where clause of a query
+ * that reads retransmit holds); NULL: it needs every segment */
+static LLVMValueRef cg_flow_gate(struct cg *cg, const struct hq_layer *l)
+{
+	const struct hq_field *r = proto_layer_field(l, "retransmit");
+	bool any = false;
+	for (int i = 0; i < cg->plan->n_qplans; i++) {
+		const struct hq_qplan *qp = &cg->plan->qplans[i];
+		if (!cg_query_in_hook(cg, qp) || !cg_query_reads(cg, qp, r))
+			continue;
+		if (!qp->q->where || !cg_flow_keyed(cg, l, qp->q->where))
+			return NULL;
+		any = true;
+	}
+	LLVMValueRef gate = cg_i1(cg, 0);
+	for (int i = 0; any && i < cg->plan->n_qplans; i++) {
+		const struct hq_qplan *qp = &cg->plan->qplans[i];
+		if (cg_query_in_hook(cg, qp) && cg_query_reads(cg, qp, r))
+			gate = LLVMBuildOr(cg->b, gate,
+			                   cg_truth(cg, cg_expr(cg, qp->q, qp->q->where)), "");
+	}
+	return any ? gate : NULL;
+}
+
 /* i64: 1 if the segment at h, plen payload bytes long, is a
- * retransmission on its flow, else 0; the flow's entry updated */
-static LLVMValueRef cg_tcp_retransmit(struct cg *cg, struct cg_hdr h, LLVMValueRef plen)
+ * retransmission on its flow, else 0; the flow's entry updated where the
+ * table needs it (cg_flow_gate) */
+static LLVMValueRef cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, struct cg_hdr h,
+                                      LLVMValueRef plen)
 {
 	LLVMValueRef seq = cg_load_be(cg, cg_gepc(cg, h.p, 4), 4);
 	LLVMValueRef flags = cg_load_be(cg, cg_gepc(cg, h.p, 13), 1);
@@ -149,12 +246,19 @@ static LLVMValueRef cg_tcp_retransmit(struct cg *cg, struct cg_hdr h, LLVMValueR
 	                 "");
 	LLVMValueRef len = LLVMBuildAdd(cg->b, plen, synfin, "");
 	LLVMValueRef end = LLVMBuildTrunc(cg->b, LLVMBuildAdd(cg->b, seq, len, ""), cg->i32, "");
+	LLVMBasicBlockRef known = cg_block(cg, "flow_known"), fresh = cg_block(cg, "flow_new"),
+	                  done = cg_block(cg, "flow_done"), skip = NULL;
+	LLVMValueRef gate = cg_flow_gate(cg, l);
+	if (gate) {
+		LLVMBasicBlockRef look = cg_block(cg, "flow_look");
+		skip = LLVMGetInsertBlock(cg->b);
+		LLVMBuildCondBr(cg->b, gate, look, done);
+		LLVMPositionBuilderAtEnd(cg->b, look);
+	}
 	LLVMValueRef key = cg_gepc(cg, cg->scratch, cg->scratch_flow_off);
 	cg_flow_key(cg, key, h);
 	LLVMValueRef args[2] = {cg->map_flows, key};
 	LLVMValueRef seen = cg_helper(cg, 1 /* map_lookup_elem */, cg->ptr, args, 2);
-	LLVMBasicBlockRef known = cg_block(cg, "flow_known"), fresh = cg_block(cg, "flow_new"),
-	                  done = cg_block(cg, "flow_done");
 	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, seen, LLVMConstNull(cg->ptr), ""),
 	                fresh, known);
 	LLVMPositionBuilderAtEnd(cg->b, known);
@@ -176,10 +280,10 @@ static LLVMValueRef cg_tcp_retransmit(struct cg *cg, struct cg_hdr h, LLVMValueR
 	LLVMBasicBlockRef from_fresh = LLVMGetInsertBlock(cg->b);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
-	LLVMValueRef vals[2] = {again, cg_const64(cg, 0)},
+	LLVMValueRef vals[3] = {again, cg_const64(cg, 0), cg_const64(cg, 0)},
 	             r = LLVMBuildPhi(cg->b, cg->i64, "rexmit");
-	LLVMBasicBlockRef from[2] = {from_known, from_fresh};
-	LLVMAddIncoming(r, vals, from, 2);
+	LLVMBasicBlockRef from[3] = {from_known, from_fresh, skip};
+	LLVMAddIncoming(r, vals, from, skip ? 3 : 2);
 	return r;
 }
 
@@ -211,7 +315,7 @@ void cg_fast_tcp_lasting(struct cg *cg, const struct hq_layer *l, LLVMValueRef p
 	if (!cg_fast_get(cg, l, "payload_len", &plen))
 		cg_fast_need(cg, cg_i1(cg, 0));
 	struct cg_hdr h = {.p = p};
-	cg_fast_set(cg, l, "retransmit", cg_i1(cg, 1), cg_tcp_retransmit(cg, h, plen.a), NULL,
+	cg_fast_set(cg, l, "retransmit", cg_i1(cg, 1), cg_tcp_retransmit(cg, l, h, plen.a), NULL,
 	            NULL);
 }
 
@@ -292,5 +396,5 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 	if (retrans)
 		cg_set(cg, l, "retransmit",
 		       cg_tcp_retransmit(
-		           cg, h, LLVMBuildSelect(cg->b, have, plen, cg_const64(cg, 0), "")));
+		           cg, l, h, LLVMBuildSelect(cg->b, have, plen, cg_const64(cg, 0), "")));
 }
