@@ -194,6 +194,8 @@ void cg_parse_layers(struct cg *cg);
 /* the cell offset of the flag of k's parent that lets l follow it */
 unsigned cg_link_gate(struct cg *cg, const struct hq_layer *l, const struct hq_link *k);
 LLVMValueRef cg_layer_ok(struct cg *cg, const struct hq_layer *l);
+/* i1: tshark gives l's payload to the protocol of the lower port first */
+LLVMValueRef cg_yielded(struct cg *cg, const struct hq_layer *l);
 bool cg_children_needed(struct cg *cg, const struct hq_layer *l);
 /* offset (i64, clamped to CG_MAX_OFF) / pointer of a layer's start or next */
 LLVMValueRef cg_layer_get(struct cg *cg, const struct hq_layer *l, int which);
@@ -292,6 +294,9 @@ struct cg_walker {
 	LLVMValueRef (*fast)(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
 	const char *const *fast_keys; /* the outputs `fast` (or `fast_lasting`) gives */
 	unsigned fast_span;
+	/* `fast` decides whether the layer is there (dns), so it runs
+	 * wherever the walk enters the layer, whatever the queries read */
+	bool fast_decides;
 	/* for the fast walk, where the layer cannot be entered (no `fast`):
 	 * i1, l is surely not there, where a link from the chain's last layer
 	 * leads to it; the walk then goes on as if none did (NULL: never) */

@@ -9,7 +9,9 @@
  * hand-written program does: from the root, into the child that a field of the
  * parent selects (eth.type, ip.proto; vlan.type and ip6.proto from their
  * walkers' plain case, cg_walker.fast: VLAN tags, IPv6 extension headers
- * within bounds), with the full walk's facts from the registry — the fixed
+ * within bounds), or into a child any of several links picks (dns: either
+ * UDP port 53, its `yield` ports read too), with the full walk's facts
+ * from the registry — the fixed
  * header in the frame, `valid`, `stop_if`, the header length, `next_if`,
  * the IP payload bounding the layer above it. It walks only the layers
  * that matter here (cg_layer.fast_walks): the queries' layers, the layers
@@ -30,8 +32,9 @@
  * decides and runs as before: a header cut short, invalid or stopped, an
  * IPv4 total length of 0 before a run; a VLAN tag stack, IPv6 extension
  * headers or IPv4 options beyond the walkers' plain case; a layer whose
- * walker decides its presence (dns; http unless cg_walker.fast_absent
- * tells it is not there); a query whose layer is there that reads more
+ * walker decides its presence, but for its plain case (dns: a whole
+ * datagram, a name of up to 8 labels) or where cg_walker.fast_absent tells
+ * it is not there (http); a query whose layer is there that reads more
  * than the walk can. A packet goes there before any query ran on it here,
  * so none runs twice; state a walker keeps past the packet (tcp's
  * retransmit table) changes where the chain ends (cg_walker.fast_lasting),
@@ -409,11 +412,14 @@ static void cg_fast_decide(struct cg *cg)
 /* Can the walk go from parent into l? Not where a walker decides whether
  * l is there or where its children start (but for its plain case), nor
  * where parsing it keeps state, nor above an IP header whose payload
- * length it does not know. */
+ * length it does not know, nor where l yields to ports (cg_yielded) the
+ * walk cannot read. */
 static bool cg_fast_enters(struct cg *cg, const struct hq_layer *l, const struct hq_layer *parent)
 {
 	const struct cg_walker *w = cg_walker_find(l->walker);
-	if (l->pseudo || l->n_yield || (w && w->judges && !w->fast))
+	if (l->pseudo || (w && w->judges && !w->fast))
+		return false;
+	if (l->n_yield && (l->yield_a->src != HQ_FS_FIXED || l->yield_b->src != HQ_FS_FIXED))
 		return false;
 	if (cg_above_ip(l) && !cg_fast_get(cg, parent, "payload_len", NULL))
 		return false;
@@ -602,6 +608,18 @@ static void cg_fast_switch(struct cg *cg, const struct hq_layer *l, const struct
 	}
 }
 
+/* Is there one walked child of l, through links of several selectors
+ * the walk can read (dns: either UDP port 53), which the walk can enter?
+ * The walk enters it where any link holds: the full walk's test. */
+static bool cg_fast_one_child(struct cg *cg, const struct hq_layer *l,
+                              const struct cg_fast_kid *kid, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (kid[i].layer != kid[0].layer || !cg_fast_selector(cg, kid[i].link))
+			return false;
+	return n > 0 && cg_fast_enters(cg, kid[0].layer, l);
+}
+
 /* Into the walked child of l that its selector picks; to the chain's end
  * where none does. */
 static void cg_fast_children(struct cg *cg, const struct hq_layer *l, LLVMValueRef next,
@@ -630,6 +648,21 @@ static void cg_fast_children(struct cg *cg, const struct hq_layer *l, LLVMValueR
 				break;
 			}
 		cg_fast_switch(cg, l, kid, n, v, next, reach, end);
+		LLVMPositionBuilderAtEnd(cg->b, end);
+		cg_fast_decide(cg);
+		return;
+	}
+	if (cg_fast_one_child(cg, l, kid, n)) {
+		LLVMBasicBlockRef in = cg_block(cg, "fast_linked");
+		for (int i = 0; i < n; i++) {
+			LLVMBasicBlockRef miss = cg_block(cg, "fast_not_linked");
+			cg_select_branch(cg, cg_field(cg, kid[i].link->field), kid[i].link->values,
+			                 kid[i].link->n_values, in, miss);
+			LLVMPositionBuilderAtEnd(cg->b, miss);
+		}
+		LLVMBuildBr(cg->b, end);
+		LLVMPositionBuilderAtEnd(cg->b, in);
+		cg_fast_layer(cg, kid[0].layer, next, reach);
 		LLVMPositionBuilderAtEnd(cg->b, end);
 		cg_fast_decide(cg);
 		return;
@@ -673,6 +706,8 @@ static void cg_fast_ip_room(struct cg *cg, const struct hq_layer *l, const struc
 static bool cg_fast_walker_wanted(struct cg *cg, const struct hq_layer *l,
                                   const struct cg_walker *w)
 {
+	if (w->fast_decides)
+		return true;
 	struct cg_fast_kid kid[CG_FAST_KIDS];
 	int n = cg_fast_kids(cg, l, kid);
 	for (int i = 0; i < n; i++) {
@@ -775,6 +810,8 @@ static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 	fs->hdr[fs->n - 1] = p;
 	cg_fast_need(cg, cg_in_bounds(cg, p, l->size));
 	cg_fast_need(cg, cg_conds(cg, l->valid, l->n_valid));
+	if (l->n_yield) /* rare: then the full walk */
+		cg_fast_need(cg, LLVMBuildNot(cg->b, cg_yielded(cg, l), ""));
 	for (int i = 0; i < l->n_stop; i++)
 		cg_fast_need(cg, LLVMBuildNot(cg->b, cg_cond(cg, &l->stop[i]), ""));
 	LLVMValueRef len = cg_const64(cg, l->size);

@@ -281,19 +281,13 @@ static LLVMValueRef cg_yield_bits(struct cg *cg, const struct hq_layer *l)
 	return st->yield_bits;
 }
 
-/* if (ok && the lower port is in the layer's yield bitmap) ok = 0: tshark
- * gives the payload to that port's protocol first */
-static void cg_parse_yield(struct cg *cg, const struct hq_layer *l, struct cg_layer *st)
+/* i1: the lower of the two ports is in the layer's yield bitmap, so
+ * tshark gives the payload to that port's protocol first */
+LLVMValueRef cg_yielded(struct cg *cg, const struct hq_layer *l)
 {
-	LLVMBasicBlockRef test = cg_block(cg, "yield"), look = cg_block(cg, "yield_look"),
-	                  lost = cg_block(cg, "yielded"), done = cg_block(cg, "kept");
-	LLVMBuildCondBr(cg->b, cg_flag(cg, st->ok), test, done);
-	LLVMPositionBuilderAtEnd(cg->b, test);
 	struct cg_val a = cg_field(cg, l->yield_a), b = cg_field(cg, l->yield_b);
 	LLVMValueRef lower = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, a.a, b.a, ""),
 	                                     a.a, b.a, "lower_port");
-	LLVMBuildCondBr(cg->b, LLVMBuildAnd(cg->b, a.present, b.present, ""), look, done);
-	LLVMPositionBuilderAtEnd(cg->b, look);
 	LLVMValueRef byte_off =
 	    LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, lower, cg_const64(cg, 3), ""),
 	                 cg_const64(cg, CG_PORT_BITMAP_BYTES - 1), "");
@@ -301,11 +295,18 @@ static void cg_parse_yield(struct cg *cg, const struct hq_layer *l, struct cg_la
 	    LLVMBuildLoad2(cg->b, cg->i8, cg_gep(cg, cg_yield_bits(cg, l), byte_off), "");
 	LLVMValueRef bit = LLVMBuildLShr(cg->b, LLVMBuildZExt(cg->b, byte, cg->i64, ""),
 	                                 LLVMBuildAnd(cg->b, lower, cg_const64(cg, 7), ""), "");
-	LLVMBuildCondBr(cg->b, LLVMBuildTrunc(cg->b, bit, cg->i1, ""), lost, done);
-	LLVMPositionBuilderAtEnd(cg->b, lost);
+	return LLVMBuildAnd(cg->b, LLVMBuildAnd(cg->b, a.present, b.present, ""),
+	                    LLVMBuildTrunc(cg->b, bit, cg->i1, ""), "");
+}
+
+/* if (ok && cg_yielded) ok = 0 */
+static void cg_parse_yield(struct cg *cg, const struct hq_layer *l, struct cg_layer *st)
+{
+	LLVMBasicBlockRef test = cg_if(cg, cg_flag(cg, st->ok), "yield");
+	LLVMBasicBlockRef lost = cg_if(cg, cg_yielded(cg, l), "yielded");
 	cg_set_flag(cg, st->ok, LLVMConstInt(cg->i1, 0, 0));
-	LLVMBuildBr(cg->b, done);
-	LLVMPositionBuilderAtEnd(cg->b, done);
+	cg_endif(cg, lost);
+	cg_endif(cg, test);
 }
 
 /* The flag of k's parent that lets l follow it: kids_ok (the parent lets

@@ -292,14 +292,16 @@ static void cg_walk_prologue(struct cg *cg)
 	else
 		cg_lazy_init(cg, cg->scratch_lazy_off + 8, offsetof(struct hq_meta, wire_len));
 	/* offline frames cut by the snap length: application layers are not
-	 * decoded from them (tshark does not either); only their walkers read
-	 * the flag */
+	 * decoded where the cut falls inside the IP datagram (tshark does not
+	 * either); only their walkers read the length (cg_l3_captured) */
 	if (cg_needs_payload(cg)) {
-		LLVMValueRef cut = LLVMBuildICmp(
-		    cg->b, LLVMIntULT, cg_meta_u64(cg, offsetof(struct hq_meta, cap_len)),
-		    cg_meta_u64(cg, offsetof(struct hq_meta, wire_len)), "");
-		cg_set_flag(cg, cg->scratch_walk_off + 8 * W_TRUNC,
-		            LLVMBuildAnd(cg->b, offline, cut, ""));
+		LLVMValueRef cap = cg_meta_u64(cg, offsetof(struct hq_meta, cap_len));
+		LLVMValueRef cut =
+		    LLVMBuildICmp(cg->b, LLVMIntULT, cap,
+		                  cg_meta_u64(cg, offsetof(struct hq_meta, wire_len)), "");
+		cg_vstore(cg, W_CAPLEN,
+		          LLVMBuildSelect(cg->b, LLVMBuildAnd(cg->b, offline, cut, ""), cap,
+		                          cg_const64(cg, ~0ull), ""));
 	}
 }
 

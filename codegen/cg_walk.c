@@ -861,7 +861,10 @@ LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueR
 
 /* i1: the frame holds all of the IP payload its header declares (tshark
  * hands no application dissector a payload that the frame cut short) */
-LLVMValueRef cg_l3_complete(struct cg *cg)
+/* i1: every IP header that is there ends (by its length) at most at the
+ * frame's wire length (cg_l3_complete), or within the bytes a snap length
+ * left (cg_l3_captured: W_CAPLEN) */
+static LLVMValueRef cg_l3_ends(struct cg *cg, bool captured)
 {
 	LLVMValueRef all = cg_i1(cg, 1);
 	static const char *const lens[][3] = {{"ip", "ip.len", NULL}, {"ip6", "ip6.plen", "40"}};
@@ -874,12 +877,24 @@ LLVMValueRef cg_l3_complete(struct cg *cg)
 		LLVMValueRef end = LLVMBuildAdd(cg->b, cg_layer_get(cg, l, CG_START), v.a, "");
 		if (lens[i][2])
 			end = LLVMBuildAdd(cg->b, end, cg_const64(cg, 40), "");
-		LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntULE, end, cg_wire_len(cg), "");
+		LLVMValueRef fits =
+		    LLVMBuildICmp(cg->b, LLVMIntULE, end,
+		                  captured ? cg_vload(cg, W_CAPLEN) : cg_wire_len(cg), "");
 		LLVMValueRef here = LLVMBuildAnd(cg->b, cg_layer_ok(cg, l), v.present, "");
 		all = LLVMBuildAnd(cg->b, all,
 		                   LLVMBuildOr(cg->b, LLVMBuildNot(cg->b, here, ""), fits, ""), "");
 	}
 	return all;
+}
+
+LLVMValueRef cg_l3_complete(struct cg *cg)
+{
+	return cg_l3_ends(cg, false);
+}
+
+LLVMValueRef cg_l3_captured(struct cg *cg)
+{
+	return cg_l3_ends(cg, true);
 }
 
 /* ---- l4len: payload length of UDP/ICMP-like layers -------------------- */
@@ -896,7 +911,21 @@ static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_lay
 	(void)st;
 }
 
+/* The fast walk's l4len: the IP payload less the fixed header, which it
+ * has room for (cg_fast_ip_room). */
+static LLVMValueRef cg_fast_l4len(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
+{
+	struct cg_val ip = {.present = cg_i1(cg, 0), .a = cg_const64(cg, 0)};
+	cg_fast_get_below(cg, "payload_len", &ip);
+	cg_fast_set(cg, l, "payload_len", ip.present,
+	            LLVMBuildSub(cg->b, ip.a, cg_const64(cg, l->size), ""), NULL, NULL);
+	(void)p;
+	return NULL;
+}
+
+static const char *const cg_fast_l4len_keys[] = {"payload_len", NULL};
 static const char *const cg_fast_tcp_keys[] = {"payload_len", "retransmit", NULL};
+static const char *const cg_fast_dns_keys[] = {"qtype", "qclass", NULL};
 
 static const struct cg_walker cg_walkers[] = {
     {.name = "vlan",
@@ -917,7 +946,10 @@ static const struct cg_walker cg_walkers[] = {
      .fast = cg_fast_ip6,
      .fast_keys = cg_fast_ip6_keys,
      .fast_span = CG_FAST_IP6_SPAN},
-    {.name = "l4len", .parse = cg_walk_l4len},
+    {.name = "l4len",
+     .parse = cg_walk_l4len,
+     .fast = cg_fast_l4len,
+     .fast_keys = cg_fast_l4len_keys},
     {.name = "tcp_opts",
      .parse = cg_walk_tcp,
      .lasting = cg_tcp_lasting,
@@ -925,7 +957,12 @@ static const struct cg_walker cg_walkers[] = {
      .fast = cg_fast_tcp,
      .fast_lasting = cg_fast_tcp_lasting,
      .fast_keys = cg_fast_tcp_keys},
-    {.name = "dns", .parse = cg_walk_dns, .judges = true},
+    {.name = "dns",
+     .parse = cg_walk_dns,
+     .judges = true,
+     .fast = cg_fast_dns,
+     .fast_keys = cg_fast_dns_keys,
+     .fast_decides = true},
     {.name = "http", .parse = cg_walk_http, .judges = true, .fast_absent = cg_fast_http_absent},
 };
 

@@ -16,12 +16,16 @@ void cg_set(struct cg *cg, const struct hq_layer *l, const char *key, LLVMValueR
 LLVMValueRef cg_get(struct cg *cg, const struct hq_layer *l, const char *key,
                     LLVMValueRef *present);
 LLVMValueRef cg_l3_complete(struct cg *cg);
+/* every IP datagram there was captured whole (not cut by the snap length) */
+LLVMValueRef cg_l3_captured(struct cg *cg);
 /* bytes from the start of an upper layer to the end of the IP payload */
 LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueRef *ok);
 
 /* bounded loops whose state lives in volatile scratch slots */
 enum { W_IN, W_OUT, W_REM, W_STATE };
-#define W_TRUNC 7 /* walker slot set by the prologue: the capture cut this frame short */
+/* walker slot set by the prologue: the bytes captured where a snap length
+ * cut the frame short (offline), else ~0 */
+#define W_CAPLEN 7
 enum { ST_RUN = 0, ST_DONE = 1, ST_FAIL = 2 };
 typedef void (*cg_loop_body)(struct cg *cg, void *arg);
 LLVMValueRef cg_vload(struct cg *cg, int slot);
@@ -49,6 +53,7 @@ const char *const *cg_tcp_reads(const char *key);
 /* does the tcp_opts walker of l read the frame length (options, payload)? */
 bool cg_walk_tcp_reads_len(struct cg *cg, const struct hq_layer *l);
 void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
+LLVMValueRef cg_fast_dns(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
 void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
 LLVMValueRef cg_fast_http_absent(struct cg *cg, const struct hq_layer *l);
 

@@ -132,24 +132,31 @@ static void cg_dns_byte(struct cg *cg, void *arg)
 	LLVMPositionBuilderAtEnd(cg->b, next);
 }
 
-static LLVMValueRef cg_truncated(struct cg *cg)
+/* i1: the capture's snap length cut the frame inside an IP datagram, so
+ * an application layer's bytes are not all there; tshark does not decode
+ * one then (a cut in the Ethernet trailer leaves the datagram whole) */
+static LLVMValueRef cg_payload_cut(struct cg *cg)
 {
-	return cg_flag(cg, cg->scratch_walk_off + 8 * W_TRUNC);
+	return LLVMBuildNot(cg->b, cg_l3_captured(cg), "");
 }
 
-/* DNS needs its 12-byte header inside the UDP payload that udp.len
- * declares (tshark does not dissect DNS otherwise) */
+static LLVMValueRef cg_dns_len(struct cg *cg, const struct hq_layer *l);
+
+/* DNS needs its 12-byte header inside the UDP payload: the one udp.len
+ * declares, cut to the IP payload where that ends first (tshark calls a
+ * longer udp.len bogus and hands on what the IP payload holds) */
 static void cg_dns_needs_udp_room(struct cg *cg, const struct hq_layer *l, struct cg_layer *st)
 {
 	const struct hq_field *ulen = proto_field(cg->proto, "udp.len");
 	if (!ulen || !cg->layers[ulen->layer->index].parsed)
 		return;
 	struct cg_val v = cg_field(cg, ulen);
-	LLVMValueRef room = LLVMBuildICmp(cg->b, LLVMIntUGE, v.a, cg_const64(cg, 8 + l->size), "");
+	LLVMValueRef room =
+	    LLVMBuildICmp(cg->b, LLVMIntUGE, cg_dns_len(cg, l), cg_const64(cg, l->size), "");
 	LLVMValueRef ok = LLVMBuildAnd(cg->b, LLVMBuildNot(cg->b, cg_layer_ok(cg, ulen->layer), ""),
 	                               cg_i1(cg, 1), "");
 	ok = LLVMBuildOr(cg->b, ok, LLVMBuildAnd(cg->b, v.present, room, ""), "");
-	ok = LLVMBuildAnd(cg->b, ok, LLVMBuildNot(cg->b, cg_truncated(cg), ""), "");
+	ok = LLVMBuildAnd(cg->b, ok, LLVMBuildNot(cg->b, cg_payload_cut(cg), ""), "");
 	ok = LLVMBuildAnd(cg->b, ok, cg_l3_complete(cg), "");
 	cg_set_flag(cg, st->ok, ok);
 	cg_set_flag(cg, st->kids_ok, LLVMBuildAnd(cg->b, ok, cg_flag(cg, st->kids_ok), ""));
@@ -264,6 +271,108 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 	cg_endif(cg, cont);
 }
 
+/* ---- DNS in the fast walk (cg_walker.fast) ----------------------------- */
+
+static LLVMValueRef cg_add(struct cg *cg, LLVMValueRef a, uint64_t b)
+{
+	return LLVMBuildAdd(cg->b, a, cg_const64(cg, b), "");
+}
+
+/* labels of the first question's name the fast walk follows, the root's
+ * included; a longer name goes to the full walk */
+#define DNS_FAST_LABELS 8
+
+/* qtype and qclass after the first question's name at q (cg_walk_dns):
+ * present where the name ends within DNS_FAST_LABELS labels, no
+ * compression pointer, and the question lies inside the message of dlen
+ * bytes and the frame */
+static void cg_fast_dns_question(struct cg *cg, const struct hq_layer *l, LLVMValueRef q,
+                                 LLVMValueRef qd, LLVMValueRef dlen)
+{
+	LLVMBasicBlockRef named = cg_block(cg, "fdns_named"), none = cg_block(cg, "fdns_none"),
+	                  join = cg_block(cg, "fdns_q"), label = cg_block(cg, "fdns_label");
+	LLVMBasicBlockRef from[DNS_FAST_LABELS];
+	LLVMValueRef at[DNS_FAST_LABELS], in = cg_const64(cg, 0);
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGT, qd, cg_const64(cg, 0), ""), label,
+	                none);
+	for (int i = 0; i < DNS_FAST_LABELS; i++) {
+		LLVMPositionBuilderAtEnd(cg->b, label);
+		LLVMValueRef p = cg_gep(cg, q, in);
+		cg_fast_need(cg, cg_in_bounds(cg, p, 1));
+		LLVMValueRef c = cg_load_be(cg, p, 1);
+		at[i] = LLVMBuildAdd(cg->b, in, cg_add(cg, c, 1), "");
+		from[i] = LLVMGetInsertBlock(cg->b);
+		LLVMBasicBlockRef more = cg_block(cg, "fdns_more");
+		label = cg_block(cg, "fdns_label");
+		LLVMBuildCondBr(cg->b, cg_eqc(cg, c, 0), named, more);
+		LLVMPositionBuilderAtEnd(cg->b, more);
+		LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGT, c, cg_const64(cg, 63), ""),
+		                none, label);
+		in = at[i];
+	}
+	LLVMPositionBuilderAtEnd(cg->b, label);
+	cg_fast_need(cg, cg_i1(cg, 0)); /* a longer name */
+	LLVMBuildBr(cg->b, none);
+	LLVMPositionBuilderAtEnd(cg->b, named);
+	LLVMValueRef end = LLVMBuildPhi(cg->b, cg->i64, "fdns_in");
+	LLVMAddIncoming(end, at, from, DNS_FAST_LABELS);
+	LLVMValueRef tp = cg_gep(cg, q, end);
+	LLVMValueRef inside = LLVMBuildICmp(cg->b, LLVMIntULE, cg_add(cg, end, 12 + 4), dlen, "");
+	LLVMBasicBlockRef have = cg_block(cg, "fdns_qtype");
+	LLVMBuildCondBr(cg->b, LLVMBuildAnd(cg->b, inside, cg_in_bounds(cg, tp, 4), ""), have,
+	                none);
+	LLVMPositionBuilderAtEnd(cg->b, have);
+	LLVMValueRef type = cg_load_be(cg, tp, 2), class = cg_load_be(cg, cg_gepc(cg, tp, 2), 2);
+	LLVMBuildBr(cg->b, join);
+	LLVMPositionBuilderAtEnd(cg->b, none);
+	LLVMBuildBr(cg->b, join);
+	LLVMPositionBuilderAtEnd(cg->b, join);
+	LLVMBasicBlockRef bb[2] = {have, none};
+	LLVMValueRef pv[2] = {cg_i1(cg, 1), cg_i1(cg, 0)};
+	LLVMValueRef present = LLVMBuildPhi(cg->b, cg->i1, "fdns_has");
+	LLVMAddIncoming(present, pv, bb, 2);
+	const char *keys[2] = {"qtype", "qclass"};
+	LLVMValueRef vals[2] = {type, class};
+	for (int k = 0; k < 2; k++) {
+		LLVMValueRef vv[2] = {vals[k], cg_const64(cg, 0)};
+		LLVMValueRef v = LLVMBuildPhi(cg->b, cg->i64, keys[k]);
+		LLVMAddIncoming(v, vv, bb, 2);
+		cg_fast_set(cg, l, keys[k], present, v, NULL, NULL);
+	}
+}
+
+/* The fast walk's DNS walk, its header at p on UDP: the layer is there
+ * where cg_dns_needs_udp_room has it (the UDP payload, cut to the IP
+ * payload, has room for the DNS header; the IP payload is all in the
+ * frame, so in the packet and not cut by a snap length), else the full
+ * walk decides; then the first question's type and class where queries
+ * read them. */
+LLVMValueRef cg_fast_dns(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
+{
+	const struct hq_field *ulen = proto_field(cg->proto, "udp.len");
+	LLVMValueRef udp = ulen ? cg_fast_hdr(cg, ulen->layer) : NULL;
+	struct cg_val ip = {.present = cg_i1(cg, 0), .a = cg_const64(cg, 0)};
+	if (!udp || !cg_fast_get_under(cg, ulen->layer, "payload_len", &ip)) {
+		cg_fast_need(cg, cg_i1(cg, 0)); /* not on UDP: the full walk */
+		return NULL;
+	}
+	/* the message: the UDP payload udp.len declares, or less where the IP
+	 * payload ends first (cg_dns_len) */
+	struct cg_val u = cg_field(cg, ulen);
+	LLVMValueRef len =
+	    LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, u.a, ip.a, ""), u.a, ip.a, "");
+	LLVMValueRef ok = LLVMBuildAnd(
+	    cg->b, u.present,
+	    LLVMBuildICmp(cg->b, LLVMIntUGE, len, cg_const64(cg, 8 + l->size), ""), "");
+	ok = LLVMBuildAnd(cg->b, ok, ip.present, "");
+	cg_fast_need(cg, LLVMBuildAnd(cg->b, ok, cg_in_bounds(cg, cg_gep(cg, udp, ip.a), 0), ""));
+	if (!cg_field_used(cg, l, "qtype") && !cg_field_used(cg, l, "qclass"))
+		return NULL;
+	LLVMValueRef dlen = LLVMBuildSub(cg->b, len, cg_const64(cg, 8), "");
+	cg_fast_dns_question(cg, l, cg_gepc(cg, p, 12), cg_load_be(cg, cg_gepc(cg, p, 4), 2), dlen);
+	return NULL;
+}
+
 /* ---- HTTP: request method/path, Host header, response status ---------- */
 
 /* Every HTTP access is `data + ((payload offset + i) & CG_PAYLOAD_MASK)`,
@@ -321,11 +430,6 @@ static LLVMValueRef cg_bytes_match(struct cg *cg, LLVMValueRef off, const char *
 static LLVMValueRef cg_bytes_eq(struct cg *cg, LLVMValueRef off, const char *s)
 {
 	return cg_bytes_match(cg, off, s, false);
-}
-
-static LLVMValueRef cg_add(struct cg *cg, LLVMValueRef a, uint64_t b)
-{
-	return LLVMBuildAdd(cg->b, a, cg_const64(cg, b), "");
 }
 
 /* i1: the n bytes at off are in the message (W_HEND), not past the TCP
@@ -553,8 +657,8 @@ void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, 
 	                          cg_const64(cg, CG_PAYLOAD_MASK + 1), ""));
 	LLVMBasicBlockRef whole = cg_block(cg, "http_whole"), cut = cg_block(cg, "http_cut");
 	LLVMValueRef cut_short =
-	    LLVMBuildOr(cg->b, cg_truncated(cg), LLVMBuildNot(cg->b, cg_l3_complete(cg), ""), "");
-	LLVMBuildCondBr(cg->b, cut_short, cut, whole);
+	    LLVMBuildOr(cg->b, cg_payload_cut(cg), LLVMBuildNot(cg->b, cg_l3_complete(cg), ""), "");
+	LLVMBuildCondBr(cg->b, cg_launder(cg, cut_short), cut, whole);
 	LLVMPositionBuilderAtEnd(cg->b, cut);
 	cg_set_flag(cg, st->ok, cg_i1(cg, 0));
 	cg_set_flag(cg, st->kids_ok, cg_i1(cg, 0));

@@ -58,6 +58,15 @@ def mixed_layers():
             E / IP(src=A, dst=B) / TCP(sport=40000, dport=22, flags="A")]
 
 
+def snap_cut(pkt, trailer, cut):
+    """pkt with a trailer of zeros, its last cut bytes left out of the
+    capture (the frame's wire length keeps them)"""
+    raw = bytes(pkt) + b"\x00" * trailer
+    q = Ether(raw[:len(raw) - cut])
+    q.wirelen = len(raw)
+    return q
+
+
 def http_get(method, path):
     req = f"{method} {path} HTTP/1.1\r\nHost: h\r\n\r\n".encode()
     return E / IP(src=A, dst=B) / TCP(sport=40001, dport=80, flags="PA") / Raw(req)
@@ -330,6 +339,18 @@ CASES = [
          # the 10-byte frame never reaches the program (the kernel's test
          # run wants a whole Ethernet header): a skipped frame
          loss={"packets": 4, "truncated": 2, "skipped_frames": 1}),
+    # a snap length that cuts only the Ethernet trailer leaves the IP
+    # datagram whole: tshark decodes DNS and HTTP there, and so does hdrq;
+    # a cut inside the datagram leaves both out
+    dict(name="application layers in frames cut in the trailer",
+         pkts=[snap_cut(E / IP(src=A, dst=B) / UDP(sport=5000, dport=53) / DNS(id=7, qd=DNSQR(qname="t.example")), 6, 6),
+               snap_cut(E / IP(src=A, dst=B) / TCP(sport=40000, dport=80, flags="PA")
+                        / Raw(b"GET /t HTTP/1.1\r\nHost: x\r\n\r\n"), 6, 6),
+               snap_cut(E / IP(src=A, dst=B) / UDP(sport=5001, dport=53) / DNS(id=8, qd=DNSQR(qname="u.example")), 0, 2)],
+         query="inet log udp.src_port, dns.id, dns.qtype, http.path",
+         rows=[{"udp.src_port": 5000, "dns.id": 7, "dns.qtype": 1},
+               {"http.path": "/t"},
+               {"udp.src_port": 5001, "dns.id": None}]),
     # only headers some query needs: an IPv4 header cut short is nothing
     # to an ARP query, an ARP one is
     dict(name="truncated counts only needed headers",

@@ -135,7 +135,7 @@ def wellformed():
     qs = [("example.com", "A"), ("www.example.org", "AAAA"), ("_sip._udp.example.net", "SRV"),
           ("a.b.c.d.e.f.g.example", "TXT"), (".", "NS"), ("x" * 63 + ".example", "MX"),
           ("mixed-Case.Example.COM", "PTR"), ("7.2.0.192.in-addr.arpa", "PTR"), ("example.com", 65),
-          ("example.com", "ANY")]
+          ("example.com", "ANY"), ("a.b.c.d.e.f.example", "A")]  # the last: the fast walk's 8 labels
     for i, (name, qt) in enumerate(qs):
         p.append(e() / IP(src=A4, dst=B4) / UDP(sport=30000 + i, dport=53) / DNS(id=i + 1, rd=1, qd=DNSQR(qname=name, qtype=qt)))
     p.append(e() / IP(src=B4, dst=A4) / UDP(sport=53, dport=30000) /
@@ -186,6 +186,15 @@ def truncated(base):
         for n in cuts:
             if n >= len(raw):
                 continue
+            q = Ether(raw[:n])
+            q.wirelen = len(raw)
+            out.append(q)
+    # cut in the Ethernet trailer only: the datagrams are whole, and tshark
+    # decodes DNS and HTTP in them
+    for d in [IP(src=A4, dst=B4) / UDP(sport=30100, dport=53) / DNS(id=77, qd=DNSQR(qname="trail.example")),
+              IP(src=A4, dst=B4) / TCP(sport=50300, dport=80, flags="PA") / Raw(http_req("GET", "/trail", "t.example"))]:
+        raw = bytes(e() / d) + b"\x00" * 6
+        for n in (len(raw) - 6, len(raw) - 1):
             q = Ether(raw[:n])
             q.wirelen = len(raw)
             out.append(q)
@@ -260,6 +269,8 @@ def malformed():
     p.append(e() / ip() / UDP(dport=53) / Raw(b"\x00\x08"))                                                # 2-byte dns
     q = bytes(DNS(id=10, qd=DNSQR(qname="cut.example")))
     p.append(e() / ip(len=20 + 8 + len(q) - 2) / UDP(dport=53, len=8 + len(q)) / Raw(q))  # question past the IP payload
+    p.append(e() / ip() / UDP(dport=53, len=8 + len(q) - 2) / Raw(q))  # question past udp.len
+    p.append(e() / ip(len=20 + 8) / UDP(dport=53, len=8 + len(q)) / Raw(q))  # all of DNS past the IP payload
     p.append(e() / ip(len=20 + 24) / TCP(dataofs=10, flags="S", dport=10) / Raw(b"\x01\x01\x08\x0a" + b"\x00" * 8 + b"\x03\x03\x07\x00" + b"\x00" * 4))  # options past the IP payload
     name = b"".join(bytes([63]) + b"q" * 63 for _ in range(4)) + b"\x00"                                   # 256-byte name
     p.append(e() / ip() / UDP(dport=53) / Raw(b"\x00\x09\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" + name + b"\x00\x01\x00\x01"))
