@@ -64,6 +64,8 @@ struct cg_slotvar {
 	unsigned val;     /* cell: i64 value (scalars) */
 	LLVMValueRef str; /* ptr to scratch bytes (STR) */
 	unsigned size;
+	unsigned str_off; /* STR: the bytes' offset in the scratch value */
+	bool declared;    /* its cells set to "absent" where the layer's parse starts */
 };
 
 #define CG_MAX_VARS 128
@@ -202,6 +204,9 @@ LLVMValueRef cg_layer_get(struct cg *cg, const struct hq_layer *l, int which);
 void cg_layer_put(struct cg *cg, const struct hq_layer *l, int which, LLVMValueRef off);
 LLVMValueRef cg_layer_ptr(struct cg *cg, const struct hq_layer *l, int which);
 struct cg_slotvar *cg_var(struct cg *cg, const struct hq_layer *l, const char *key);
+/* the scratch bytes of l's string output key, for the fast walk, which
+ * runs before the full walk declares it (no code but the pointer) */
+LLVMValueRef cg_var_str(struct cg *cg, const struct hq_layer *l, const char *key);
 struct cg_slotvar *cg_var_new(struct cg *cg, const struct hq_layer *l, const char *key,
                               unsigned str_size);
 void cg_var_set(struct cg *cg, struct cg_slotvar *v, LLVMValueRef present, LLVMValueRef val);
@@ -221,6 +226,10 @@ bool cg_fast_has(struct cg *cg, const struct hq_layer *l);
 LLVMValueRef cg_fast_hdr(struct cg *cg, const struct hq_layer *l);
 bool cg_fast_running(struct cg *cg); /* in the queries it runs (no cg_fast_need) */
 void cg_fast_need(struct cg *cg, LLVMValueRef cond);
+/* in a walker's `fast`: where cond holds, its layer is not there after all
+ * (http: no request or status line), and the walk goes on as if no link
+ * led to it; before it gives any output */
+void cg_fast_absent_if(struct cg *cg, LLVMValueRef cond);
 /* A walker output of l in the fast walk (cg_walker.fast): where it is
  * present, and its value, good where usable holds (NULL: always). Where
  * usable does not hold, mend works the value out from l's header at p,
@@ -297,10 +306,6 @@ struct cg_walker {
 	/* `fast` decides whether the layer is there (dns), so it runs
 	 * wherever the walk enters the layer, whatever the queries read */
 	bool fast_decides;
-	/* for the fast walk, where the layer cannot be entered (no `fast`):
-	 * i1, l is surely not there, where a link from the chain's last layer
-	 * leads to it; the walk then goes on as if none did (NULL: never) */
-	LLVMValueRef (*fast_absent)(struct cg *cg, const struct hq_layer *l);
 	/* does parsing l change state that outlives the packet, so that the
 	 * program must not leave before it? (NULL: never) */
 	bool (*lasting)(struct cg *cg, const struct hq_layer *l);

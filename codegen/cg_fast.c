@@ -32,9 +32,9 @@
  * decides and runs as before: a header cut short, invalid or stopped, an
  * IPv4 total length of 0 before a run; a VLAN tag stack, IPv6 extension
  * headers or IPv4 options beyond the walkers' plain case; a layer whose
- * walker decides its presence, but for its plain case (dns: a whole
- * datagram, a name of up to 8 labels) or where cg_walker.fast_absent tells
- * it is not there (http); a query whose layer is there that reads more
+ * walker decides its presence, but for its plain case (dns and http: a
+ * whole datagram; qtype where the name has up to 8 labels); a query whose
+ * layer is there that reads more
  * than the walk can. A packet goes there before any query ran on it here,
  * so none runs twice; state a walker keeps past the packet (tcp's
  * retransmit table) changes where the chain ends (cg_walker.fast_lasting),
@@ -78,6 +78,13 @@ struct cg_fast {
 	int n_shared;
 	bool running;           /* the queries are emitted (cg_fast_run) */
 	LLVMBasicBlockRef full; /* the full walk */
+	/* where the layer being entered turns out not to be there (its
+	 * walker's cg_fast_absent_if): the end of its parent's children */
+	LLVMBasicBlockRef absent;
+	/* reads of walker outputs make good those that hold only on a
+	 * condition, where they read (cg_fast_usable): the state changes of
+	 * a chain the program leaves without running queries */
+	bool mend_reads;
 };
 
 static int cg_fast_find(const struct cg_fast *fs, const struct hq_layer *l)
@@ -128,6 +135,9 @@ void cg_fast_set(struct cg *cg, const struct hq_layer *l, const char *key, LLVMV
 	fs->out[fs->n_out++].val = v;
 }
 
+static LLVMValueRef cg_fast_usable(struct cg *cg, const struct hq_layer *l, const char *key,
+                                   LLVMValueRef v, LLVMValueRef usable, cg_fast_mender mend);
+
 bool cg_fast_get(struct cg *cg, const struct hq_layer *l, const char *key, struct cg_val *v)
 {
 	const struct cg_fast *fs = cg->fast;
@@ -136,6 +146,9 @@ bool cg_fast_get(struct cg *cg, const struct hq_layer *l, const char *key, struc
 			if (v) {
 				v->present = fs->out[i].present;
 				v->a = fs->out[i].val;
+				if (fs->mend_reads && fs->out[i].usable)
+					v->a = cg_fast_usable(cg, l, key, v->a, fs->out[i].usable,
+					                      fs->out[i].mend);
 			}
 			return true;
 		}
@@ -200,6 +213,13 @@ void cg_fast_need(struct cg *cg, LLVMValueRef cond)
 	LLVMPositionBuilderAtEnd(cg->b, go);
 }
 
+void cg_fast_absent_if(struct cg *cg, LLVMValueRef cond)
+{
+	LLVMBasicBlockRef go = cg_block(cg, "fast_there");
+	LLVMBuildCondBr(cg->b, cond, cg->fast->absent, go);
+	LLVMPositionBuilderAtEnd(cg->b, go);
+}
+
 /* What the walk is asked about a field: can a where clause of it be
  * tested on any chain (TEST: fixed fields); can a query reading it run on
  * some chain (MAY: walker outputs a walker's `fast` gives, metadata too);
@@ -227,7 +247,7 @@ static bool cg_fast_gives(const struct hq_field *f)
 
 static bool cg_fast_field_ok(struct cg *cg, const struct hq_field *f, enum cg_fast_ask ask)
 {
-	if (f->type == HQ_T_STR)
+	if (f->type == HQ_T_STR && !(f->src == HQ_FS_WALKER && cg_fast_gives(f)))
 		return false;
 	if (f->src == HQ_FS_FIRST) {
 		for (int i = 0; i < f->n_alts; i++)
@@ -335,26 +355,25 @@ static LLVMValueRef cg_fast_usable(struct cg *cg, const struct hq_layer *l, cons
 	return phi;
 }
 
-/* Leave where the chain ends: the walker outputs that hold only on a
- * condition made good first (cg_fast_usable), where what follows reads
- * them; the chain's lasting state changed (cg_fast_last); then, if run,
- * the queries whose layer is there. */
+/* Leave where the chain ends: the chain's lasting state changed
+ * (cg_fast_last); then, if run, the queries whose layer is there. The
+ * walker outputs that hold only on a condition are made good first
+ * (cg_fast_usable) where queries run, else where the state change reads
+ * them (tcp's flow key, only for the flows its where clauses take). */
 static void cg_fast_leave(struct cg *cg, bool run)
 {
 	struct cg_fast *fs = cg->fast;
-	bool lasting = false;
-	for (int i = 0; i < fs->n; i++)
-		lasting |= cg_fast_lasts(cg, fs->layer[i]);
 	LLVMValueRef given[CG_FAST_OUTS]; /* the values before, for the other chains */
 	for (int i = 0; i < fs->n_out; i++) {
 		given[i] = fs->out[i].val;
-		if ((run || lasting) && fs->out[i].usable &&
-		    cg_field_used(cg, fs->out[i].layer, fs->out[i].key))
+		if (run && fs->out[i].usable && cg_field_used(cg, fs->out[i].layer, fs->out[i].key))
 			fs->out[i].val =
 			    cg_fast_usable(cg, fs->out[i].layer, fs->out[i].key, fs->out[i].val,
 			                   fs->out[i].usable, fs->out[i].mend);
 	}
+	fs->mend_reads = !run;
 	int n_out = cg_fast_last(cg);
+	fs->mend_reads = false;
 	if (run) {
 		cg_fast_query_prologue(cg);
 		fs->running = true; /* nothing may go to the full walk now */
@@ -559,16 +578,15 @@ static void cg_fast_pass(struct cg *cg, const struct cg_fast_kid *k, struct cg_v
 	LLVMAddIncoming(*next, nv, bb, 3);
 }
 
-/* Where a link leads to l, which the walk cannot enter: on to `absent`
- * where l's walker tells it is not there (cg_walker.fast_absent), else to
- * the full walk. */
-static void cg_fast_not_entered(struct cg *cg, const struct hq_layer *l, LLVMBasicBlockRef absent)
+/* Into child l of the chain's last layer; where l's walker finds that it
+ * is not there after all, on to `absent` (cg_fast_absent_if). */
+static void cg_fast_enter(struct cg *cg, const struct hq_layer *l, LLVMValueRef p, unsigned reach,
+                          LLVMBasicBlockRef absent)
 {
-	const struct cg_walker *w = cg_walker_find(l->walker);
-	if (w && w->fast_absent)
-		LLVMBuildCondBr(cg->b, w->fast_absent(cg, l), absent, cg->fast->full);
-	else
-		LLVMBuildBr(cg->b, cg->fast->full);
+	LLVMBasicBlockRef before = cg->fast->absent;
+	cg->fast->absent = absent;
+	cg_fast_layer(cg, l, p, reach);
+	cg->fast->absent = before;
 }
 
 /* One switch on the selector the children share: into the one it picks,
@@ -602,9 +620,9 @@ static void cg_fast_switch(struct cg *cg, const struct hq_layer *l, const struct
 			continue;
 		LLVMPositionBuilderAtEnd(cg->b, hit[i]);
 		if (cg_fast_enters(cg, kid[i].layer, l))
-			cg_fast_layer(cg, kid[i].layer, next, reach);
+			cg_fast_enter(cg, kid[i].layer, next, reach, end);
 		else
-			cg_fast_not_entered(cg, kid[i].layer, end);
+			LLVMBuildBr(cg->b, cg->fast->full);
 	}
 }
 
@@ -662,7 +680,7 @@ static void cg_fast_children(struct cg *cg, const struct hq_layer *l, LLVMValueR
 		}
 		LLVMBuildBr(cg->b, end);
 		LLVMPositionBuilderAtEnd(cg->b, in);
-		cg_fast_layer(cg, kid[0].layer, next, reach);
+		cg_fast_enter(cg, kid[0].layer, next, reach, end);
 		LLVMPositionBuilderAtEnd(cg->b, end);
 		cg_fast_decide(cg);
 		return;
@@ -680,7 +698,7 @@ static void cg_fast_children(struct cg *cg, const struct hq_layer *l, LLVMValueR
 		                  hit = cg_block(cg, "fast_link");
 		cg_select_branch(cg, cg_field(cg, a->field), a->values, a->n_values, hit, miss);
 		LLVMPositionBuilderAtEnd(cg->b, hit);
-		cg_fast_not_entered(cg, kid[i].layer, miss);
+		LLVMBuildBr(cg->b, cg->fast->full);
 		LLVMPositionBuilderAtEnd(cg->b, miss);
 	}
 	LLVMBuildBr(cg->b, end);
@@ -712,7 +730,9 @@ static bool cg_fast_walker_wanted(struct cg *cg, const struct hq_layer *l,
 	int n = cg_fast_kids(cg, l, kid);
 	for (int i = 0; i < n; i++) {
 		const struct hq_field *f = kid[i].link->field;
-		if (cg_above_ip(kid[i].layer) || (f && f->src == HQ_FS_WALKER && f->layer == l))
+		const struct cg_walker *kw = cg_walker_find(kid[i].layer->walker);
+		if (cg_above_ip(kid[i].layer) || (f && f->src == HQ_FS_WALKER && f->layer == l) ||
+		    (kw && kw->fast_decides)) /* which reads l's payload length */
 			return true;
 	}
 	if (n < 0 || cg_fast_lasts(cg, l))
@@ -751,12 +771,14 @@ static uint64_t cg_fast_sig(struct cg *cg)
 
 /* Walk l's header at p where another chain already does, with the same
  * signature: a branch there (true), else the start of that walk for the
- * chains to come (*p becomes its phi). */
+ * chains to come (*p becomes its phi). Not a layer whose walker may find
+ * it absent: its way on is its own chain's (cg_fast_absent_if). */
 static bool cg_fast_share(struct cg *cg, const struct hq_layer *l, LLVMValueRef *p, unsigned reach)
 {
 	struct cg_fast *fs = cg->fast;
+	const struct cg_walker *w = cg_walker_find(l->walker);
 	uint64_t sig = cg_fast_sig(cg);
-	if (sig == ~0ull)
+	if (sig == ~0ull || (w && w->fast_decides))
 		return false;
 	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
 	for (int i = 0; i < fs->n_shared; i++) {
@@ -796,7 +818,9 @@ static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 	int n_out = fs->n_out;
 	fs->layer[fs->n] = l;
 	fs->hdr[fs->n++] = p;
-	if (cg_fast_open(cg)) {
+	const struct cg_walker *w = cg_walker_find(l->walker);
+	bool decides = w && w->fast_decides; /* open only if there: after its walk */
+	if (!decides && cg_fast_open(cg)) {
 		LLVMBuildBr(cg->b, fs->full);
 		fs->n--;
 		return;
@@ -810,8 +834,6 @@ static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 	fs->hdr[fs->n - 1] = p;
 	cg_fast_need(cg, cg_in_bounds(cg, p, l->size));
 	cg_fast_need(cg, cg_conds(cg, l->valid, l->n_valid));
-	if (l->n_yield) /* rare: then the full walk */
-		cg_fast_need(cg, LLVMBuildNot(cg->b, cg_yielded(cg, l), ""));
 	for (int i = 0; i < l->n_stop; i++)
 		cg_fast_need(cg, LLVMBuildNot(cg->b, cg_cond(cg, &l->stop[i]), ""));
 	LLVMValueRef len = cg_const64(cg, l->size);
@@ -824,11 +846,15 @@ static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 		cg_fast_need(cg, LLVMBuildAnd(cg->b, fits, h.present, ""));
 	}
 	LLVMValueRef next = cg_gep(cg, p, len);
-	const struct cg_walker *w = cg_walker_find(l->walker);
 	LLVMValueRef wnext =
 	    w && w->fast && cg_fast_walker_wanted(cg, l, w) ? w->fast(cg, l, p) : NULL;
-	cg_fast_children(cg, l, wnext ? wnext : next,
-	                 reach + hmax + (w && w->fast ? w->fast_span : 0));
+	if (l->n_yield) /* rare: then the full walk; after a walker that finds l absent */
+		cg_fast_need(cg, LLVMBuildNot(cg->b, cg_yielded(cg, l), ""));
+	if (decides && cg_fast_open(cg))
+		LLVMBuildBr(cg->b, fs->full);
+	else
+		cg_fast_children(cg, l, wnext ? wnext : next,
+		                 reach + hmax + (w && w->fast ? w->fast_span : 0));
 	fs->n_out = n_out;
 	fs->n--;
 }

@@ -344,6 +344,10 @@ static struct cg_val cg_field_chain(struct cg *cg, const struct hq_field *f)
 	if (hdr && f->src == HQ_FS_WALKER && cg_fast_get(cg, f->layer, f->key, &w)) {
 		if (f->type == HQ_T_IP4)
 			w.a = LLVMBuildTrunc(cg->b, w.a, cg->i32, "");
+		if (f->type == HQ_T_STR) { /* where the walker wrote its bytes */
+			w.ptr = cg_var_str(cg, f->layer, f->key);
+			w.size = f->size;
+		}
 		return w;
 	}
 	if (hdr && f->src != HQ_FS_FIXED) {

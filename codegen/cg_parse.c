@@ -176,10 +176,9 @@ struct cg_slotvar *cg_var(struct cg *cg, const struct hq_layer *l, const char *k
 	return NULL;
 }
 
-/* A walker output: allocas initialised to "absent" where the layer's parse
- * code starts (which dominates every later use). */
-struct cg_slotvar *cg_var_new(struct cg *cg, const struct hq_layer *l, const char *key,
-                              unsigned str_size)
+/* A walker output's cells and bytes in the scratch value, no code yet. */
+static struct cg_slotvar *cg_var_reserve(struct cg *cg, const struct hq_layer *l, const char *key,
+                                         unsigned str_size)
 {
 	if (cg->n_vars == CG_MAX_VARS)
 		return NULL;
@@ -189,15 +188,43 @@ struct cg_slotvar *cg_var_new(struct cg *cg, const struct hq_layer *l, const cha
 	v->key = key;
 	v->present = cg->scratch_vars_off + 16 * (cg->n_vars - 1);
 	v->val = v->present + 8;
-	cg_vstore_at(cg, v->present, cg_const64(cg, 0));
-	cg_vstore_at(cg, v->val, cg_const64(cg, 0));
 	if (str_size) {
 		v->size = str_size;
-		v->str = cg_gepc(cg, cg->scratch, cg->scratch_str_off + cg->str_used);
+		v->str_off = cg->scratch_str_off + cg->str_used;
 		cg->str_used += (str_size + 7) & ~7u;
-		LLVMBuildStore(cg->b, LLVMConstInt(cg->i8, 0, 0), v->str);
 	}
 	return v;
+}
+
+/* its cells initialised to "absent" where the layer's parse code starts
+ * (which dominates every later use) */
+static void cg_var_declare(struct cg *cg, struct cg_slotvar *v)
+{
+	v->declared = true;
+	cg_vstore_at(cg, v->present, cg_const64(cg, 0));
+	cg_vstore_at(cg, v->val, cg_const64(cg, 0));
+	if (v->size) {
+		v->str = cg_gepc(cg, cg->scratch, v->str_off);
+		LLVMBuildStore(cg->b, LLVMConstInt(cg->i8, 0, 0), v->str);
+	}
+}
+
+struct cg_slotvar *cg_var_new(struct cg *cg, const struct hq_layer *l, const char *key,
+                              unsigned str_size)
+{
+	struct cg_slotvar *v = cg_var_reserve(cg, l, key, str_size);
+	if (v)
+		cg_var_declare(cg, v);
+	return v;
+}
+
+LLVMValueRef cg_var_str(struct cg *cg, const struct hq_layer *l, const char *key)
+{
+	const struct hq_field *f = proto_layer_field(l, key);
+	struct cg_slotvar *v = cg_var(cg, l, key);
+	if (!v && f && f->type == HQ_T_STR)
+		v = cg_var_reserve(cg, l, f->key, f->size);
+	return v && v->size ? cg_gepc(cg, cg->scratch, v->str_off) : NULL;
 }
 
 void cg_var_set(struct cg *cg, struct cg_slotvar *v, LLVMValueRef present, LLVMValueRef val)
@@ -484,9 +511,13 @@ static void cg_declare_walker_vars(struct cg *cg, const struct hq_layer *l)
 	for (int i = 0; i < l->n_fields; i++) {
 		const struct hq_field *f = l->fields[i];
 		if (f->src != HQ_FS_WALKER || !strncmp(f->key, "hdr.", 4) ||
-		    cg_var(cg, l, f->key) || !cg_walker_var_read(cg, f, w))
+		    !cg_walker_var_read(cg, f, w))
 			continue;
-		cg_var_new(cg, l, f->key, f->type == HQ_T_STR ? f->size : 0);
+		struct cg_slotvar *v = cg_var(cg, l, f->key); /* cg_var_str's, maybe */
+		if (!v)
+			cg_var_new(cg, l, f->key, f->type == HQ_T_STR ? f->size : 0);
+		else if (!v->declared)
+			cg_var_declare(cg, v);
 	}
 	if (l->n_stop && !cg_var(cg, l, "hdr.stop"))
 		cg_var_new(cg, l, "hdr.stop", 0);

@@ -926,6 +926,7 @@ static LLVMValueRef cg_fast_l4len(struct cg *cg, const struct hq_layer *l, LLVMV
 static const char *const cg_fast_l4len_keys[] = {"payload_len", NULL};
 static const char *const cg_fast_tcp_keys[] = {"payload_len", "retransmit", NULL};
 static const char *const cg_fast_dns_keys[] = {"qtype", "qclass", NULL};
+static const char *const cg_fast_http_keys[] = {"method", NULL};
 
 static const struct cg_walker cg_walkers[] = {
     {.name = "vlan",
@@ -963,7 +964,12 @@ static const struct cg_walker cg_walkers[] = {
      .fast = cg_fast_dns,
      .fast_keys = cg_fast_dns_keys,
      .fast_decides = true},
-    {.name = "http", .parse = cg_walk_http, .judges = true, .fast_absent = cg_fast_http_absent},
+    {.name = "http",
+     .parse = cg_walk_http,
+     .judges = true,
+     .fast = cg_fast_http,
+     .fast_keys = cg_fast_http_keys,
+     .fast_decides = true},
 };
 
 const struct cg_walker *cg_walker_find(const char *name)

@@ -55,6 +55,6 @@ bool cg_walk_tcp_reads_len(struct cg *cg, const struct hq_layer *l);
 void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
 LLVMValueRef cg_fast_dns(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
 void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
-LLVMValueRef cg_fast_http_absent(struct cg *cg, const struct hq_layer *l);
+LLVMValueRef cg_fast_http(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
 
 #endif

@@ -33,6 +33,20 @@ static void cg_str_clear(struct cg *cg, struct cg_slotvar *out)
 	cg_memset0(cg, out->str, (out->size + 7) & ~7u); /* its room (cg_var) */
 }
 
+/* The string output of `size` bytes at str: s, NUL-padded over its room
+ * (cg_str_clear's), in word stores. */
+static void cg_str_const(struct cg *cg, LLVMValueRef str, unsigned size, const char *s)
+{
+	unsigned n = strlen(s);
+	for (unsigned i = 0; i < ((size + 7) & ~7u); i += 8) {
+		uint64_t w = 0;
+		if (i < n)
+			memcpy(&w, s + i, n - i < 8 ? n - i : 8); /* memory order, as the bytes */
+		LLVMValueRef at = cg_gepc(cg, str, i);
+		LLVMSetAlignment(LLVMBuildStore(cg->b, cg_const64(cg, w), at), 8);
+	}
+}
+
 static void cg_put_char(struct cg *cg, struct cg_slotvar *out, LLVMValueRef o, LLVMValueRef c)
 {
 	LLVMValueRef p = cg_gep(cg, out->str, cg_clampc(cg, o, out->size - 1));
@@ -600,8 +614,8 @@ static bool cg_wants(struct cg *cg, const struct hq_layer *l, const char *key)
 /* method token, request target and Host header */
 static void cg_http_request(struct cg *cg, const struct hq_layer *l, LLVMValueRef base)
 {
-	if (cg_wants(cg, l, "method"))
-		cg_copy_token(cg, base, cg_var(cg, l, "method"), ' ', ' ');
+	if (cg_wants(cg, l, "method")) /* written by cg_http_method_len */
+		cg_var_set(cg, cg_var(cg, l, "method"), cg_i1(cg, 1), NULL);
 	if (cg_wants(cg, l, "path")) {
 		LLVMValueRef mlen = cg_clampc(cg, cg_vload(cg, W_MLEN), 15);
 		cg_copy_token(cg, LLVMBuildAdd(cg->b, base, cg_add(cg, mlen, 1), ""),
@@ -670,28 +684,13 @@ void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, 
 	LLVMPositionBuilderAtEnd(cg->b, end);
 }
 
-/* For the fast walk, with the TCP header last in its chain: i1, the TCP
- * payload is shorter than the 4 bytes a request or status line starts
- * with (cg_http_message), so there is no http layer. */
-LLVMValueRef cg_fast_http_absent(struct cg *cg, const struct hq_layer *l)
-{
-	const struct hq_layer *tcp = l->links[0].parent;
-	struct cg_val ip = {.present = cg_i1(cg, 0), .a = cg_const64(cg, 0)};
-	if (!cg_fast_get_below(cg, "payload_len", &ip))
-		return cg_i1(cg, 0);
-	struct cg_val hl = cg_field(cg, tcp->hlen);
-	LLVMValueRef hlen = LLVMBuildMul(cg->b, hl.a, cg_const64(cg, tcp->hlen_mul), "");
-	LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntUGE, ip.a, hlen, "");
-	LLVMValueRef small = LLVMBuildICmp(cg->b, LLVMIntULT, LLVMBuildSub(cg->b, ip.a, hlen, ""),
-	                                   cg_const64(cg, 4), "");
-	return LLVMBuildAnd(cg->b, LLVMBuildAnd(cg->b, ip.present, fits, ""), small, "");
-}
-
 /* The length of the request method at base, 0 if none of http_methods
  * followed by a space is there: one switch on the first four bytes (each
  * method's own: "GET ", "POST", "DELE", ...), then the rest of the one that
- * matched. */
-static LLVMValueRef cg_http_method_len(struct cg *cg, LLVMValueRef base)
+ * matched; its name written to the method output at out (NULL: not
+ * read). */
+static LLVMValueRef cg_http_method_len(struct cg *cg, const struct hq_layer *l, LLVMValueRef base,
+                                       LLVMValueRef out)
 {
 	LLVMValueRef len = cg_alloca(cg, cg->i64, "mlen");
 	LLVMBuildStore(cg->b, cg_const64(cg, 0), len);
@@ -717,6 +716,12 @@ static LLVMValueRef cg_http_method_len(struct cg *cg, LLVMValueRef base)
 		    cg->b,
 		    LLVMBuildSelect(cg->b, rest, cg_const64(cg, n - 1), cg_const64(cg, 0), ""),
 		    len);
+		if (out) {
+			LLVMBasicBlockRef put = cg_if(cg, rest, "method_put");
+			cg_str_const(cg, out, proto_layer_field(l, "method")->size,
+			             http_methods[i]);
+			cg_endif(cg, put);
+		}
 		LLVMBuildBr(cg->b, none);
 	}
 	LLVMPositionBuilderAtEnd(cg->b, none);
@@ -728,7 +733,8 @@ static void cg_http_message(struct cg *cg, const struct hq_layer *l, struct cg_l
                             LLVMValueRef base)
 {
 	/* which method, if any: its length (0 = not a request line) */
-	cg_vstore(cg, W_MLEN, cg_http_method_len(cg, base));
+	LLVMValueRef method = cg_wants(cg, l, "method") ? cg_var(cg, l, "method")->str : NULL;
+	cg_vstore(cg, W_MLEN, cg_http_method_len(cg, l, base, method));
 	LLVMBasicBlockRef req = cg_block(cg, "http_req"), notreq = cg_block(cg, "http_notreq"),
 	                  resp = cg_block(cg, "http_resp"), other = cg_block(cg, "http_not"),
 	                  done = cg_block(cg, "http_done");
@@ -752,4 +758,33 @@ static void cg_http_message(struct cg *cg, const struct hq_layer *l, struct cg_l
 	cg_set_flag(cg, st->kids_ok, cg_i1(cg, 0));
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
+}
+
+/* The fast walk's HTTP walk, the message at p after the TCP header, which
+ * the chain's tcp walk found whole in the frame (cg_fast_tcp): not there
+ * without a request line of a method hdrq knows or the "HTTP/1." of a
+ * status line (cg_fast_absent_if), as in cg_http_message; the method where
+ * queries read it. */
+LLVMValueRef cg_fast_http(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
+{
+	struct cg_val plen = {.present = cg_i1(cg, 0), .a = cg_const64(cg, 0)};
+	if (!cg_fast_get_below(cg, "payload_len", &plen)) {
+		cg_fast_need(cg, cg_i1(cg, 0)); /* not on a tcp walk: the full walk */
+		return NULL;
+	}
+	cg_fast_need(cg, plen.present);
+	/* shorter than "GET " (SYNs, ACKs): no request or status line */
+	cg_fast_absent_if(cg, LLVMBuildICmp(cg->b, LLVMIntULT, plen.a, cg_const64(cg, 4), ""));
+	LLVMValueRef base = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, p, cg->i64, ""),
+	                                 LLVMBuildPtrToInt(cg->b, cg->data, cg->i64, ""), "");
+	cg_vstore(cg, W_HEND, LLVMBuildAdd(cg->b, base, plen.a, ""));
+	LLVMValueRef method = cg_field_used(cg, l, "method") ? cg_var_str(cg, l, "method") : NULL;
+	LLVMValueRef req =
+	    LLVMBuildNot(cg->b, cg_eqc(cg, cg_http_method_len(cg, l, base, method), 0), "");
+	LLVMValueRef resp =
+	    LLVMBuildAnd(cg->b, cg_bytes_eq(cg, base, "HTTP/1."), cg_in_message(cg, base, 7), "");
+	cg_fast_absent_if(cg, LLVMBuildNot(cg->b, LLVMBuildOr(cg->b, req, resp, ""), ""));
+	if (method)
+		cg_fast_set(cg, l, "method", req, cg_const64(cg, 0), NULL, NULL);
+	return NULL;
 }
