@@ -239,9 +239,7 @@ typedef LLVMValueRef (*cg_fast_mender)(struct cg *cg, const struct hq_layer *l, 
 void cg_fast_set(struct cg *cg, const struct hq_layer *l, const char *key, LLVMValueRef present,
                  LLVMValueRef v, LLVMValueRef usable, cg_fast_mender mend);
 bool cg_fast_get(struct cg *cg, const struct hq_layer *l, const char *key, struct cg_val *v);
-/* the output key of the layer under the chain's last one, or under l
- * (false: none) */
-bool cg_fast_get_below(struct cg *cg, const char *key, struct cg_val *v);
+/* the output key of the layer under l in the chain (false: none) */
 bool cg_fast_get_under(struct cg *cg, const struct hq_layer *l, const char *key, struct cg_val *v);
 
 /* cg_select.c: link selector fields, stored by the parent once per packet */

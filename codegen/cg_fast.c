@@ -155,12 +155,6 @@ bool cg_fast_get(struct cg *cg, const struct hq_layer *l, const char *key, struc
 	return false;
 }
 
-bool cg_fast_get_below(struct cg *cg, const char *key, struct cg_val *v)
-{
-	const struct cg_fast *fs = cg->fast;
-	return fs->n >= 2 && cg_fast_get(cg, fs->layer[fs->n - 2], key, v);
-}
-
 bool cg_fast_get_under(struct cg *cg, const struct hq_layer *l, const char *key, struct cg_val *v)
 {
 	int i = cg_fast_find(cg->fast, l);

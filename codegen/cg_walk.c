@@ -916,7 +916,7 @@ static void cg_walk_l4len(struct cg *cg, const struct hq_layer *l, struct cg_lay
 static LLVMValueRef cg_fast_l4len(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
 {
 	struct cg_val ip = {.present = cg_i1(cg, 0), .a = cg_const64(cg, 0)};
-	cg_fast_get_below(cg, "payload_len", &ip);
+	cg_fast_get_under(cg, l, "payload_len", &ip);
 	cg_fast_set(cg, l, "payload_len", ip.present,
 	            LLVMBuildSub(cg->b, ip.a, cg_const64(cg, l->size), ""), NULL, NULL);
 	(void)p;

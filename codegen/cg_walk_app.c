@@ -768,7 +768,7 @@ static void cg_http_message(struct cg *cg, const struct hq_layer *l, struct cg_l
 LLVMValueRef cg_fast_http(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
 {
 	struct cg_val plen = {.present = cg_i1(cg, 0), .a = cg_const64(cg, 0)};
-	if (!cg_fast_get_below(cg, "payload_len", &plen)) {
+	if (!cg_fast_get_under(cg, l, "payload_len", &plen)) {
 		cg_fast_need(cg, cg_i1(cg, 0)); /* not on a tcp walk: the full walk */
 		return NULL;
 	}

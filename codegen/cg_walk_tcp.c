@@ -294,7 +294,7 @@ static LLVMValueRef cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, s
 LLVMValueRef cg_fast_tcp(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
 {
 	struct cg_val ip = {.present = cg_i1(cg, 0), .a = cg_const64(cg, 0)};
-	cg_fast_get_below(cg, "payload_len", &ip);
+	cg_fast_get_under(cg, l, "payload_len", &ip);
 	struct cg_val hl = cg_field(cg, l->hlen);
 	LLVMValueRef hlen = LLVMBuildMul(cg->b, hl.a, cg_const64(cg, l->hlen_mul), "");
 	LLVMValueRef fits =
