@@ -104,7 +104,11 @@ static void cg_tcp_step(struct cg *cg, void *arg)
  * (serial arithmetic, RFC 1982); a segment that occupies sequence space
  * (data, SYN or FIN) and ends at or before it is a retransmission. */
 
-#define TCP_FLOW_KEY 40 /* u32 family, 16 + 16 address bytes, u16 + u16 ports */
+/* u32 family (its second byte: 1 on egress), 16 + 16 address bytes, u16 +
+ * u16 ports. Each direction keeps its own entries: on loopback, or a
+ * router watched on two interfaces, a segment that leaves on egress comes
+ * in again on ingress, and is no retransmission there. */
+#define TCP_FLOW_KEY 40
 
 /* the fields of a flow key besides the ports: source, then destination */
 static const char *const cg_flow_fields[] = {"inet.src", "inet.dst", NULL};
@@ -124,6 +128,8 @@ static void cg_flow_key(struct cg *cg, LLVMValueRef key, struct cg_hdr h)
 	}
 	LLVMValueRef ports = cg_load_raw(cg, h.p, cg->i32); /* both ports, as on the wire */
 	LLVMBuildStore(cg->b, ports, cg_gepc(cg, key, 36));
+	if (cg->hook == CG_HOOK_TC_OUT)
+		LLVMBuildStore(cg->b, LLVMConstInt(cg->i8, 1, 0), cg_gepc(cg, key, 1));
 }
 
 bool cg_tcp_lasting(struct cg *cg, const struct hq_layer *l)
