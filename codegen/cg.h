@@ -68,6 +68,9 @@ struct cg_slotvar {
 	bool declared;    /* its cells set to "absent" where the layer's parse starts */
 };
 
+/* the scratch bytes a string output of n bytes takes: whole words */
+#define CG_STR_ROOM(n) (((n) + 7) & ~7u)
+
 #define CG_MAX_VARS 128
 
 struct cg {

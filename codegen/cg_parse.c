@@ -191,7 +191,7 @@ static struct cg_slotvar *cg_var_reserve(struct cg *cg, const struct hq_layer *l
 	if (str_size) {
 		v->size = str_size;
 		v->str_off = cg->scratch_str_off + cg->str_used;
-		cg->str_used += (str_size + 7) & ~7u;
+		cg->str_used += CG_STR_ROOM(str_size);
 	}
 	return v;
 }

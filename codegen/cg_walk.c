@@ -859,11 +859,10 @@ LLVMValueRef cg_l3_remaining(struct cg *cg, const struct hq_layer *l, LLVMValueR
 	return rem;
 }
 
-/* i1: the frame holds all of the IP payload its header declares (tshark
- * hands no application dissector a payload that the frame cut short) */
 /* i1: every IP header that is there ends (by its length) at most at the
- * frame's wire length (cg_l3_complete), or within the bytes a snap length
- * left (cg_l3_captured: W_CAPLEN) */
+ * frame's wire length (cg_l3_complete: tshark hands no application
+ * dissector a payload the frame cut short), or within the bytes a snap
+ * length left (cg_l3_captured: W_CAPLEN) */
 static LLVMValueRef cg_l3_ends(struct cg *cg, bool captured)
 {
 	LLVMValueRef all = cg_i1(cg, 1);

@@ -30,7 +30,7 @@ static LLVMValueRef cg_byte_at(struct cg *cg, LLVMValueRef base, LLVMValueRef in
  * apart values that print the same. */
 static void cg_str_clear(struct cg *cg, struct cg_slotvar *out)
 {
-	cg_memset0(cg, out->str, (out->size + 7) & ~7u); /* its room (cg_var) */
+	cg_memset0(cg, out->str, CG_STR_ROOM(out->size));
 }
 
 /* The string output of `size` bytes at str: s, NUL-padded over its room
@@ -38,7 +38,7 @@ static void cg_str_clear(struct cg *cg, struct cg_slotvar *out)
 static void cg_str_const(struct cg *cg, LLVMValueRef str, unsigned size, const char *s)
 {
 	unsigned n = strlen(s);
-	for (unsigned i = 0; i < ((size + 7) & ~7u); i += 8) {
+	for (unsigned i = 0; i < CG_STR_ROOM(size); i += 8) {
 		uint64_t w = 0;
 		if (i < n)
 			memcpy(&w, s + i, n - i < 8 ? n - i : 8); /* memory order, as the bytes */
@@ -178,20 +178,27 @@ static void cg_dns_needs_udp_room(struct cg *cg, const struct hq_layer *l, struc
 
 #define W_DLEN 5 /* walker slot: the DNS message's length (cg_dns_len) */
 
-/* i64: bytes of the DNS message, as tshark bounds it: the UDP payload that
- * udp.len declares, or less when the IP payload ends first */
+/* i64: bytes of the UDP datagram, as tshark bounds it: what udp.len
+ * declares (where present), or less when the IP payload (ip_len) ends
+ * first */
+static LLVMValueRef cg_udp_bound(struct cg *cg, struct cg_val udp_len, LLVMValueRef ip_len)
+{
+	LLVMValueRef u =
+	    LLVMBuildSelect(cg->b, udp_len.present, udp_len.a, cg_const64(cg, 0xffff), "");
+	return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, u, ip_len, ""), u, ip_len,
+	                       "");
+}
+
+/* i64: bytes of the DNS message: the UDP datagram's (cg_udp_bound) after
+ * its header */
 static LLVMValueRef cg_dns_len(struct cg *cg, const struct hq_layer *l)
 {
 	const struct hq_field *ulen = proto_field(cg->proto, "udp.len");
 	LLVMValueRef ok, len = cg_l3_remaining(cg, l, &ok);
 	len = LLVMBuildSelect(cg->b, ok, len, cg_const64(cg, 0xffff), "");
-	if (ulen && cg->layers[ulen->layer->index].parsed) {
-		struct cg_val v = cg_field(cg, ulen);
-		LLVMValueRef u = LLVMBuildSelect(cg->b, v.present, v.a, cg_const64(cg, 0xffff), "");
-		len = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, u, len, ""), u, len,
-		                      "");
-	}
-	LLVMValueRef hdr = cg_const64(cg, 8); /* the UDP header */
+	if (ulen && cg->layers[ulen->layer->index].parsed)
+		len = cg_udp_bound(cg, cg_field(cg, ulen), len);
+	LLVMValueRef hdr = cg_const64(cg, 8);
 	return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, len, hdr, ""),
 	                       LLVMBuildSub(cg->b, len, hdr, ""), cg_const64(cg, 0), "");
 }
@@ -370,19 +377,14 @@ LLVMValueRef cg_fast_dns(struct cg *cg, const struct hq_layer *l, LLVMValueRef p
 		cg_fast_need(cg, cg_i1(cg, 0)); /* not on UDP: the full walk */
 		return NULL;
 	}
-	/* the message: the UDP payload udp.len declares, or less where the IP
-	 * payload ends first (cg_dns_len) */
 	struct cg_val u = cg_field(cg, ulen);
-	LLVMValueRef len =
-	    LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, u.a, ip.a, ""), u.a, ip.a, "");
-	LLVMValueRef ok = LLVMBuildAnd(
-	    cg->b, u.present,
-	    LLVMBuildICmp(cg->b, LLVMIntUGE, len, cg_const64(cg, 8 + l->size), ""), "");
-	ok = LLVMBuildAnd(cg->b, ok, ip.present, "");
+	cg_fast_need(cg, LLVMBuildAnd(cg->b, u.present, ip.present, ""));
+	LLVMValueRef len = cg_udp_bound(cg, u, ip.a);
+	LLVMValueRef ok = LLVMBuildICmp(cg->b, LLVMIntUGE, len, cg_const64(cg, 8 + l->size), "");
 	cg_fast_need(cg, LLVMBuildAnd(cg->b, ok, cg_in_bounds(cg, cg_gep(cg, udp, ip.a), 0), ""));
 	if (!cg_field_used(cg, l, "qtype") && !cg_field_used(cg, l, "qclass"))
 		return NULL;
-	LLVMValueRef dlen = LLVMBuildSub(cg->b, len, cg_const64(cg, 8), "");
+	LLVMValueRef dlen = LLVMBuildSub(cg->b, len, cg_const64(cg, 8), ""); /* cg_dns_len's */
 	cg_fast_dns_question(cg, l, cg_gepc(cg, p, 12), cg_load_be(cg, cg_gepc(cg, p, 4), 2), dlen);
 	return NULL;
 }
@@ -451,6 +453,13 @@ static LLVMValueRef cg_bytes_eq(struct cg *cg, LLVMValueRef off, const char *s)
 static LLVMValueRef cg_in_message(struct cg *cg, LLVMValueRef off, uint64_t n)
 {
 	return LLVMBuildICmp(cg->b, LLVMIntULE, cg_add(cg, off, n), cg_vload(cg, W_HEND), "");
+}
+
+/* i1: the message at base starts with a status line's "HTTP/1." */
+static LLVMValueRef cg_http_status_line(struct cg *cg, LLVMValueRef base)
+{
+	return LLVMBuildAnd(cg->b, cg_bytes_eq(cg, base, "HTTP/1."), cg_in_message(cg, base, 7),
+	                    "");
 }
 
 struct cg_copy {
@@ -743,10 +752,7 @@ static void cg_http_message(struct cg *cg, const struct hq_layer *l, struct cg_l
 	cg_http_request(cg, l, base);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, notreq);
-	LLVMBuildCondBr(
-	    cg->b,
-	    LLVMBuildAnd(cg->b, cg_bytes_eq(cg, base, "HTTP/1."), cg_in_message(cg, base, 7), ""),
-	    resp, other);
+	LLVMBuildCondBr(cg->b, cg_http_status_line(cg, base), resp, other);
 	LLVMPositionBuilderAtEnd(cg->b, resp);
 	if (cg_wants(cg, l, "version"))
 		cg_copy_token(cg, base, cg_var(cg, l, "version"), ' ', ' ');
@@ -781,8 +787,7 @@ LLVMValueRef cg_fast_http(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 	LLVMValueRef method = cg_field_used(cg, l, "method") ? cg_var_str(cg, l, "method") : NULL;
 	LLVMValueRef req =
 	    LLVMBuildNot(cg->b, cg_eqc(cg, cg_http_method_len(cg, l, base, method), 0), "");
-	LLVMValueRef resp =
-	    LLVMBuildAnd(cg->b, cg_bytes_eq(cg, base, "HTTP/1."), cg_in_message(cg, base, 7), "");
+	LLVMValueRef resp = cg_http_status_line(cg, base);
 	cg_fast_absent_if(cg, LLVMBuildNot(cg->b, LLVMBuildOr(cg->b, req, resp, ""), ""));
 	if (method)
 		cg_fast_set(cg, l, "method", req, cg_const64(cg, 0), NULL, NULL);
