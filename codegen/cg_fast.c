@@ -664,38 +664,24 @@ static void cg_fast_children(struct cg *cg, const struct hq_layer *l, LLVMValueR
 		cg_fast_decide(cg);
 		return;
 	}
-	if (cg_fast_one_child(cg, l, kid, n)) {
-		LLVMBasicBlockRef in = cg_block(cg, "fast_linked");
-		for (int i = 0; i < n; i++) {
-			LLVMBasicBlockRef miss = cg_block(cg, "fast_not_linked");
-			cg_select_branch(cg, cg_field(cg, kid[i].link->field), kid[i].link->values,
-			                 kid[i].link->n_values, in, miss);
-			LLVMPositionBuilderAtEnd(cg->b, miss);
-		}
-		LLVMBuildBr(cg->b, end);
-		LLVMPositionBuilderAtEnd(cg->b, in);
-		cg_fast_enter(cg, kid[0].layer, next, reach, end);
-		LLVMPositionBuilderAtEnd(cg->b, end);
-		cg_fast_decide(cg);
-		return;
-	}
-	for (int i = 0; i < n; i++) {
-		const struct hq_link *a = kid[i].link;
-		if (!cg_fast_selector(cg, a)) { /* a walker's output the walk lacks */
-			LLVMBuildBr(cg->b, cg->fast->full);
-			LLVMPositionBuilderAtEnd(cg->b, end);
-			cg_fast_decide(cg);
-			return;
-		}
-		/* which of them the full walk takes, this one cannot tell */
-		LLVMBasicBlockRef miss = cg_block(cg, "fast_not_child"),
-		                  hit = cg_block(cg, "fast_link");
-		cg_select_branch(cg, cg_field(cg, a->field), a->values, a->n_values, hit, miss);
-		LLVMPositionBuilderAtEnd(cg->b, hit);
-		LLVMBuildBr(cg->b, cg->fast->full);
+	/* links of several selectors: where one holds, into the one child
+	 * the walk can enter (cg_fast_one_child), else the full walk, which
+	 * tells which of them it takes; a selector the walk lacks (a walker's
+	 * output): the full walk too */
+	bool one = cg_fast_one_child(cg, l, kid, n);
+	LLVMBasicBlockRef in = one ? cg_block(cg, "fast_linked") : cg->fast->full;
+	int i = 0;
+	for (; i < n && cg_fast_selector(cg, kid[i].link); i++) {
+		LLVMBasicBlockRef miss = cg_block(cg, "fast_not_linked");
+		cg_select_branch(cg, cg_field(cg, kid[i].link->field), kid[i].link->values,
+		                 kid[i].link->n_values, in, miss);
 		LLVMPositionBuilderAtEnd(cg->b, miss);
 	}
-	LLVMBuildBr(cg->b, end);
+	LLVMBuildBr(cg->b, i < n ? cg->fast->full : end);
+	if (one) {
+		LLVMPositionBuilderAtEnd(cg->b, in);
+		cg_fast_enter(cg, kid[0].layer, next, reach, end);
+	}
 	LLVMPositionBuilderAtEnd(cg->b, end);
 	cg_fast_decide(cg);
 }
