@@ -132,8 +132,11 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hq-anon-")
     try:
         key = os.path.join(tmp, "key.hex")
+        # a fresh key each run; HQ_ANON_TEST_KEY (hex) runs one again
+        key_hex = os.environ.get("HQ_ANON_TEST_KEY") or os.urandom(32).hex()
+        print(f"key {key_hex}")
         with open(key, "w") as f:
-            f.write(os.urandom(32).hex() + "\n")
+            f.write(key_hex + "\n")
         script = os.path.join(tmp, "q.hq")
         with open(script, "w") as f:
             f.write(SCRIPT)
@@ -143,6 +146,9 @@ def main():
         originals = set(v4) | set(v6)
         amap = anon_map(tool, key, sorted(originals))
         images = set(amap.values())
+        # an original that is also another address's image may be printed
+        # (about one key in 300 maps part of 10.0/16 onto itself)
+        hidden = originals - images
         outs = {}
         for fmt in ("text", "json"):
             wout = os.path.join(tmp, f"out-{fmt}.pcap")
@@ -172,7 +178,7 @@ def main():
                 fail(f"-o {fmt}: no metrics scraped: {expo[:300]}")
             for where, text in (("stdout", out), ("/metrics", expo)):
                 seen = printed(text)
-                leaked = seen & originals
+                leaked = seen & hidden
                 if leaked:
                     fail(f"-o {fmt} {where}: original addresses printed: {sorted(leaked)[:5]}")
                 stray = seen - images
@@ -181,7 +187,7 @@ def main():
             if len(pk) != len(v4) + len(v6):
                 fail(f"-w wrote {len(pk)} packets, want {len(v4) + len(v6)}")
             for src, dst, ck in pk:
-                if src in originals or dst in originals:
+                if src in hidden or dst in hidden:
                     fail(f"-w capture holds an original address: {src} {dst}")
                 if src not in images or dst not in images:
                     fail(f"-w capture: {src} {dst} are no images")
