@@ -351,15 +351,11 @@ def wait_own_link(proc, timeout=30.0):
     return None
 
 
-def bpf_gone(held, timeout=15.0):
+def bpf_gone(held, timeout=5.0):
     """Programs, maps and links of held_bpf() that are still in the kernel
     after `timeout` seconds (the kernel frees them asynchronously): list of
     text. A map outlives its run only while something still uses it, e.g. a
-    program left attached. The wait is long because a clsact filter's
-    program is released by a work item after an RCU grace period, on the
-    kernel's one tc filter workqueue: under a loaded CI run its maps were
-    seen still there after 5 s (live_tc_ingress_clsact, once), gone when
-    run alone. A leak stays for good, so a longer wait still catches one."""
+    program left attached."""
     left = []
     for _ in range(int(timeout / 0.1)):
         left = [f"{kind} {i}" for kind in ("prog", "map", "link")
