@@ -24,10 +24,12 @@ programs of the same names) and whether they are gone (bpf_gone).
 import ast
 import atexit
 import collections
+import ctypes
 import json
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -285,13 +287,43 @@ HeldLink = collections.namedtuple("HeldLink", "type prog_id ifindex")
 index of the interface it is on (in that interface's namespace)"""
 
 
+# The bpf(2) commands the checks below use, and x86-64's syscall numbers.
+BPF_MAP_LOOKUP_ELEM, BPF_PROG_GET_NEXT_ID, BPF_MAP_GET_NEXT_ID, BPF_LINK_GET_NEXT_ID = 1, 11, 12, 31
+SYS_BPF, SYS_PIDFD_GETFD = 321, 438
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def bpf_syscall(cmd, attr):
+    """bpf(cmd, attr) with attr as bytes: (return value, attr as the kernel
+    left it); the return value is -errno on failure."""
+    buf = ctypes.create_string_buffer(attr, len(attr))
+    r = _libc.syscall(SYS_BPF, cmd, buf, len(attr))
+    return (r if r >= 0 else -ctypes.get_errno()), buf.raw
+
+
+def bpf_id_exists(kind, i):
+    """Whether the kernel still has the BPF object ("prog", "map" or "link")
+    of id i: the next id after i - 1 is i. Opens nothing, on purpose. Opening a
+    program array by id (`bpftool map show id`) once its last user fd is
+    closed makes the kernel schedule the array's deferred clear again; if the
+    first one has not run yet, the reference the second takes is never put
+    and the array stays for good (6.18's prog_array_map_clear: bpf_map_inc,
+    then schedule_work, which queues a pending work only once). Polling hdrq's
+    exit that way leaked its entry arrays now and then."""
+    cmd = {"prog": BPF_PROG_GET_NEXT_ID, "map": BPF_MAP_GET_NEXT_ID,
+           "link": BPF_LINK_GET_NEXT_ID}[kind]
+    r, out = bpf_syscall(cmd, struct.pack("=III", i - 1, 0, 0))
+    return r == 0 and struct.unpack_from("=I", out, 4)[0] == i
+
+
 def held_bpf(pid):
     """The BPF programs, maps and links a process holds open, from
     /proc/PID/fdinfo (exact even while other hdrq runs load programs of the
-    same names): {"progs": {prog_id, ...}, "maps": {map_id, ...},
-    "links": {link_id: HeldLink}, "arrays": {map_id, ...}}; arrays are the
-    program arrays among the maps (hdrq's entry programs, runtime/entry.h)."""
-    held = {"progs": set(), "maps": set(), "links": {}, "arrays": set()}
+    same names): {"pid": pid, "progs": {prog_id, ...}, "maps": {map_id, ...},
+    "links": {link_id: HeldLink}, "arrays": {map_id: fd, ...}}; arrays are
+    the program arrays among the maps (hdrq's entry programs,
+    runtime/entry.h), with the number of the process's fd to each."""
+    held = {"pid": pid, "progs": set(), "maps": set(), "links": {}, "arrays": {}}
     try:
         fds = os.listdir(f"/proc/{pid}/fdinfo")
     except OSError:
@@ -312,19 +344,33 @@ def held_bpf(pid):
         elif "map_id" in info:
             held["maps"].add(int(info["map_id"]))
             if info.get("map_type") == "3":  # BPF_MAP_TYPE_PROG_ARRAY
-                held["arrays"].add(int(info["map_id"]))
+                held["arrays"][int(info["map_id"])] = int(fd)
     return held
 
 
 def entry_slots(held):
     """{array_id: prog_id or None}: what each entry program's array (slot 0)
-    runs; None while the slot is empty."""
-    slots = {}
-    for i in sorted(held["arrays"]):
-        r = sh(["bpftool", "-j", "map", "lookup", "id", str(i), "key", "0", "0", "0", "0"],
-               check=False)
-        slots[i] = (int.from_bytes(bytes(int(b, 16) for b in json.loads(r.stdout)["value"]),
-                                   "little") if r.returncode == 0 else None)
+    runs; None while the slot is empty or once the process has gone. Reads
+    through a copy of the process's own fd (pidfd_getfd), not by id, for
+    the reason bpf_id_exists gives."""
+    slots = {i: None for i in held["arrays"]}
+    try:
+        pidfd = os.pidfd_open(held["pid"])
+    except OSError:
+        return slots
+    try:
+        for i, fd in held["arrays"].items():
+            mine = _libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0)
+            if mine < 0:
+                continue
+            key, value = ctypes.c_uint32(0), ctypes.c_uint32(0)
+            attr = struct.pack("=IIQQQ", mine, 0, ctypes.addressof(key),
+                               ctypes.addressof(value), 0)
+            if bpf_syscall(BPF_MAP_LOOKUP_ELEM, attr)[0] == 0:
+                slots[i] = value.value
+            os.close(mine)
+    finally:
+        os.close(pidfd)
     return slots
 
 
@@ -359,8 +405,7 @@ def bpf_gone(held, timeout=5.0):
     left = []
     for _ in range(int(timeout / 0.1)):
         left = [f"{kind} {i}" for kind in ("prog", "map", "link")
-                for i in sorted(held[kind + "s"])
-                if sh(["bpftool", kind, "show", "id", str(i)], check=False).returncode == 0]
+                for i in sorted(held[kind + "s"]) if bpf_id_exists(kind, i)]
         if not left:
             break
         time.sleep(0.1)

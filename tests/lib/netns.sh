@@ -95,13 +95,14 @@ hq_attached() {
 # that passes packets on until hdrq puts its own program in the entry's
 # program array (runtime/entry.h): true once every such array it holds is
 # filled. False while it holds none, i.e. before it has attached anything.
+# hqnet.py reads the arrays through hdrq's own fds: opening them by id can
+# leak them in the kernel (hqnet.bpf_id_exists says how).
 hq_counting() {
-  local f id n=0
-  for f in /proc/"$1"/fdinfo/*; do
-    grep -qsE '^map_type:[[:space:]]+3$' "$f" || continue # BPF_MAP_TYPE_PROG_ARRAY
-    id=$(awk '/^map_id:/{print $2}' "$f")
-    bpftool map lookup id "$id" key 0 0 0 0 >/dev/null 2>&1 || return 1
-    n=$((n + 1))
-  done
-  [ "$n" -gt 0 ]
+  /usr/bin/python3 - "$1" "$(dirname "${BASH_SOURCE[0]}")" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[2])
+import hqnet
+held = hqnet.held_bpf(int(sys.argv[1]))
+sys.exit(0 if held["arrays"] and hqnet.armed(held) else 1)
+EOF
 }
