@@ -344,19 +344,19 @@ static struct cg_val cg_field_chain(struct cg *cg, const struct hq_field *f)
 	if (hdr && f->src == HQ_FS_WALKER && cg_fast_get(cg, f->layer, f->key, &w)) {
 		if (f->type == HQ_T_IP4)
 			w.a = LLVMBuildTrunc(cg->b, w.a, cg->i32, "");
-		if (f->type == HQ_T_STR) { /* where the walker wrote its bytes */
+	} else if (hdr && f->src != HQ_FS_FIXED) {
+		fprintf(stderr, "hdrq: internal error: fast walk reads %s\n", f->full);
+		abort();
+	} else if (!hdr) {
+		struct cg_tmp t = cg_tmp_new(cg);
+		w = cg_tmp_val(cg, f, &t);
+	}
+	if (!hdr || f->src == HQ_FS_WALKER) {
+		if (f->type == HQ_T_STR) { /* where the walker writes its bytes (absent: unread) */
 			w.ptr = cg_var_str(cg, f->layer, f->key);
 			w.size = f->size;
 		}
 		return w;
-	}
-	if (hdr && f->src != HQ_FS_FIXED) {
-		fprintf(stderr, "hdrq: internal error: fast walk reads %s\n", f->full);
-		abort();
-	}
-	if (!hdr) {
-		struct cg_tmp t = cg_tmp_new(cg);
-		return cg_tmp_val(cg, f, &t);
 	}
 	bool in_hdr = f->off + cg_field_nbytes(f) <= f->layer->size;
 	struct cg_val v = {.type = f->type, .present = cg_i1(cg, 1)};

@@ -55,6 +55,7 @@ FAST = [
     "http group by http.method, tcp.dst_port",
     "http where http.method == \"GET\" or http.method == \"OPTIONS\" log ip.src, http.method",
     "tcp where dst_port in {80, 8080} and http group by src_port",
+    "eth where http.method == \"GET\" log eth.src, eth.len",
     "tcp where dst_port == 80 and not http group by ip.src, tcp.flags",
     "icmp6 group by icmp6.type",
     "ip6 group by ip6.proto, ip6.next",
