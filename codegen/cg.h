@@ -167,6 +167,7 @@ int cg_unsupported(struct cg *cg, const struct hq_query *q, struct hq_span span,
 /* cg_btf.c: debug info (-> BTF) and maps */
 void cg_di_init(struct cg *cg);
 void cg_di_function(struct cg *cg, LLVMValueRef fn, const char *name, enum cg_hook hook);
+void cg_di_subprogram(struct cg *cg, LLVMValueRef fn, const char *name, unsigned out_size);
 LLVMValueRef cg_rodata(struct cg *cg, const char *name, const unsigned char *bytes, unsigned n);
 LLVMValueRef cg_data(struct cg *cg, const char *name, const char *section, const uint64_t *words,
                      unsigned n);
@@ -371,5 +372,18 @@ LLVMValueRef cg_wire_len(struct cg *cg);
 LLVMValueRef cg_ifindex(struct cg *cg);
 /* what the queries read first where the fast walk runs them itself */
 void cg_fast_query_prologue(struct cg *cg);
+/* cg->data and cg->data_end from the context (fresh: volatile loads) */
+void cg_packet_ptrs(struct cg *cg, bool fresh);
+
+/* cg_sub.c: global subprograms, which the verifier checks once. A body
+ * is built with the builder in the subprogram (cg->data, cg->data_end and
+ * cg_block are its) and out not NULL; it returns an i32. */
+typedef void (*cg_sub_body)(struct cg *cg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef out,
+                            void *arg);
+/* Call NAME(ctx, a, b, out) (i64 a, b; out: out_size bytes of the scratch
+ * value), built by body(arg) on first use in a context type; its result as
+ * an i64. */
+LLVMValueRef cg_sub_call(struct cg *cg, const char *name, unsigned out_size, cg_sub_body body,
+                         void *arg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef out);
 
 #endif

@@ -133,6 +133,22 @@ LLVMValueRef cg_data(struct cg *cg, const char *name, const char *section, const
 	return cg_array_global(cg, name, section, init, u64, n, 64);
 }
 
+/* fn as `int name(...)`, global (not local to the unit): sig holds the
+ * return type, then the n parameters' types, named as names */
+static void cg_di_func(struct cg *cg, LLVMValueRef fn, const char *name, LLVMMetadataRef *sig,
+                       unsigned n, const char *const *names)
+{
+	LLVMMetadataRef fty =
+	    LLVMDIBuilderCreateSubroutineType(cg->di, cg->di_file, sig, n + 1, LLVMDIFlagZero);
+	LLVMMetadataRef sp =
+	    LLVMDIBuilderCreateFunction(cg->di, cg->di_file, name, strlen(name), name, strlen(name),
+	                                cg->di_file, 1, fty, 0, 1, 1, LLVMDIFlagPrototyped, 1);
+	LLVMSetSubprogram(fn, sp);
+	for (unsigned i = 0; i < n; i++)
+		LLVMDIBuilderCreateParameterVariable(cg->di, sp, names[i], strlen(names[i]), i + 1,
+		                                     cg->di_file, 1, sig[i + 1], 1, LLVMDIFlagZero);
+}
+
 /* int name(struct xdp_md *ctx) / int name(struct __sk_buff *skb) */
 void cg_di_function(struct cg *cg, LLVMValueRef fn, const char *name, enum cg_hook hook)
 {
@@ -140,17 +156,35 @@ void cg_di_function(struct cg *cg, LLVMValueRef fn, const char *name, enum cg_ho
 	LLVMMetadataRef fwd =
 	    LLVMDIBuilderCreateForwardDecl(cg->di, DW_TAG_structure_type, ctxname, strlen(ctxname),
 	                                   cg->di_file, cg->di_file, 0, 0, 0, 0, "", 0);
-	LLVMMetadataRef pctx = LLVMDIBuilderCreatePointerType(cg->di, fwd, 64, 0, 0, "", 0);
-	LLVMMetadataRef sig[2] = {cg->di_int, pctx};
-	LLVMMetadataRef fty =
-	    LLVMDIBuilderCreateSubroutineType(cg->di, cg->di_file, sig, 2, LLVMDIFlagZero);
-	LLVMMetadataRef sp =
-	    LLVMDIBuilderCreateFunction(cg->di, cg->di_file, name, strlen(name), name, strlen(name),
-	                                cg->di_file, 1, fty, 0, 1, 1, LLVMDIFlagPrototyped, 1);
-	LLVMSetSubprogram(fn, sp);
-	LLVMMetadataRef arg = LLVMDIBuilderCreateParameterVariable(
-	    cg->di, sp, "ctx", 3, 1, cg->di_file, 1, pctx, 1, LLVMDIFlagZero);
-	(void)arg;
+	LLVMMetadataRef sig[2] = {cg->di_int,
+	                          LLVMDIBuilderCreatePointerType(cg->di, fwd, 64, 0, 0, "", 0)};
+	static const char *const names[1] = {"ctx"};
+	cg_di_func(cg, fn, name, sig, 1, names);
+}
+
+/* int name(CTX *ctx, u64 a, u64 b, unsigned char (*out)[out_size]), for
+ * cg_sub.c: global, so the verifier checks it alone; CTX a struct, not a
+ * forward declaration, since the verifier knows a context argument by its
+ * struct's name */
+void cg_di_subprogram(struct cg *cg, LLVMValueRef fn, const char *name, unsigned out_size)
+{
+	const char *ctxname = cg->hook == CG_HOOK_XDP ? "xdp_md" : "__sk_buff";
+	LLVMMetadataRef ctx_t = LLVMDIBuilderCreateStructType(
+	    cg->di, cg->di_file, ctxname, strlen(ctxname), cg->di_file, 0, 0, 0, LLVMDIFlagZero,
+	    NULL, NULL, 0, 0, NULL, "", 0);
+	LLVMMetadataRef u64 = LLVMDIBuilderCreateBasicType(cg->di, "unsigned long long", 18, 64,
+	                                                   DW_ATE_unsigned, LLVMDIFlagZero);
+	LLVMMetadataRef u8 = LLVMDIBuilderCreateBasicType(cg->di, "unsigned char", 13, 8,
+	                                                  DW_ATE_unsigned, LLVMDIFlagZero);
+	LLVMMetadataRef range = LLVMDIBuilderGetOrCreateSubrange(cg->di, 0, out_size);
+	LLVMMetadataRef bytes =
+	    LLVMDIBuilderCreateArrayType(cg->di, 8ull * out_size, 8, u8, &range, 1);
+	LLVMMetadataRef sig[5] = {
+	    cg->di_int, LLVMDIBuilderCreatePointerType(cg->di, ctx_t, 64, 0, 0, "", 0), u64,
+	    u64,        LLVMDIBuilderCreatePointerType(cg->di, bytes, 64, 0, 0, "", 0),
+	};
+	static const char *const names[4] = {"ctx", "a", "b", "out"}; /* as bpftool shows them */
+	cg_di_func(cg, fn, name, sig, 4, names);
 }
 
 void cg_license(struct cg *cg)

@@ -42,7 +42,7 @@ static LLVMValueRef cg_ctx_ptr(struct cg *cg, unsigned off)
 /* cg->data and cg->data_end from the context; afresh (volatile loads,
  * which LLVM keeps apart from the earlier ones) after the fast walk, so
  * that the full walk starts from new registers whichever way it came */
-static void cg_packet_ptrs(struct cg *cg, bool fresh)
+void cg_packet_ptrs(struct cg *cg, bool fresh)
 {
 	const struct cg_ctx_layout *L = &cg_ctx[cg->hook];
 	unsigned off[2] = {L->data, L->data_end};

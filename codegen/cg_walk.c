@@ -925,7 +925,7 @@ static LLVMValueRef cg_fast_l4len(struct cg *cg, const struct hq_layer *l, LLVMV
 static const char *const cg_fast_l4len_keys[] = {"payload_len", NULL};
 static const char *const cg_fast_tcp_keys[] = {"payload_len", "retransmit", NULL};
 static const char *const cg_fast_dns_keys[] = {"qtype", "qclass", NULL};
-static const char *const cg_fast_http_keys[] = {"method", NULL};
+static const char *const cg_fast_http_keys[] = {"method", "path", NULL};
 
 static const struct cg_walker cg_walkers[] = {
     {.name = "vlan",

@@ -531,6 +531,62 @@ static void cg_copy_token(struct cg *cg, LLVMValueRef base, struct cg_slotvar *o
 	cg_endif(cg, cont);
 }
 
+/* The request target at a: its bytes up to a space, CR, LF or NUL, or to
+ * the message's end b, into out (cleared first, as cg_str_clear); returns
+ * its length, 0 where there is none: empty, running past the frame, or
+ * longer than the field (*arg bytes with its NUL) holds. cg_copy_token's
+ * rules, in registers, in a subprogram of its own (cg_sub.c): the verifier
+ * follows the loop once, not once per state the fast walk reaches it in. */
+static void cg_http_target_body(struct cg *cg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef out,
+                                void *arg)
+{
+	unsigned size = *(const unsigned *)arg;
+	cg_memset0(cg, out, CG_STR_ROOM(size));
+	LLVMBasicBlockRef entry = LLVMGetInsertBlock(cg->b), loop = cg_block(cg, "tgt"),
+	                  more = cg_block(cg, "tgt_more"), have = cg_block(cg, "tgt_byte"),
+	                  room = cg_block(cg, "tgt_room"), put = cg_block(cg, "tgt_put"),
+	                  done = cg_block(cg, "tgt_done"), fail = cg_block(cg, "tgt_fail");
+	LLVMBuildBr(cg->b, loop);
+	LLVMPositionBuilderAtEnd(cg->b, loop);
+	LLVMValueRef i = LLVMBuildPhi(cg->b, cg->i64, "i");
+	LLVMValueRef at = LLVMBuildAdd(cg->b, a, i, "");
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, at, b, ""), done, more);
+	LLVMPositionBuilderAtEnd(cg->b, more);
+	LLVMValueRef p = cg_payload_ptr(cg, at);
+	LLVMBuildCondBr(cg->b, cg_in_bounds(cg, p, 1), have, fail);
+	LLVMPositionBuilderAtEnd(cg->b, have);
+	LLVMValueRef c = cg_load_be(cg, p, 1), stop = cg_eqc(cg, c, 0);
+	static const uint8_t stops[] = {' ', '\r', '\n'};
+	for (size_t k = 0; k < sizeof(stops); k++)
+		stop = LLVMBuildOr(cg->b, stop, cg_eqc(cg, c, stops[k]), "");
+	LLVMBuildCondBr(cg->b, stop, done, room);
+	LLVMPositionBuilderAtEnd(cg->b, room);
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, i, cg_const64(cg, size - 1), ""),
+	                fail, put);
+	LLVMPositionBuilderAtEnd(cg->b, put);
+	LLVMBuildStore(cg->b, LLVMBuildTrunc(cg->b, c, cg->i8, ""), cg_gep(cg, out, i));
+	LLVMValueRef next = cg_add(cg, i, 1);
+	LLVMBuildBr(cg->b, loop);
+	LLVMValueRef from[2] = {cg_const64(cg, 0), next};
+	LLVMBasicBlockRef via[2] = {entry, put};
+	LLVMAddIncoming(i, from, via, 2);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+	LLVMBuildRet(cg->b, LLVMBuildTrunc(cg->b, i, cg->i32, ""));
+	LLVMPositionBuilderAtEnd(cg->b, fail);
+	LLVMBuildRet(cg->b, cg_const32(cg, 0));
+}
+
+/* the request target after the method (of length mlen) at base, in the
+ * message that ends at end, into out: its length, 0 if none */
+static LLVMValueRef cg_http_target(struct cg *cg, const struct hq_layer *l, LLVMValueRef base,
+                                   LLVMValueRef mlen, LLVMValueRef end, LLVMValueRef out)
+{
+	unsigned size = proto_layer_field(l, "path")->size;
+	LLVMValueRef from = LLVMBuildAdd(cg->b, base, cg_add(cg, mlen, 1), "");
+	return cg_sub_call(cg, "hq_http_target", CG_STR_ROOM(size), cg_http_target_body, &size,
+	                   from, end, out);
+}
+
 /* find a "Host:" header line (any case, LF or CRLF line ends) in the head
  * of the message; W_IN ends just past the colon */
 static void cg_host_step(struct cg *cg, void *arg)
@@ -626,9 +682,10 @@ static void cg_http_request(struct cg *cg, const struct hq_layer *l, LLVMValueRe
 	if (cg_wants(cg, l, "method")) /* written by cg_http_method_len */
 		cg_var_set(cg, cg_var(cg, l, "method"), cg_i1(cg, 1), NULL);
 	if (cg_wants(cg, l, "path")) {
-		LLVMValueRef mlen = cg_clampc(cg, cg_vload(cg, W_MLEN), 15);
-		cg_copy_token(cg, LLVMBuildAdd(cg->b, base, cg_add(cg, mlen, 1), ""),
-		              cg_var(cg, l, "path"), ' ', '\r');
+		struct cg_slotvar *path = cg_var(cg, l, "path");
+		LLVMValueRef n = cg_http_target(cg, l, base, cg_vload(cg, W_MLEN),
+		                                cg_vload(cg, W_HEND), path->str);
+		cg_var_set(cg, path, LLVMBuildNot(cg->b, cg_eqc(cg, n, 0), ""), NULL);
 	}
 	if (cg_wants(cg, l, "version"))
 		cg_http_req_version(cg, l, base);
@@ -783,13 +840,25 @@ LLVMValueRef cg_fast_http(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 	cg_fast_absent_if(cg, LLVMBuildICmp(cg->b, LLVMIntULT, plen.a, cg_const64(cg, 4), ""));
 	LLVMValueRef base = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, p, cg->i64, ""),
 	                                 LLVMBuildPtrToInt(cg->b, cg->data, cg->i64, ""), "");
-	cg_vstore(cg, W_HEND, LLVMBuildAdd(cg->b, base, plen.a, ""));
+	LLVMValueRef end = LLVMBuildAdd(cg->b, base, plen.a, "");
+	cg_vstore(cg, W_HEND, end);
 	LLVMValueRef method = cg_field_used(cg, l, "method") ? cg_var_str(cg, l, "method") : NULL;
-	LLVMValueRef req =
-	    LLVMBuildNot(cg->b, cg_eqc(cg, cg_http_method_len(cg, l, base, method), 0), "");
+	LLVMValueRef path = cg_field_used(cg, l, "path") ? cg_var_str(cg, l, "path") : NULL;
+	LLVMValueRef mlen = cg_http_method_len(cg, l, base, method);
+	LLVMValueRef req = LLVMBuildNot(cg->b, cg_eqc(cg, mlen, 0), "");
 	LLVMValueRef resp = cg_http_status_line(cg, base);
 	cg_fast_absent_if(cg, LLVMBuildNot(cg->b, LLVMBuildOr(cg->b, req, resp, ""), ""));
 	if (method)
 		cg_fast_set(cg, l, "method", req, cg_const64(cg, 0), NULL, NULL);
+	if (path) {
+		LLVMValueRef got = cg_alloca(cg, cg->i1, "target");
+		LLVMBuildStore(cg->b, cg_i1(cg, 0), got);
+		LLVMBasicBlockRef cont = cg_if(cg, req, "target");
+		LLVMValueRef n = cg_http_target(cg, l, base, mlen, end, path);
+		LLVMBuildStore(cg->b, LLVMBuildNot(cg->b, cg_eqc(cg, n, 0), ""), got);
+		cg_endif(cg, cont);
+		cg_fast_set(cg, l, "path", LLVMBuildLoad2(cg->b, cg->i1, got, ""),
+		            cg_const64(cg, 0), NULL, NULL);
+	}
 	return NULL;
 }

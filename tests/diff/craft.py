@@ -289,6 +289,8 @@ def malformed():
     p.append(e() / ip() / TCP(dport=80, flags="PA") / Raw(b"GET / HTTP/1.1\r\nHost:\r\n\r\n"))
     p.append(e() / ip() / TCP(dport=80, flags="PA") / Raw(b"GET / HTTP/1.1\r\nHost: " + b"h" * 300 + b"\r\n\r\n"))
     p.append(e() / ip() / TCP(dport=80, flags="PA") / Raw(b"GET /" + b"p" * 2000 + b" HTTP/1.1\r\n\r\n"))
+    for n in (126, 127, 128):  # a target about the field's room: 127 bytes and the NUL
+        p.append(e() / ip() / TCP(dport=80, flags="PA") / Raw(b"GET /" + b"q" * (n - 1) + b" HTTP/1.1\r\n\r\n"))
     p.append(e() / ip() / TCP(sport=80, flags="PA") / Raw(b"HTTP/1.1 99 Odd\r\n\r\n"))
     p.append(e() / ip() / TCP(sport=80, flags="PA") / Raw(b"HTTP/1.1 2000 Odd\r\n\r\n"))
     p.append(e() / ip() / TCP(sport=80, flags="PA") / Raw(b"HTTP/1.1 20"))
