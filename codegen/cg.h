@@ -99,6 +99,7 @@ struct cg {
 	unsigned scratch_hw_off;      /* 24 bytes: TC's VLAN tag metadata (cg_tc_vlan.c) */
 	unsigned scratch_verdict_off; /* 8 bytes: a query's where verdict (cg_launder) */
 	unsigned scratch_lazy_off;    /* 2 x u64: pkt.ts and pkt.len once read (cg_prog.c) */
+	unsigned scratch_sub_off;     /* 6 x u64: what a subprogram hands back (cg_sub.c) */
 	/* per function: the stores that start those cells (cg_lazy_init), and
 	 * which cells anything reads (bit per cell): unread, the stores go */
 	LLVMValueRef lazy_inits[8];
@@ -137,6 +138,7 @@ struct cg {
 	int n_vars;
 	unsigned str_used; /* bytes of the scratch string area handed out */
 	bool error;
+	bool no_fast; /* leave the fast walk out (cg_fast.c): the program was too large */
 	/* while the fast walk (cg_fast.c) is emitted: its chain of headers,
 	 * which fields and layers are read from (cg_field, cg_layer_ok) */
 	struct cg_fast *fast;
@@ -145,6 +147,12 @@ struct cg {
 /* cg_module.c: context, types, helpers */
 int cg_init(struct cg *cg, const struct hq_plan *plan, struct hq_diag *d);
 void cg_fini(struct cg *cg);
+/* Optimise and emit; CG_TOO_LARGE (no diag) where a function has more
+ * than CG_MAX_IR instructions: BPF's conditional jumps reach 32,767
+ * instructions, and LLVM aborts on a program they do not span. A
+ * function's IR becomes up to 1.3 times as many BPF instructions. */
+#define CG_MAX_IR    24000
+#define CG_TOO_LARGE (-2)
 int cg_finish(struct cg *cg, enum hq_emit what, struct hq_object *out);
 LLVMValueRef cg_helper(struct cg *cg, int id, LLVMTypeRef ret, LLVMValueRef *args, int n);
 LLVMValueRef cg_const64(struct cg *cg, uint64_t v);
@@ -316,6 +324,11 @@ struct cg_walker {
 	 * the chain and before the program leaves or runs the queries; may
 	 * cg_fast_need first, gives its outputs (NULL: the full walk's) */
 	void (*fast_lasting)(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
+	/* for the fast walk: outputs only queries read, worked out where a
+	 * chain holding l's header at p runs them, before its state changes
+	 * (may cg_fast_need); gives fast_late_keys. NULL: none. */
+	void (*fast_late)(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
+	const char *const *fast_late_keys;
 	/* the registry fields (NULL-terminated names) that computing the
 	 * output `key` reads, so they are parsed too (NULL: none) */
 	const char *const *(*reads)(const char *key);
@@ -379,11 +392,11 @@ void cg_packet_ptrs(struct cg *cg, bool fresh);
  * is built with the builder in the subprogram (cg->data, cg->data_end and
  * cg_block are its) and out not NULL; it returns an i32. */
 typedef void (*cg_sub_body)(struct cg *cg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef out,
-                            void *arg);
+                            const void *arg);
 /* Call NAME(ctx, a, b, out) (i64 a, b; out: out_size bytes of the scratch
  * value), built by body(arg) on first use in a context type; its result as
  * an i64. */
 LLVMValueRef cg_sub_call(struct cg *cg, const char *name, unsigned out_size, cg_sub_body body,
-                         void *arg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef out);
+                         const void *arg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef out);
 
 #endif

@@ -53,7 +53,7 @@
 #include "cg_walk.h"
 
 #define CG_FAST_DEPTH  8  /* layers in a chain */
-#define CG_FAST_OUTS   16 /* walker outputs given along a chain */
+#define CG_FAST_OUTS   24 /* walker outputs given along a chain */
 #define CG_FAST_SHARED 16 /* walks shared between chains */
 
 struct cg_fast {
@@ -169,17 +169,26 @@ static bool cg_fast_lasts(struct cg *cg, const struct hq_layer *l)
 }
 
 /* The chain's state changes (cg_walker.fast_lasting), where it ends: the
- * program leaves, or runs the queries, right after. Returns the number of
- * outputs before theirs, to put back after. */
-static int cg_fast_last(struct cg *cg)
+ * program leaves, or runs the queries, right after. */
+static void cg_fast_last(struct cg *cg)
 {
 	const struct cg_fast *fs = cg->fast;
-	int n_out = fs->n_out;
 	for (int i = 0; i < fs->n; i++)
 		if (cg_fast_lasts(cg, fs->layer[i]))
 			cg_walker_find(fs->layer[i]->walker)
 			    ->fast_lasting(cg, fs->layer[i], fs->hdr[i]);
-	return n_out;
+}
+
+/* The outputs the chain's walkers work out only for the queries
+ * (cg_walker.fast_late), where it runs them. */
+static void cg_fast_late(struct cg *cg)
+{
+	const struct cg_fast *fs = cg->fast;
+	for (int i = 0; i < fs->n; i++) {
+		const struct cg_walker *w = cg_walker_find(fs->layer[i]->walker);
+		if (w && w->fast_late)
+			w->fast_late(cg, fs->layer[i], fs->hdr[i]);
+	}
 }
 
 /* The field link k selects by, where the walk can read it: a fixed one of
@@ -216,9 +225,11 @@ void cg_fast_absent_if(struct cg *cg, LLVMValueRef cond)
 
 /* What the walk is asked about a field: can a where clause of it be
  * tested on any chain (TEST: fixed fields); can a query reading it run on
- * some chain (MAY: walker outputs a walker's `fast` gives, metadata too);
- * on the complete chain just walked (NOW)? */
-enum cg_fast_ask { CG_FAST_TEST, CG_FAST_MAY, CG_FAST_NOW };
+ * some chain (MAY: walker outputs a walker's `fast` gives or works out
+ * late, metadata too; any output of dns and http, whose absence the walk
+ * decides); on the complete chain just walked (NOW); on any chain that
+ * holds its layer (ANY: what MAY takes, but for outputs not given)? */
+enum cg_fast_ask { CG_FAST_TEST, CG_FAST_MAY, CG_FAST_NOW, CG_FAST_ANY };
 
 static bool cg_fast_meta_ok(const char *key)
 {
@@ -229,20 +240,44 @@ static bool cg_fast_meta_ok(const char *key)
 	return false;
 }
 
-static bool cg_fast_gives(const struct hq_field *f)
+static bool cg_fast_key_in(const char *const *keys, const char *key)
 {
-	const struct cg_walker *w = cg_walker_find(f->layer->walker);
-	bool any = w && (w->fast || w->fast_lasting);
-	for (const char *const *k = any ? w->fast_keys : NULL; k && *k; k++)
-		if (!strcmp(*k, f->key))
+	for (const char *const *k = keys; k && *k; k++)
+		if (!strcmp(*k, key))
 			return true;
 	return false;
 }
 
+/* an output the walker of f's layer works out where queries run */
+static bool cg_fast_gives_late(const struct hq_field *f)
+{
+	const struct cg_walker *w = cg_walker_find(f->layer->walker);
+	return w && w->fast_late && cg_fast_key_in(w->fast_late_keys, f->key);
+}
+
+static bool cg_fast_gives(const struct hq_field *f)
+{
+	const struct cg_walker *w = cg_walker_find(f->layer->walker);
+	return (w && (w->fast || w->fast_lasting) && cg_fast_key_in(w->fast_keys, f->key)) ||
+	       cg_fast_gives_late(f);
+}
+
+/* a walker's `hdr.` output: derived from the layer's header length */
+static bool cg_fast_hdr_key(const struct hq_field *f)
+{
+	return f->src == HQ_FS_WALKER && !strncmp(f->key, "hdr.", 4) && f->layer->hlen;
+}
+
+/* Does the fast walk decide whether f's layer is there (dns, http)? Then
+ * a query reading f, given or not, may run where the layer is not. */
+static bool cg_fast_decides(const struct hq_field *f)
+{
+	const struct cg_walker *w = cg_walker_find(f->layer->walker);
+	return w && w->fast && w->fast_decides;
+}
+
 static bool cg_fast_field_ok(struct cg *cg, const struct hq_field *f, enum cg_fast_ask ask)
 {
-	if (f->type == HQ_T_STR && !(f->src == HQ_FS_WALKER && cg_fast_gives(f)))
-		return false;
 	if (f->src == HQ_FS_FIRST) {
 		for (int i = 0; i < f->n_alts; i++)
 			if (!cg_fast_field_ok(cg, f->alts[i], ask))
@@ -253,10 +288,16 @@ static bool cg_fast_field_ok(struct cg *cg, const struct hq_field *f, enum cg_fa
 		return ask != CG_FAST_TEST && cg_fast_meta_ok(f->key);
 	if (ask == CG_FAST_NOW && !f->layer->pseudo && !cg_fast_has(cg, f->layer))
 		return cg->layers[f->layer->index].fast_walks; /* absent, if the walk looked */
-	if (f->src == HQ_FS_WALKER) /* a lasting output: given where the chain ends */
+	if (f->type == HQ_T_STR && !(f->src == HQ_FS_WALKER && cg_fast_gives(f)))
+		return ask == CG_FAST_MAY && cg_fast_decides(f); /* where the layer is not */
+	if (cg_fast_hdr_key(f))
+		return cg_fast_field_ok(cg, f->layer->hlen, ask);
+	if (f->src == HQ_FS_WALKER) /* lasting and late outputs: given where the chain ends */
 		return ask == CG_FAST_NOW ? cg_fast_get(cg, f->layer, f->key, NULL) ||
-		                                (cg_fast_lasts(cg, f->layer) && cg_fast_gives(f))
-		       : ask == CG_FAST_MAY ? cg_fast_gives(f)
+		                                (cg_fast_lasts(cg, f->layer) && cg_fast_gives(f)) ||
+		                                cg_fast_gives_late(f)
+		       : ask == CG_FAST_MAY ? cg_fast_gives(f) || cg_fast_decides(f)
+		       : ask == CG_FAST_ANY ? cg_fast_gives(f)
 		                            : false;
 	return !f->when_field || cg_fast_field_ok(cg, f->when_field, ask);
 }
@@ -313,14 +354,13 @@ static const struct hq_qplan *cg_fast_present(struct cg *cg, int i)
 }
 
 /* Is some query's layer there, with no where clause this walk can test,
- * and no way to run the query at the chain's end? Then only the full
- * walk can tell whether it matches. */
-static bool cg_fast_open(struct cg *cg)
+ * and no way (ask: MAY) to run the query at the chain's end? Then only
+ * the full walk can tell whether it matches. */
+static bool cg_fast_open(struct cg *cg, enum cg_fast_ask ask)
 {
 	for (int i = 0; i < cg->plan->n_qplans; i++) {
 		const struct hq_qplan *qp = cg_fast_present(cg, i);
-		if (qp && !cg_fast_query_ok(cg, qp, CG_FAST_TEST) &&
-		    !cg_fast_query_ok(cg, qp, CG_FAST_MAY))
+		if (qp && !cg_fast_query_ok(cg, qp, CG_FAST_TEST) && !cg_fast_query_ok(cg, qp, ask))
 			return true;
 	}
 	return false;
@@ -358,6 +398,7 @@ static void cg_fast_leave(struct cg *cg, bool run)
 {
 	struct cg_fast *fs = cg->fast;
 	LLVMValueRef given[CG_FAST_OUTS]; /* the values before, for the other chains */
+	int n_out = fs->n_out;
 	for (int i = 0; i < fs->n_out; i++) {
 		given[i] = fs->out[i].val;
 		if (run && fs->out[i].usable && cg_field_used(cg, fs->out[i].layer, fs->out[i].key))
@@ -365,8 +406,10 @@ static void cg_fast_leave(struct cg *cg, bool run)
 			    cg_fast_usable(cg, fs->out[i].layer, fs->out[i].key, fs->out[i].val,
 			                   fs->out[i].usable, fs->out[i].mend);
 	}
+	if (run)
+		cg_fast_late(cg);
 	fs->mend_reads = !run;
-	int n_out = cg_fast_last(cg);
+	cg_fast_last(cg);
 	fs->mend_reads = false;
 	if (run) {
 		cg_fast_query_prologue(cg);
@@ -383,10 +426,36 @@ static void cg_fast_leave(struct cg *cg, bool run)
 	LLVMBuildBr(cg->b, cg->exit_bb);
 }
 
+/* Where every query whose layer is there has a where clause the walk
+ * can test and none holds, leave (cg_fast_leave without running them):
+ * before the queries' prologue (their time stamp, interface, frame
+ * length) and the outputs walkers work out late (cg_fast_late), which
+ * packets no query takes need not pay for. */
+static void cg_fast_gate(struct cg *cg)
+{
+	LLVMValueRef any = cg_i1(cg, 0);
+	for (int i = 0; i < cg->plan->n_qplans; i++) {
+		const struct hq_qplan *qp = cg_fast_present(cg, i);
+		if (qp && !cg_fast_query_ok(cg, qp, CG_FAST_TEST))
+			return;
+	}
+	for (int i = 0; i < cg->plan->n_qplans; i++) {
+		const struct hq_qplan *qp = cg_fast_present(cg, i);
+		if (qp)
+			any = LLVMBuildOr(cg->b, any,
+			                  cg_truth(cg, cg_expr(cg, qp->q, qp->q->where)), "");
+	}
+	LLVMBasicBlockRef take = cg_block(cg, "fast_take"), drop = cg_block(cg, "fast_drop");
+	LLVMBuildCondBr(cg->b, any, take, drop);
+	LLVMPositionBuilderAtEnd(cg->b, drop);
+	cg_fast_leave(cg, false);
+	LLVMPositionBuilderAtEnd(cg->b, take);
+}
+
 /* Run the queries of the complete chain here, and leave: where every one
  * whose layer is there reads only what the walk can read (the outputs
- * walkers gave on a condition made good first); each query tests its
- * where clause. */
+ * walkers gave on a condition made good first, those they work out late
+ * once a where clause holds); each query tests its where clause. */
 static bool cg_fast_run(struct cg *cg)
 {
 	int present = 0;
@@ -396,6 +465,8 @@ static bool cg_fast_run(struct cg *cg)
 			return false;
 		present += qp != NULL;
 	}
+	if (present)
+		cg_fast_gate(cg);
 	cg_fast_leave(cg, present > 0); /* none present: none can match */
 	return true;
 }
@@ -447,6 +518,35 @@ struct cg_fast_kid {
 	const struct hq_link *link;
 };
 
+/* Is a u or a layer above it (through its links' parents)? */
+static bool cg_fast_above(const struct hq_layer *a, const struct hq_layer *u, int depth)
+{
+	if (a == u)
+		return true;
+	for (int i = 0; depth < CG_FAST_DEPTH && i < a->n_links; i++)
+		if (a->links[i].parent && cg_fast_above(a->links[i].parent, u, depth + 1))
+			return true;
+	return false;
+}
+
+/* Can anything on a chain through u matter: a query there or on its
+ * way (its layer, in this hook, is u, above it, in the chain already, or
+ * an umbrella), or state u's parse keeps? Else the walk stops short of u:
+ * no query can run on such a chain, whatever it reads. */
+static bool cg_fast_matters(struct cg *cg, const struct hq_layer *u)
+{
+	if (cg_fast_lasts(cg, u))
+		return true;
+	for (int i = 0; i < cg->plan->n_qplans; i++) {
+		const struct hq_qplan *qp = &cg->plan->qplans[i];
+		const struct hq_layer *ql = qp->q->layer;
+		if (cg_query_in_hook(cg, qp) &&
+		    (!ql || ql->pseudo || cg_fast_has(cg, ql) || cg_fast_above(ql, u, 0)))
+			return true;
+	}
+	return false;
+}
+
 /* The links from l of the layers the walk follows, in registry order;
  * how many (more than CG_FAST_KIDS: -1). */
 static int cg_fast_kids(struct cg *cg, const struct hq_layer *l, struct cg_fast_kid *out)
@@ -454,8 +554,9 @@ static int cg_fast_kids(struct cg *cg, const struct hq_layer *l, struct cg_fast_
 	int n = 0;
 	for (int i = 0; i < cg->proto->n_layers; i++) {
 		const struct hq_layer *u = cg->proto->layers[i];
-		for (int k = 0; cg->layers[u->index].fast_walks && !u->pseudo && k < u->n_links;
-		     k++) {
+		if (!cg->layers[u->index].fast_walks || u->pseudo || !cg_fast_matters(cg, u))
+			continue;
+		for (int k = 0; k < u->n_links; k++) {
 			if (u->links[k].parent != l)
 				continue;
 			if (n == CG_FAST_KIDS)
@@ -800,7 +901,7 @@ static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 	fs->hdr[fs->n++] = p;
 	const struct cg_walker *w = cg_walker_find(l->walker);
 	bool decides = w && w->fast_decides; /* open only if there: after its walk */
-	if (!decides && cg_fast_open(cg)) {
+	if (!decides && cg_fast_open(cg, CG_FAST_MAY)) {
 		LLVMBuildBr(cg->b, fs->full);
 		fs->n--;
 		return;
@@ -830,7 +931,7 @@ static void cg_fast_layer(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 	    w && w->fast && cg_fast_walker_wanted(cg, l, w) ? w->fast(cg, l, p) : NULL;
 	if (l->n_yield) /* rare: then the full walk; after a walker that finds l absent */
 		cg_fast_need(cg, LLVMBuildNot(cg->b, cg_yielded(cg, l), ""));
-	if (decides && cg_fast_open(cg))
+	if (decides && cg_fast_open(cg, CG_FAST_MAY))
 		LLVMBuildBr(cg->b, fs->full);
 	else
 		cg_fast_children(cg, l, wnext ? wnext : next,
@@ -897,7 +998,7 @@ static bool cg_fast_mark(struct cg *cg)
 		if (!cg_query_in_hook(cg, qp))
 			continue;
 		if (q->layer && q->layer->pseudo && !cg_fast_query_ok(cg, qp, CG_FAST_TEST) &&
-		    !cg_fast_query_ok(cg, qp, CG_FAST_MAY))
+		    !cg_fast_query_ok(cg, qp, CG_FAST_ANY))
 			return false;
 		cg_fast_walks(cg, q->layer, NULL);
 		cg_visit_expr(cg, q->where, &cg_fast_walk_marks);
@@ -915,7 +1016,7 @@ static bool cg_fast_mark(struct cg *cg)
  * some query may match every packet that carries the root. */
 static const struct hq_layer *cg_fast_root(struct cg *cg)
 {
-	if (getenv("HDRQ_NO_FAST") || !cg_fast_mark(cg))
+	if (cg->no_fast || getenv("HDRQ_NO_FAST") || !cg_fast_mark(cg))
 		return NULL;
 	const struct hq_layer *root = NULL;
 	for (int i = 0; i < cg->proto->n_layers; i++) {
@@ -932,7 +1033,9 @@ static const struct hq_layer *cg_fast_root(struct cg *cg)
 		return NULL;
 	struct cg_fast probe = {.layer = {root}, .n = 1};
 	cg->fast = &probe;
-	bool open = cg_fast_open(cg);
+	/* a query there on every packet, which only dns or http being absent
+	 * would let the walk run: not worth a walk (`any log *`) */
+	bool open = cg_fast_open(cg, CG_FAST_ANY);
 	cg->fast = NULL;
 	return open ? NULL : root;
 }

@@ -341,6 +341,8 @@ static struct cg_val cg_field_chain(struct cg *cg, const struct hq_field *f)
 {
 	LLVMValueRef hdr = cg_fast_hdr(cg, f->layer);
 	struct cg_val w = {.type = f->type};
+	if (hdr && f->src == HQ_FS_WALKER && !strncmp(f->key, "hdr.", 4))
+		return cg_field_hdr(cg, f, cg_i1(cg, 1)); /* from the header length */
 	if (hdr && f->src == HQ_FS_WALKER && cg_fast_get(cg, f->layer, f->key, &w)) {
 		if (f->type == HQ_T_IP4)
 			w.a = LLVMBuildTrunc(cg->b, w.a, cg->i32, "");

@@ -306,6 +306,23 @@ static int cg_emit_machine(struct cg *cg, LLVMTargetMachineRef tm, LLVMCodeGenFi
 	return 0;
 }
 
+/* IR instructions of the largest function, after optimisation (about
+ * as many BPF instructions as that) */
+static unsigned cg_largest_function(struct cg *cg)
+{
+	unsigned most = 0;
+	for (LLVMValueRef f = LLVMGetFirstFunction(cg->mod); f; f = LLVMGetNextFunction(f)) {
+		unsigned n = 0;
+		for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(f); b;
+		     b = LLVMGetNextBasicBlock(b))
+			for (LLVMValueRef i = LLVMGetFirstInstruction(b); i;
+			     i = LLVMGetNextInstruction(i))
+				n++;
+		most = n > most ? n : most;
+	}
+	return most;
+}
+
 int cg_finish(struct cg *cg, enum hq_emit what, struct hq_object *out)
 {
 	LLVMDIBuilderFinalize(cg->di);
@@ -315,6 +332,8 @@ int cg_finish(struct cg *cg, enum hq_emit what, struct hq_object *out)
 	if (!tm)
 		return -1;
 	int err = cg_optimise(cg, tm);
+	if (!err && cg_largest_function(cg) > CG_MAX_IR)
+		err = CG_TOO_LARGE;
 	if (!err) {
 		if (what == HQ_EMIT_IR)
 			err = cg_emit_text(cg, out);

@@ -57,7 +57,7 @@ static void cg_sub_leave(struct cg *cg, const struct cg_sub_saved *s)
 }
 
 LLVMValueRef cg_sub_call(struct cg *cg, const char *name, unsigned out_size, cg_sub_body body,
-                         void *arg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef out)
+                         const void *arg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef out)
 {
 	char full[64];
 	snprintf(full, sizeof(full), "%s_%s", name, cg->hook == CG_HOOK_XDP ? "xdp" : "skb");
@@ -68,7 +68,8 @@ LLVMValueRef cg_sub_call(struct cg *cg, const char *name, unsigned out_size, cg_
 		cg_sub_enter(cg, fn, &s);
 		LLVMValueRef o = LLVMGetParam(fn, 3);
 		LLVMBasicBlockRef go = cg_block(cg, "out_ok"), none = cg_block(cg, "out_null");
-		LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, o, LLVMConstNull(cg->ptr), ""),
+		LLVMBuildCondBr(cg->b,
+		                LLVMBuildICmp(cg->b, LLVMIntEQ, o, LLVMConstNull(cg->ptr), ""),
 		                none, go);
 		LLVMPositionBuilderAtEnd(cg->b, none);
 		LLVMBuildRet(cg->b, cg_const32(cg, 0));

@@ -81,6 +81,11 @@ LLVMValueRef cg_clampc(struct cg *cg, LLVMValueRef v, uint64_t max)
 	                       cg_const64(cg, max), v, "");
 }
 
+LLVMValueRef cg_payload_ptr(struct cg *cg, LLVMValueRef off)
+{
+	return cg_gep(cg, cg->data, cg_clampc(cg, off, CG_PAYLOAD_MASK));
+}
+
 /* for (j = 0; j < n && state == RUN; j++) body(); — a real loop */
 void cg_loop(struct cg *cg, unsigned n, cg_loop_body body, void *arg)
 {
@@ -327,9 +332,17 @@ static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	(void)st;
 }
 
+/* an output that the fast walk gives where queries read it */
+static void cg_fast_set_used(struct cg *cg, const struct hq_layer *l, const char *key,
+                             LLVMValueRef present, LLVMValueRef v)
+{
+	if (cg_field_used(cg, l, key))
+		cg_fast_set(cg, l, key, present, v, NULL, NULL);
+}
+
 /* The fast walk's VLAN walk, as cg_walk_vlan's (XDP, or TC without a tag
  * in the metadata: cg_fast_walk): the EtherType after one tag, or after
- * an inner one (QinQ) that the frame holds. */
+ * an inner one (QinQ) that the frame holds, and that one's TCI. */
 static LLVMValueRef cg_fast_vlan(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
 {
 	LLVMValueRef t1 = cg_load_be(cg, cg_gepc(cg, p, 2), 2), n1 = cg_gepc(cg, p, 4);
@@ -339,21 +352,32 @@ static LLVMValueRef cg_fast_vlan(struct cg *cg, const struct hq_layer *l, LLVMVa
 	LLVMPositionBuilderAtEnd(cg->b, qinq);
 	cg_fast_need(cg, cg_in_bounds(cg, n1, 4));
 	LLVMValueRef t2 = cg_load_be(cg, cg_gepc(cg, p, 6), 2), n2 = cg_gepc(cg, p, 8);
+	LLVMValueRef tci2 = cg_load_be(cg, n1, 2);
 	LLVMBasicBlockRef inner = LLVMGetInsertBlock(cg->b);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
 	LLVMValueRef t = LLVMBuildPhi(cg->b, cg->i64, "vlan_type");
 	LLVMValueRef next = LLVMBuildPhi(cg->b, cg->ptr, "vlan_next");
-	LLVMValueRef tv[2] = {t1, t2}, nv[2] = {n1, n2};
+	LLVMValueRef tci = LLVMBuildPhi(cg->b, cg->i64, "vlan_inner");
+	LLVMValueRef tv[2] = {t1, t2}, nv[2] = {n1, n2}, cv[2] = {cg_const64(cg, 0), tci2};
 	LLVMBasicBlockRef bb[2] = {from, inner};
 	LLVMAddIncoming(t, tv, bb, 2);
 	LLVMAddIncoming(next, nv, bb, 2);
+	LLVMAddIncoming(tci, cv, bb, 2);
 	cg_fast_set(cg, l, "type", LLVMBuildICmp(cg->b, LLVMIntUGE, t, cg_const64(cg, 0x600), ""),
 	            t, NULL, NULL);
+	LLVMValueRef stacked = cg_is_tpid(cg, t1);
+	cg_fast_set_used(cg, l, "inner_id", stacked,
+	                 LLVMBuildAnd(cg->b, tci, cg_const64(cg, 0xfff), ""));
+	cg_fast_set_used(cg, l, "inner_pcp", stacked,
+	                 LLVMBuildLShr(cg->b, tci, cg_const64(cg, 13), ""));
+	cg_fast_set_used(cg, l, "inner_dei", stacked,
+	                 LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, tci, cg_const64(cg, 12), ""),
+	                              cg_const64(cg, 1), ""));
 	return next;
 }
 
-static const char *const cg_fast_vlan_keys[] = {"type", NULL};
+static const char *const cg_fast_vlan_keys[] = {"type", "inner_id", "inner_pcp", "inner_dei", NULL};
 
 #define CG_FAST_IP4_OPTS 4 /* options the fast walk scans for a source route */
 
@@ -809,10 +833,13 @@ static LLVMValueRef cg_fast_ip6(struct cg *cg, const struct hq_layer *l, LLVMVal
 	cg_fast_set(cg, l, "proto", cg_i1(cg, 1), nh, NULL, NULL);
 	cg_fast_set(cg, l, "payload_len", cg_i1(cg, 1), LLVMBuildSub(cg->b, plen, ext, ""), NULL,
 	            NULL);
+	/* no fragment header here */
+	cg_fast_set_used(cg, l, "frag_off", cg_i1(cg, 0), cg_const64(cg, 0));
+	cg_fast_set_used(cg, l, "mf", cg_i1(cg, 0), cg_const64(cg, 0));
 	return cg_gep(cg, start, ext);
 }
 
-static const char *const cg_fast_ip6_keys[] = {"proto", "payload_len", NULL};
+static const char *const cg_fast_ip6_keys[] = {"proto", "payload_len", "frag_off", "mf", NULL};
 _Static_assert(CG_FAST_IP6_EXT *(1 + CG_FAST_IP6_OPTS) <= CG_IP6_MAX_EXT,
                "the full walk must reach the end of what the fast walk walks");
 
@@ -925,7 +952,8 @@ static LLVMValueRef cg_fast_l4len(struct cg *cg, const struct hq_layer *l, LLVMV
 static const char *const cg_fast_l4len_keys[] = {"payload_len", NULL};
 static const char *const cg_fast_tcp_keys[] = {"payload_len", "retransmit", NULL};
 static const char *const cg_fast_dns_keys[] = {"qtype", "qclass", NULL};
-static const char *const cg_fast_http_keys[] = {"method", "path", NULL};
+static const char *const cg_fast_http_keys[] = {"method", NULL};
+static const char *const cg_fast_http_late_keys[] = {"path", NULL};
 
 static const struct cg_walker cg_walkers[] = {
     {.name = "vlan",
@@ -956,6 +984,8 @@ static const struct cg_walker cg_walkers[] = {
      .reads = cg_tcp_reads,
      .fast = cg_fast_tcp,
      .fast_lasting = cg_fast_tcp_lasting,
+     .fast_late = cg_fast_tcp_late,
+     .fast_late_keys = cg_tcp_opt_keys,
      .fast_keys = cg_fast_tcp_keys},
     {.name = "dns",
      .parse = cg_walk_dns,
@@ -968,6 +998,8 @@ static const struct cg_walker cg_walkers[] = {
      .judges = true,
      .fast = cg_fast_http,
      .fast_keys = cg_fast_http_keys,
+     .fast_late = cg_fast_http_late,
+     .fast_late_keys = cg_fast_http_late_keys,
      .fast_decides = true},
 };
 

@@ -31,6 +31,11 @@ typedef void (*cg_loop_body)(struct cg *cg, void *arg);
 LLVMValueRef cg_vload(struct cg *cg, int slot);
 void cg_vstore(struct cg *cg, int slot, LLVMValueRef v);
 LLVMValueRef cg_clampc(struct cg *cg, LLVMValueRef v, uint64_t max);
+/* data + (off & CG_PAYLOAD_MASK): a fresh pointer each time, so bounds the
+ * verifier learns from one check never stick to a shared base and split
+ * its states (HTTP's accesses, the subprograms') */
+#define CG_PAYLOAD_MASK 0x1fff
+LLVMValueRef cg_payload_ptr(struct cg *cg, LLVMValueRef off);
 /* for (j = 0; j < n && state == ST_RUN; j++) body(arg) */
 void cg_loop(struct cg *cg, unsigned n, cg_loop_body body, void *arg);
 /* all slots to 0 (ST_RUN) */
@@ -45,6 +50,8 @@ struct cg_val cg_tc_vlan_field(struct cg *cg, const struct hq_field *f, struct c
 
 LLVMValueRef cg_fast_tcp(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
 void cg_fast_tcp_lasting(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
+void cg_fast_tcp_late(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
+extern const char *const cg_tcp_opt_keys[]; /* NULL-terminated */
 void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
 /* the retransmit flow table outlives the packet */
 bool cg_tcp_lasting(struct cg *cg, const struct hq_layer *l);
@@ -56,5 +63,6 @@ void cg_walk_dns(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 LLVMValueRef cg_fast_dns(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
 void cg_walk_http(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, struct cg_hdr h);
 LLVMValueRef cg_fast_http(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
+void cg_fast_http_late(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
 
 #endif

@@ -391,11 +391,7 @@ LLVMValueRef cg_fast_dns(struct cg *cg, const struct hq_layer *l, LLVMValueRef p
 
 /* ---- HTTP: request method/path, Host header, response status ---------- */
 
-/* Every HTTP access is `data + ((payload offset + i) & CG_PAYLOAD_MASK)`,
- * a fresh pointer each time, so bounds the verifier learns from one check
- * never stick to a shared base and split its states. */
-#define CG_PAYLOAD_MASK 0x1fff
-#define HTTP_HOST_SCAN  255 /* a mask bound (see cg_clampc) */
+#define HTTP_HOST_SCAN 255 /* a mask bound (see cg_clampc) */
 /* the request line's version is found within these bytes of the target
  * (then of the spaces after it); the loops cost the verifier a pass each */
 #define HTTP_TARGET_SCAN 127
@@ -405,11 +401,6 @@ LLVMValueRef cg_fast_dns(struct cg *cg, const struct hq_layer *l, LLVMValueRef p
 
 static const char *const http_methods[] = {"GET",     "POST",  "PUT",     "DELETE", "HEAD",
                                            "OPTIONS", "PATCH", "CONNECT", "TRACE",  NULL};
-
-static LLVMValueRef cg_payload_ptr(struct cg *cg, LLVMValueRef off)
-{
-	return cg_gep(cg, cg->data, cg_clampc(cg, off, CG_PAYLOAD_MASK));
-}
 
 /* do the payload bytes at off spell s? Letters of s match either case when
  * fold is set (header names are case-insensitive) */
@@ -538,7 +529,7 @@ static void cg_copy_token(struct cg *cg, LLVMValueRef base, struct cg_slotvar *o
  * rules, in registers, in a subprogram of its own (cg_sub.c): the verifier
  * follows the loop once, not once per state the fast walk reaches it in. */
 static void cg_http_target_body(struct cg *cg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef out,
-                                void *arg)
+                                const void *arg)
 {
 	unsigned size = *(const unsigned *)arg;
 	cg_memset0(cg, out, CG_STR_ROOM(size));
@@ -827,7 +818,8 @@ static void cg_http_message(struct cg *cg, const struct hq_layer *l, struct cg_l
  * the chain's tcp walk found whole in the frame (cg_fast_tcp): not there
  * without a request line of a method hdrq knows or the "HTTP/1." of a
  * status line (cg_fast_absent_if), as in cg_http_message; the method where
- * queries read it. */
+ * queries read it, and for cg_fast_http_late the method's length and the
+ * message's end. */
 LLVMValueRef cg_fast_http(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
 {
 	struct cg_val plen = {.present = cg_i1(cg, 0), .a = cg_const64(cg, 0)};
@@ -843,22 +835,36 @@ LLVMValueRef cg_fast_http(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 	LLVMValueRef end = LLVMBuildAdd(cg->b, base, plen.a, "");
 	cg_vstore(cg, W_HEND, end);
 	LLVMValueRef method = cg_field_used(cg, l, "method") ? cg_var_str(cg, l, "method") : NULL;
-	LLVMValueRef path = cg_field_used(cg, l, "path") ? cg_var_str(cg, l, "path") : NULL;
 	LLVMValueRef mlen = cg_http_method_len(cg, l, base, method);
 	LLVMValueRef req = LLVMBuildNot(cg->b, cg_eqc(cg, mlen, 0), "");
 	LLVMValueRef resp = cg_http_status_line(cg, base);
 	cg_fast_absent_if(cg, LLVMBuildNot(cg->b, LLVMBuildOr(cg->b, req, resp, ""), ""));
 	if (method)
 		cg_fast_set(cg, l, "method", req, cg_const64(cg, 0), NULL, NULL);
-	if (path) {
-		LLVMValueRef got = cg_alloca(cg, cg->i1, "target");
-		LLVMBuildStore(cg->b, cg_i1(cg, 0), got);
-		LLVMBasicBlockRef cont = cg_if(cg, req, "target");
-		LLVMValueRef n = cg_http_target(cg, l, base, mlen, end, path);
-		LLVMBuildStore(cg->b, LLVMBuildNot(cg->b, cg_eqc(cg, n, 0), ""), got);
-		cg_endif(cg, cont);
-		cg_fast_set(cg, l, "path", LLVMBuildLoad2(cg->b, cg->i1, got, ""),
-		            cg_const64(cg, 0), NULL, NULL);
+	if (cg_field_used(cg, l, "path")) {
+		cg_fast_set(cg, l, "method_len", cg_i1(cg, 1), mlen, NULL, NULL);
+		cg_fast_set(cg, l, "message_end", cg_i1(cg, 1), end, NULL, NULL);
 	}
 	return NULL;
+}
+
+/* The fast walk's request target (cg_walker.fast_late), copied only where
+ * a query takes the packet: after the method cg_fast_http found */
+void cg_fast_http_late(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
+{
+	struct cg_val mlen, end;
+	if (!cg_field_used(cg, l, "path") || !cg_fast_get(cg, l, "method_len", &mlen) ||
+	    !cg_fast_get(cg, l, "message_end", &end))
+		return;
+	LLVMValueRef base = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, p, cg->i64, ""),
+	                                 LLVMBuildPtrToInt(cg->b, cg->data, cg->i64, ""), "");
+	LLVMValueRef got = cg_alloca(cg, cg->i1, "target");
+	LLVMBuildStore(cg->b, cg_i1(cg, 0), got);
+	LLVMBasicBlockRef cont =
+	    cg_if(cg, LLVMBuildNot(cg->b, cg_eqc(cg, mlen.a, 0), ""), "target");
+	LLVMValueRef n = cg_http_target(cg, l, base, mlen.a, end.a, cg_var_str(cg, l, "path"));
+	LLVMBuildStore(cg->b, LLVMBuildNot(cg->b, cg_eqc(cg, n, 0), ""), got);
+	cg_endif(cg, cont);
+	cg_fast_set(cg, l, "path", LLVMBuildLoad2(cg->b, cg->i1, got, ""), cg_const64(cg, 0), NULL,
+	            NULL);
 }

@@ -1,13 +1,12 @@
-/* cg_walk_tcp.c — the tcp_opts walker: a bounded walk over TCP options
- * (RFC 9293 §3.1) and the segment's payload length.
+/* cg_walk_tcp.c — the tcp_opts walker: the TCP options (RFC 9293 §3.1)
+ * and the segment's payload length; and tcp's retransmit table.
  *
- * The walk is a real loop whose position lives in volatile scratch memory
- * (see cg_walk.h), clamped to the 60-byte maximum header before each use,
- * so every packet access is `start + small bounded offset` with its own
- * bounds check and the verifier checks one iteration shape.
- * NOP (1) advances one byte, EOL (0) ends the list, everything else is
- * kind-length-value; a length below 2 or past the header ends the walk
- * (malformed), as does the iteration bound.
+ * The options are walked by a global subprogram (cg_sub.c), hq_tcp_opts,
+ * which both walks call: the verifier checks its loop once, alone, whatever
+ * the states its callers reach it in, so the loop keeps its position in
+ * registers. NOP (1) advances one byte, EOL (0) ends the list, everything
+ * else is kind-length-value; a length below 2 or past the options' end
+ * ends the walk (malformed), as does the iteration bound.
  */
 #include <string.h>
 
@@ -18,85 +17,144 @@
 
 enum { OPT_EOL = 0, OPT_NOP = 1, OPT_MSS = 2, OPT_WS = 3, OPT_SACKP = 4, OPT_SACK = 5, OPT_TS = 8 };
 
-struct cg_tcpw {
-	const struct hq_layer *l;
-	LLVMValueRef start, hlen; /* ptr, i64 */
+/* the outputs the options give, in the order of hq_tcp_opts' bits and
+ * words; the fast walk's late ones (cg_fast_tcp_late) */
+#define TCP_OPT_OUTS 6
+const char *const cg_tcp_opt_keys[TCP_OPT_OUTS + 1] = {
+    "opt.mss", "opt.wscale", "opt.sack_perm", "opt.sack", "opt.ts_val", "opt.ts_ecr", NULL};
+
+struct cg_tcpo {
+	LLVMValueRef out, mask; /* ptr: the words; alloca i64: the bits */
 };
 
+/* output k is v */
+static void cg_tcp_put(struct cg *cg, const struct cg_tcpo *o, unsigned k, LLVMValueRef v)
+{
+	LLVMBuildStore(cg->b, v, cg_gepc(cg, o->out, 8 * k));
+	LLVMValueRef m = LLVMBuildLoad2(cg->b, cg->i64, o->mask, "");
+	LLVMBuildStore(cg->b, LLVMBuildOr(cg->b, m, cg_const64(cg, 1ull << k), ""), o->mask);
+}
+
 /* one option of kind `kind` and length `len` at p (2 bytes known in bounds) */
-static void cg_tcp_option(struct cg *cg, struct cg_tcpw *w, LLVMValueRef p, LLVMValueRef kind,
+static void cg_tcp_option(struct cg *cg, const struct cg_tcpo *o, LLVMValueRef p, LLVMValueRef kind,
                           LLVMValueRef len)
 {
-	const struct hq_layer *l = w->l;
 	LLVMValueRef c;
 	LLVMBasicBlockRef cont;
 
 	c = LLVMBuildAnd(cg->b, cg_eqc(cg, kind, OPT_MSS), cg_eqc(cg, len, 4), "");
 	cont = cg_if(cg, LLVMBuildAnd(cg->b, c, cg_in_bounds(cg, p, 4), ""), "mss");
-	cg_set(cg, l, "opt.mss", cg_load_be(cg, cg_gepc(cg, p, 2), 2));
+	cg_tcp_put(cg, o, 0, cg_load_be(cg, cg_gepc(cg, p, 2), 2));
 	cg_endif(cg, cont);
 
 	c = LLVMBuildAnd(cg->b, cg_eqc(cg, kind, OPT_WS), cg_eqc(cg, len, 3), "");
 	cont = cg_if(cg, LLVMBuildAnd(cg->b, c, cg_in_bounds(cg, p, 3), ""), "ws");
-	cg_set(cg, l, "opt.wscale", cg_load_be(cg, cg_gepc(cg, p, 2), 1));
+	cg_tcp_put(cg, o, 1, cg_load_be(cg, cg_gepc(cg, p, 2), 1));
 	cg_endif(cg, cont);
 
 	cont = cg_if(cg, LLVMBuildAnd(cg->b, cg_eqc(cg, kind, OPT_SACKP), cg_eqc(cg, len, 2), ""),
 	             "sackp");
-	cg_set(cg, l, "opt.sack_perm", cg_const64(cg, 1));
+	cg_tcp_put(cg, o, 2, cg_const64(cg, 1));
 	cg_endif(cg, cont);
 
 	cont = cg_if(cg, cg_eqc(cg, kind, OPT_SACK), "sack");
-	cg_set(cg, l, "opt.sack", cg_const64(cg, 1));
+	cg_tcp_put(cg, o, 3, cg_const64(cg, 1));
 	cg_endif(cg, cont);
 
 	c = LLVMBuildAnd(cg->b, cg_eqc(cg, kind, OPT_TS), cg_eqc(cg, len, 10), "");
 	cont = cg_if(cg, LLVMBuildAnd(cg->b, c, cg_in_bounds(cg, p, 10), ""), "ts");
-	cg_set(cg, l, "opt.ts_val", cg_load_be(cg, cg_gepc(cg, p, 2), 4));
-	cg_set(cg, l, "opt.ts_ecr", cg_load_be(cg, cg_gepc(cg, p, 6), 4));
+	cg_tcp_put(cg, o, 4, cg_load_be(cg, cg_gepc(cg, p, 2), 4));
+	cg_tcp_put(cg, o, 5, cg_load_be(cg, cg_gepc(cg, p, 6), 4));
 	cg_endif(cg, cont);
 }
 
-/* one iteration: the option at offset W_IN (kept in scratch memory) */
-static void cg_tcp_step(struct cg *cg, void *arg)
+/* hq_tcp_opts(ctx, a, lim, out): the options of the TCP header at offset
+ * a, from its fixed part (*arg: the layer) up to lim bytes into it; the
+ * values found in out's words, a bit each in the result */
+static void cg_tcp_opts_body(struct cg *cg, LLVMValueRef a, LLVMValueRef lim, LLVMValueRef out,
+                             const void *arg)
 {
-	struct cg_tcpw *w = arg;
-	LLVMBasicBlockRef stop = cg_block(cg, "opt_stop"), next = cg_block(cg, "opt_next");
-	LLVMValueRef off = cg_clampc(cg, cg_vload(cg, W_IN), TCP_MAX_HDR);
-	LLVMValueRef lim = cg_vload(cg, W_REM); /* options end here (header or IP payload) */
-	LLVMValueRef p = cg_gep(cg, w->start, off);
-	LLVMValueRef more = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, off, lim, ""),
+	const struct hq_layer *l = arg;
+	struct cg_tcpo o = {.out = out, .mask = cg_alloca(cg, cg->i64, "mask")};
+	LLVMValueRef off = cg_alloca(cg, cg->i64, "off"), n = cg_alloca(cg, cg->i64, "n");
+	LLVMBuildStore(cg->b, cg_const64(cg, 0), o.mask);
+	LLVMBuildStore(cg->b, cg_const64(cg, l->size), off);
+	LLVMBuildStore(cg->b, cg_const64(cg, 0), n);
+	LLVMBasicBlockRef head = cg_block(cg, "opt"), step = cg_block(cg, "opt_step"),
+	                  kindb = cg_block(cg, "opt_kind"), nop = cg_block(cg, "opt_nop"),
+	                  tlv = cg_block(cg, "opt_len"), lenb = cg_block(cg, "opt_lenok"),
+	                  have = cg_block(cg, "opt_tlv"), next = cg_block(cg, "opt_next"),
+	                  done = cg_block(cg, "opt_done");
+	LLVMBuildBr(cg->b, head);
+	LLVMPositionBuilderAtEnd(cg->b, head);
+	LLVMValueRef i = LLVMBuildLoad2(cg->b, cg->i64, n, "");
+	LLVMBuildCondBr(cg->b,
+	                LLVMBuildICmp(cg->b, LLVMIntULT, i, cg_const64(cg, TCP_MAX_OPTS), ""), step,
+	                done);
+	LLVMPositionBuilderAtEnd(cg->b, step);
+	LLVMValueRef at = cg_clampc(cg, LLVMBuildLoad2(cg->b, cg->i64, off, ""), TCP_MAX_HDR);
+	LLVMValueRef p = cg_payload_ptr(cg, LLVMBuildAdd(cg->b, a, at, ""));
+	LLVMValueRef more = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, at, lim, ""),
 	                                 cg_in_bounds(cg, p, 1), "");
-	LLVMBasicBlockRef have1 = cg_block(cg, "opt_kind");
-	LLVMBuildCondBr(cg->b, more, have1, stop);
-	LLVMPositionBuilderAtEnd(cg->b, have1);
+	LLVMBuildCondBr(cg->b, more, kindb, done);
+	LLVMPositionBuilderAtEnd(cg->b, kindb);
 	LLVMValueRef kind = cg_load_be(cg, p, 1);
-	LLVMBasicBlockRef nop = cg_block(cg, "opt_nop"), tlv = cg_block(cg, "opt_len");
 	LLVMBuildCondBr(cg->b, cg_eqc(cg, kind, OPT_NOP), nop, tlv);
 	LLVMPositionBuilderAtEnd(cg->b, nop);
-	cg_vstore(cg, W_IN, LLVMBuildAdd(cg->b, off, cg_const64(cg, 1), ""));
+	LLVMBuildStore(cg->b, LLVMBuildAdd(cg->b, at, cg_const64(cg, 1), ""), off);
 	LLVMBuildBr(cg->b, next);
 	/* EOL, a truncated option, or a bad length: the walk ends */
 	LLVMPositionBuilderAtEnd(cg->b, tlv);
 	LLVMValueRef notend = LLVMBuildAnd(
 	    cg->b, LLVMBuildNot(cg->b, cg_eqc(cg, kind, OPT_EOL), ""), cg_in_bounds(cg, p, 2), "");
-	LLVMBasicBlockRef lenb = cg_block(cg, "opt_lenok"), have2 = cg_block(cg, "opt_tlv");
-	LLVMBuildCondBr(cg->b, notend, lenb, stop);
+	LLVMBuildCondBr(cg->b, notend, lenb, done);
 	LLVMPositionBuilderAtEnd(cg->b, lenb);
 	LLVMValueRef len = cg_load_be(cg, cg_gepc(cg, p, 1), 1);
-	LLVMValueRef end = LLVMBuildAdd(cg->b, off, len, "");
+	LLVMValueRef end = LLVMBuildAdd(cg->b, at, len, "");
 	LLVMValueRef sane =
 	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, len, cg_const64(cg, 2), ""),
 	                 LLVMBuildICmp(cg->b, LLVMIntULE, end, lim, ""), "");
-	LLVMBuildCondBr(cg->b, sane, have2, stop);
-	LLVMPositionBuilderAtEnd(cg->b, have2);
-	cg_tcp_option(cg, w, p, kind, len);
-	cg_vstore(cg, W_IN, end);
-	LLVMBuildBr(cg->b, next);
-	LLVMPositionBuilderAtEnd(cg->b, stop);
-	cg_vstore(cg, W_STATE, cg_const64(cg, ST_DONE));
+	LLVMBuildCondBr(cg->b, sane, have, done);
+	LLVMPositionBuilderAtEnd(cg->b, have);
+	cg_tcp_option(cg, &o, p, kind, len);
+	LLVMBuildStore(cg->b, end, off);
 	LLVMBuildBr(cg->b, next);
 	LLVMPositionBuilderAtEnd(cg->b, next);
+	LLVMBuildStore(cg->b, LLVMBuildAdd(cg->b, i, cg_const64(cg, 1), ""), n);
+	LLVMBuildBr(cg->b, head);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+	LLVMBuildRet(
+	    cg->b, LLVMBuildTrunc(cg->b, LLVMBuildLoad2(cg->b, cg->i64, o.mask, ""), cg->i32, ""));
+}
+
+/* The options of l's header at offset off, up to lim bytes into it, where
+ * walk holds (none elsewhere), as the walker's outputs: the full walk's
+ * (fast: false) or the fast walk's */
+static void cg_tcp_opts(struct cg *cg, const struct hq_layer *l, LLVMValueRef off, LLVMValueRef lim,
+                        LLVMValueRef walk, bool fast)
+{
+	LLVMValueRef out = cg_gepc(cg, cg->scratch, cg->scratch_sub_off);
+	LLVMValueRef found = cg_alloca(cg, cg->i64, "opts");
+	LLVMBuildStore(cg->b, cg_const64(cg, 0), found);
+	LLVMBasicBlockRef cont = cg_if(cg, walk, "opts");
+	LLVMBuildStore(
+	    cg->b,
+	    cg_sub_call(cg, "hq_tcp_opts", 8 * TCP_OPT_OUTS, cg_tcp_opts_body, l, off, lim, out),
+	    found);
+	cg_endif(cg, cont);
+	LLVMValueRef mask = LLVMBuildLoad2(cg->b, cg->i64, found, "");
+	for (unsigned k = 0; k < TCP_OPT_OUTS; k++) {
+		if (!cg_field_used(cg, l, cg_tcp_opt_keys[k]))
+			continue;
+		LLVMValueRef has = LLVMBuildNot(
+		    cg->b, cg_eqc(cg, LLVMBuildAnd(cg->b, mask, cg_const64(cg, 1ull << k), ""), 0),
+		    "");
+		LLVMValueRef v = LLVMBuildLoad2(cg->b, cg->i64, cg_gepc(cg, out, 8 * k), "");
+		if (fast)
+			cg_fast_set(cg, l, cg_tcp_opt_keys[k], has, v, NULL, NULL);
+		else
+			cg_var_set(cg, cg_var(cg, l, cg_tcp_opt_keys[k]), has, v);
+	}
 }
 
 /* ---- retransmit: this segment's sequence range was already seen on its
@@ -327,12 +385,30 @@ void cg_fast_tcp_lasting(struct cg *cg, const struct hq_layer *l, LLVMValueRef p
 
 static bool cg_tcp_opts_used(struct cg *cg, const struct hq_layer *l)
 {
-	static const char *const opts[] = {"opt.mss",  "opt.wscale", "opt.sack_perm",
-	                                   "opt.sack", "opt.ts_val", "opt.ts_ecr"};
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-		if (cg_field_used(cg, l, opts[i]))
+	for (unsigned k = 0; k < TCP_OPT_OUTS; k++)
+		if (cg_field_used(cg, l, cg_tcp_opt_keys[k]))
 			return true;
 	return false;
+}
+
+/* The fast walk's options (cg_walker.fast_late), where its chain runs the
+ * queries with l's header at p: where the header is whole in the frame
+ * and in the IP payload, the options end with the header in both walks. */
+void cg_fast_tcp_late(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
+{
+	if (!cg_tcp_opts_used(cg, l))
+		return;
+	struct cg_val ip = {.present = cg_i1(cg, 0), .a = cg_const64(cg, 0)};
+	cg_fast_get_under(cg, l, "payload_len", &ip);
+	LLVMValueRef hlen =
+	    LLVMBuildMul(cg->b, cg_field(cg, l->hlen).a, cg_const64(cg, l->hlen_mul), "");
+	LLVMValueRef whole =
+	    LLVMBuildAnd(cg->b, ip.present, LLVMBuildICmp(cg->b, LLVMIntUGE, ip.a, hlen, ""), "");
+	cg_fast_need(cg, LLVMBuildAnd(cg->b, whole, cg_in_bounds(cg, cg_gep(cg, p, hlen), 0), ""));
+	LLVMValueRef off = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, p, cg->i64, ""),
+	                                LLVMBuildPtrToInt(cg->b, cg->data, cg->i64, ""), "");
+	cg_tcp_opts(cg, l, off, hlen,
+	            LLVMBuildICmp(cg->b, LLVMIntUGT, hlen, cg_const64(cg, l->size), ""), true);
 }
 
 /* payload_len is read, or bounds the message of a layer above (cg_walk_http) */
@@ -360,10 +436,8 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 	bool plen_used = cg_tcp_plen_used(cg, l);
 	if (!want && !plen_used)
 		return; /* nothing to walk, no frame length to fetch */
-	struct cg_tcpw w = {.l = l};
-	w.start = h.p;
 	struct cg_val hl = cg_field(cg, l->hlen);
-	w.hlen = LLVMBuildMul(cg->b, hl.a, cg_const64(cg, l->hlen_mul), "");
+	LLVMValueRef hlen = LLVMBuildMul(cg->b, hl.a, cg_const64(cg, l->hlen_mul), "");
 	LLVMValueRef ok;
 	LLVMValueRef rem = cg_l3_remaining(cg, l, &ok);
 	/* no more than the frame holds after this header start (as tshark) */
@@ -377,25 +451,20 @@ void cg_walk_tcp(struct cg *cg, const struct hq_layer *l, struct cg_layer *st, s
 		/* tshark reads options within the IP payload: past it, it throws
 		 * and shows no later option */
 		LLVMValueRef room = LLVMBuildSelect(cg->b, ok, rem, in_frame, "");
-		cg_walk_init(cg);
-		cg_vstore(cg, W_REM,
-		          LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, room, w.hlen, ""),
-		                          room, w.hlen, ""));
-		cg_vstore(cg, W_IN, cg_const64(cg, l->size));
+		LLVMValueRef lim = LLVMBuildSelect(
+		    cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, room, hlen, ""), room, hlen, "");
 		/* a header without options (the fixed 20 bytes): no walk */
 		LLVMValueRef opts = LLVMBuildAnd(
 		    cg->b, hl.present,
-		    LLVMBuildICmp(cg->b, LLVMIntUGT, w.hlen, cg_const64(cg, l->size), ""), "");
-		LLVMBasicBlockRef walk = cg_if(cg, opts, "opts");
-		cg_loop(cg, TCP_MAX_OPTS, cg_tcp_step, &w);
-		cg_endif(cg, walk);
+		    LLVMBuildICmp(cg->b, LLVMIntUGT, hlen, cg_const64(cg, l->size), ""), "");
+		cg_tcp_opts(cg, l, h.off, lim, opts, false);
 	}
 	if (!plen_used)
 		return;
 
-	LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntUGE, rem, w.hlen, "");
+	LLVMValueRef fits = LLVMBuildICmp(cg->b, LLVMIntUGE, rem, hlen, "");
 	LLVMValueRef have = LLVMBuildAnd(cg->b, ok, fits, "");
-	LLVMValueRef plen = LLVMBuildSub(cg->b, rem, w.hlen, "");
+	LLVMValueRef plen = LLVMBuildSub(cg->b, rem, hlen, "");
 	LLVMBasicBlockRef cont = cg_if(cg, have, "tcp_len");
 	cg_set(cg, l, "payload_len", plen);
 	cg_endif(cg, cont);

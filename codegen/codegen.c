@@ -55,7 +55,8 @@ static void cg_scratch_layout(struct cg *cg)
 	cg->scratch_hw_off = cg->scratch_flow_off + 48;
 	cg->scratch_verdict_off = cg->scratch_hw_off + 24;
 	cg->scratch_lazy_off = cg->scratch_verdict_off + 8;
-	cg->scratch_size = cg->scratch_lazy_off + 16;
+	cg->scratch_sub_off = cg->scratch_lazy_off + 16;
+	cg->scratch_size = cg->scratch_sub_off + 48;
 }
 
 static bool cg_needs_events(const struct hq_plan *plan)
@@ -113,12 +114,13 @@ static void cg_maps(struct cg *cg)
 	}
 }
 
-int codegen_compile(const struct hq_plan *plan, enum hq_emit what, unsigned progs,
-                    struct hq_object *out, struct hq_diag *d)
+static int codegen_try(const struct hq_plan *plan, enum hq_emit what, unsigned progs,
+                       struct hq_object *out, struct hq_diag *d, bool no_fast)
 {
 	struct cg cg;
 	memset(out, 0, sizeof(*out));
 	cg_init(&cg, plan, d);
+	cg.no_fast = no_fast;
 	cg_layers_mark(&cg);
 	cg_scratch_layout(&cg);
 	cg_maps(&cg);
@@ -126,6 +128,22 @@ int codegen_compile(const struct hq_plan *plan, enum hq_emit what, unsigned prog
 	cg_programs(&cg, progs);
 	int err = cg.error ? -1 : cg_finish(&cg, what, out);
 	cg_fini(&cg);
+	return err;
+}
+
+/* Many queries at once can make the fast walk (a copy of each query per
+ * chain of headers it runs them on) too large: then without it. */
+int codegen_compile(const struct hq_plan *plan, enum hq_emit what, unsigned progs,
+                    struct hq_object *out, struct hq_diag *d)
+{
+	int err = codegen_try(plan, what, progs, out, d, false);
+	if (err == CG_TOO_LARGE)
+		err = codegen_try(plan, what, progs, out, d, true);
+	if (err == CG_TOO_LARGE)
+		return diag_errorf(d,
+		                   "the queries make a BPF program of more than %d instructions, "
+		                   "too large to load: run fewer of them at once",
+		                   CG_MAX_IR);
 	return err;
 }
 

@@ -389,6 +389,14 @@ CASES = [
          ir="udp where udp.payload_len > 5 log dns.qname", order=("l4len:", "where_on:")),
     dict(name="no where exit where nothing is left to walk",
          ir="http where http.method == \"GET\" log ip.src", has=False),
+    # too many queries at once: the fast walk (a copy of each query per
+    # chain) is left out, and beyond BPF's reach a clear error, not an abort
+    dict(name="a script too large for the fast walk is built without it",
+         ir="".join(f"tcp where ip.src in 10.0.0.0/8 and dst_port == {p} log * as q{p}\n"
+                    for p in range(1, 9)), block="full_walk:", has=False),
+    dict(name="a script too large for BPF is refused with a message",
+         ir="".join(f"any log * as q{i}\n" for i in range(16)),
+         fails="too large to load: run fewer of them at once"),
     # the end of a live run: every program's first test is hq_meta.stopped,
     # which sends it straight to its exit
     dict(name="every program starts by testing hq_meta.stopped",
@@ -427,6 +435,9 @@ def ir_entry_stop(ir):
 def run_ir(case, tmp):
     p = subprocess.run([HDRQ, "--emit", "ir"] + script_args(case["ir"], tmp),
                        capture_output=True, text=True, timeout=60)
+    if case.get("fails"):
+        return None if p.returncode == 2 and case["fails"] in p.stderr else \
+            "exit %d (%s), want 2 and %r" % (p.returncode, p.stderr.strip()[-300:], case["fails"])
     if p.returncode != 0:
         return "exit %d: %s" % (p.returncode, p.stderr.strip()[-1500:])
     if case.get("entry_stop"):
