@@ -262,11 +262,17 @@ static void cg_log_record(struct cg *cg, const struct hq_qplan *qp)
 	cg_stat_inc(cg, HQ_STAT_RB_DROPS);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, fill);
-	/* header and presence words; a slot is read only when its bit is set */
-	cg_memset0(cg, rec, sizeof(struct hq_rec_hdr) + 8 * qp->n_present_words);
+	/* header and presence words; a slot is read only when its bit is set.
+	 * The words are built on the stack, where LLVM keeps them in
+	 * registers, and stored once: in the record, each field's bit would
+	 * be a load, an or and a store. */
+	cg_memset0(cg, rec, sizeof(struct hq_rec_hdr));
 	cg_store_hdr(cg, rec, qp);
-	LLVMValueRef words = cg_gepc(cg, rec, sizeof(struct hq_rec_hdr));
+	unsigned nw = qp->n_present_words;
+	LLVMValueRef words = cg_alloca(cg, LLVMArrayType(cg->i64, nw ? nw : 1), "present");
+	cg_memset0(cg, words, 8 * nw);
 	cg_store_slots(cg, qp, rec, words, qp->fields, qp->n_fields);
+	cg_memcpy(cg, cg_gepc(cg, rec, sizeof(struct hq_rec_hdr)), words, 8 * nw, 8);
 	if (wr)
 		cg_copy_packet(cg, rec, qp);
 	LLVMValueRef sargs[2] = {rec, cg_const64(cg, 0)};
