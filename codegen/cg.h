@@ -138,7 +138,8 @@ struct cg {
 	int n_vars;
 	unsigned str_used; /* bytes of the scratch string area handed out */
 	bool error;
-	bool no_fast; /* leave the fast walk out (cg_fast.c): the program was too large */
+	bool no_fast;  /* leave the fast walk out (cg_fast.c): the program was too large */
+	bool has_fast; /* some program has a fast walk */
 	/* while the fast walk (cg_fast.c) is emitted: its chain of headers,
 	 * which fields and layers are read from (cg_field, cg_layer_ok) */
 	struct cg_fast *fast;
@@ -185,6 +186,8 @@ void cg_license(struct cg *cg);
 
 /* cg_pkt.c: bounded packet access */
 LLVMValueRef cg_in_bounds(struct cg *cg, LLVMValueRef p, unsigned n);
+/* i64: packet pointer p's offset from the frame's start (cg->data) */
+LLVMValueRef cg_pkt_off(struct cg *cg, LLVMValueRef p);
 LLVMValueRef cg_load_be(struct cg *cg, LLVMValueRef p, unsigned nbytes);
 LLVMValueRef cg_load_raw(struct cg *cg, LLVMValueRef p, LLVMTypeRef t);
 
@@ -250,6 +253,9 @@ void cg_fast_absent_if(struct cg *cg, LLVMValueRef cond);
 typedef LLVMValueRef (*cg_fast_mender)(struct cg *cg, const struct hq_layer *l, LLVMValueRef p);
 void cg_fast_set(struct cg *cg, const struct hq_layer *l, const char *key, LLVMValueRef present,
                  LLVMValueRef v, LLVMValueRef usable, cg_fast_mender mend);
+/* cg_fast_set, always usable, where some query reads l's output key */
+void cg_fast_set_used(struct cg *cg, const struct hq_layer *l, const char *key,
+                      LLVMValueRef present, LLVMValueRef v);
 bool cg_fast_get(struct cg *cg, const struct hq_layer *l, const char *key, struct cg_val *v);
 /* the output key of the layer under l in the chain (false: none) */
 bool cg_fast_get_under(struct cg *cg, const struct hq_layer *l, const char *key, struct cg_val *v);
@@ -338,6 +344,9 @@ const struct cg_walker *cg_walker_find(const char *name);
 
 /* cg_field.c: reading a field of the current packet */
 struct cg_val cg_field(struct cg *cg, const struct hq_field *f);
+/* a walker output named `hdr.…`: derived from the layer's header length,
+ * no walker code (IPv4/TCP options present, their length) */
+bool cg_hdr_key(const struct hq_field *f);
 /* In code where layer l is known to be there: check its fixed header's
  * bounds once (else branch to `absent`), and read its fixed fields from
  * that pointer until cg_hdr_end, which puts back the header checked
@@ -394,9 +403,10 @@ void cg_packet_ptrs(struct cg *cg, bool fresh);
 typedef void (*cg_sub_body)(struct cg *cg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef out,
                             const void *arg);
 /* Call NAME(ctx, a, b, out) (i64 a, b; out: out_size bytes of the scratch
- * value), built by body(arg) on first use in a context type; its result as
- * an i64. */
+ * value), built by body(arg) on first use in a context type, where when
+ * holds (NULL: always); its result as an i64, 0 where not called. */
 LLVMValueRef cg_sub_call(struct cg *cg, const char *name, unsigned out_size, cg_sub_body body,
-                         const void *arg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef out);
+                         const void *arg, LLVMValueRef when, LLVMValueRef a, LLVMValueRef b,
+                         LLVMValueRef out);
 
 #endif

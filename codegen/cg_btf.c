@@ -149,10 +149,16 @@ static void cg_di_func(struct cg *cg, LLVMValueRef fn, const char *name, LLVMMet
 		                                     cg->di_file, 1, sig[i + 1], 1, LLVMDIFlagZero);
 }
 
+/* the context struct of a hook's programs, as the kernel's BTF names it */
+static const char *cg_ctx_struct(enum cg_hook hook)
+{
+	return hook == CG_HOOK_XDP ? "xdp_md" : "__sk_buff";
+}
+
 /* int name(struct xdp_md *ctx) / int name(struct __sk_buff *skb) */
 void cg_di_function(struct cg *cg, LLVMValueRef fn, const char *name, enum cg_hook hook)
 {
-	const char *ctxname = hook == CG_HOOK_XDP ? "xdp_md" : "__sk_buff";
+	const char *ctxname = cg_ctx_struct(hook);
 	LLVMMetadataRef fwd =
 	    LLVMDIBuilderCreateForwardDecl(cg->di, DW_TAG_structure_type, ctxname, strlen(ctxname),
 	                                   cg->di_file, cg->di_file, 0, 0, 0, 0, "", 0);
@@ -168,7 +174,7 @@ void cg_di_function(struct cg *cg, LLVMValueRef fn, const char *name, enum cg_ho
  * struct's name */
 void cg_di_subprogram(struct cg *cg, LLVMValueRef fn, const char *name, unsigned out_size)
 {
-	const char *ctxname = cg->hook == CG_HOOK_XDP ? "xdp_md" : "__sk_buff";
+	const char *ctxname = cg_ctx_struct(cg->hook);
 	LLVMMetadataRef ctx_t = LLVMDIBuilderCreateStructType(
 	    cg->di, cg->di_file, ctxname, strlen(ctxname), cg->di_file, 0, 0, 0, LLVMDIFlagZero,
 	    NULL, NULL, 0, 0, NULL, "", 0);

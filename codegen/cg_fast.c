@@ -135,6 +135,13 @@ void cg_fast_set(struct cg *cg, const struct hq_layer *l, const char *key, LLVMV
 	fs->out[fs->n_out++].val = v;
 }
 
+void cg_fast_set_used(struct cg *cg, const struct hq_layer *l, const char *key,
+                      LLVMValueRef present, LLVMValueRef v)
+{
+	if (cg_field_used(cg, l, key))
+		cg_fast_set(cg, l, key, present, v, NULL, NULL);
+}
+
 static LLVMValueRef cg_fast_usable(struct cg *cg, const struct hq_layer *l, const char *key,
                                    LLVMValueRef v, LLVMValueRef usable, cg_fast_mender mend);
 
@@ -265,7 +272,7 @@ static bool cg_fast_gives(const struct hq_field *f)
 /* a walker's `hdr.` output: derived from the layer's header length */
 static bool cg_fast_hdr_key(const struct hq_field *f)
 {
-	return f->src == HQ_FS_WALKER && !strncmp(f->key, "hdr.", 4) && f->layer->hlen;
+	return cg_hdr_key(f) && f->layer->hlen;
 }
 
 /* Does the fast walk decide whether f's layer is there (dns, http)? Then
@@ -426,36 +433,39 @@ static void cg_fast_leave(struct cg *cg, bool run)
 	LLVMBuildBr(cg->b, cg->exit_bb);
 }
 
-/* Where every query whose layer is there has a where clause the walk
- * can test and none holds, leave (cg_fast_leave without running them):
- * before the queries' prologue (their time stamp, interface, frame
- * length) and the outputs walkers work out late (cg_fast_late), which
- * packets no query takes need not pay for. */
-static void cg_fast_gate(struct cg *cg)
+/* Has every query whose layer is there a where clause the walk can test? */
+static bool cg_fast_testable(struct cg *cg)
 {
-	LLVMValueRef any = cg_i1(cg, 0);
 	for (int i = 0; i < cg->plan->n_qplans; i++) {
 		const struct hq_qplan *qp = cg_fast_present(cg, i);
 		if (qp && !cg_fast_query_ok(cg, qp, CG_FAST_TEST))
-			return;
+			return false;
 	}
+	return true;
+}
+
+/* On to `some` where the where clause of a query whose layer is there
+ * holds; the builder goes on where none does (cg_fast_testable first). */
+static void cg_fast_where_any(struct cg *cg, LLVMBasicBlockRef some)
+{
 	for (int i = 0; i < cg->plan->n_qplans; i++) {
 		const struct hq_qplan *qp = cg_fast_present(cg, i);
-		if (qp)
-			any = LLVMBuildOr(cg->b, any,
-			                  cg_truth(cg, cg_expr(cg, qp->q, qp->q->where)), "");
+		if (!qp)
+			continue;
+		LLVMValueRef m = cg_truth(cg, cg_expr(cg, qp->q, qp->q->where));
+		LLVMBasicBlockRef next = cg_block(cg, "fast_next_query");
+		LLVMBuildCondBr(cg->b, m, some, next);
+		LLVMPositionBuilderAtEnd(cg->b, next);
 	}
-	LLVMBasicBlockRef take = cg_block(cg, "fast_take"), drop = cg_block(cg, "fast_drop");
-	LLVMBuildCondBr(cg->b, any, take, drop);
-	LLVMPositionBuilderAtEnd(cg->b, drop);
-	cg_fast_leave(cg, false);
-	LLVMPositionBuilderAtEnd(cg->b, take);
 }
 
 /* Run the queries of the complete chain here, and leave: where every one
  * whose layer is there reads only what the walk can read (the outputs
  * walkers gave on a condition made good first, those they work out late
- * once a where clause holds); each query tests its where clause. */
+ * once a where clause holds); each query tests its where clause. Where
+ * the clauses can be tested and none holds, the program leaves first:
+ * packets no query takes need not pay for the queries' prologue (time
+ * stamp, interface, frame length) nor the late outputs (cg_fast_late). */
 static bool cg_fast_run(struct cg *cg)
 {
 	int present = 0;
@@ -465,8 +475,12 @@ static bool cg_fast_run(struct cg *cg)
 			return false;
 		present += qp != NULL;
 	}
-	if (present)
-		cg_fast_gate(cg);
+	if (present && cg_fast_testable(cg)) {
+		LLVMBasicBlockRef take = cg_block(cg, "fast_take");
+		cg_fast_where_any(cg, take);
+		cg_fast_leave(cg, false);
+		LLVMPositionBuilderAtEnd(cg->b, take);
+	}
 	cg_fast_leave(cg, present > 0); /* none present: none can match */
 	return true;
 }
@@ -477,19 +491,11 @@ static void cg_fast_decide(struct cg *cg)
 {
 	if (cg_fast_run(cg))
 		return;
-	for (int i = 0; i < cg->plan->n_qplans; i++) {
-		const struct hq_qplan *qp = cg_fast_present(cg, i);
-		if (!qp)
-			continue;
-		if (!cg_fast_query_ok(cg, qp, CG_FAST_TEST)) {
-			LLVMBuildBr(cg->b, cg->fast->full);
-			return;
-		}
-		LLVMValueRef m = cg_truth(cg, cg_expr(cg, qp->q, qp->q->where));
-		LLVMBasicBlockRef next = cg_block(cg, "fast_next_query");
-		LLVMBuildCondBr(cg->b, m, cg->fast->full, next);
-		LLVMPositionBuilderAtEnd(cg->b, next);
+	if (!cg_fast_testable(cg)) {
+		LLVMBuildBr(cg->b, cg->fast->full);
+		return;
 	}
+	cg_fast_where_any(cg, cg->fast->full);
 	cg_fast_leave(cg, false);
 }
 

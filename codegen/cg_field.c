@@ -177,6 +177,11 @@ static struct cg_val cg_field_fixed(struct cg *cg, const struct hq_field *f, LLV
 	return cg_field_at(cg, f, pre, start, in_hdr, f->zero_rest);
 }
 
+bool cg_hdr_key(const struct hq_field *f)
+{
+	return f->src == HQ_FS_WALKER && !strncmp(f->key, "hdr.", 4);
+}
+
 /* header length beyond the fixed part (IPv4/TCP options) */
 static struct cg_val cg_field_hdr(struct cg *cg, const struct hq_field *f, LLVMValueRef pre)
 {
@@ -200,7 +205,7 @@ static struct cg_val cg_field_hdr(struct cg *cg, const struct hq_field *f, LLVMV
 
 static struct cg_val cg_field_walker(struct cg *cg, const struct hq_field *f, LLVMValueRef pre)
 {
-	if (!strncmp(f->key, "hdr.", 4))
+	if (cg_hdr_key(f))
 		return cg_field_hdr(cg, f, pre);
 	struct cg_val v = {.type = f->type, .present = LLVMConstInt(cg->i1, 0, 0)};
 	v.a = cg_const64(cg, 0);
@@ -327,8 +332,7 @@ static LLVMValueRef cg_field_chain_rest(struct cg *cg, LLVMValueRef hdr, struct 
 	LLVMValueRef t = cg_alloca(cg, cg->i64, "rest");
 	LLVMBuildStore(cg->b, v.a, t);
 	LLVMBasicBlockRef cont = cg_if(cg, cg_eqc(cg, v.a, 0), "zero_rest");
-	LLVMValueRef start = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, hdr, cg->i64, ""),
-	                                  LLVMBuildPtrToInt(cg->b, cg->data, cg->i64, ""), "");
+	LLVMValueRef start = cg_pkt_off(cg, hdr);
 	LLVMBuildStore(cg->b, LLVMBuildSub(cg->b, cg_wire_len(cg), start, ""), t);
 	cg_endif(cg, cont);
 	return LLVMBuildLoad2(cg->b, cg->i64, t, "");
@@ -341,7 +345,7 @@ static struct cg_val cg_field_chain(struct cg *cg, const struct hq_field *f)
 {
 	LLVMValueRef hdr = cg_fast_hdr(cg, f->layer);
 	struct cg_val w = {.type = f->type};
-	if (hdr && f->src == HQ_FS_WALKER && !strncmp(f->key, "hdr.", 4))
+	if (hdr && cg_hdr_key(f))
 		return cg_field_hdr(cg, f, cg_i1(cg, 1)); /* from the header length */
 	if (hdr && f->src == HQ_FS_WALKER && cg_fast_get(cg, f->layer, f->key, &w)) {
 		if (f->type == HQ_T_IP4)

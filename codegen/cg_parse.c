@@ -510,8 +510,7 @@ static void cg_declare_walker_vars(struct cg *cg, const struct hq_layer *l)
 	const struct cg_walker *w = cg_walker_find(l->walker);
 	for (int i = 0; i < l->n_fields; i++) {
 		const struct hq_field *f = l->fields[i];
-		if (f->src != HQ_FS_WALKER || !strncmp(f->key, "hdr.", 4) ||
-		    !cg_walker_var_read(cg, f, w))
+		if (f->src != HQ_FS_WALKER || cg_hdr_key(f) || !cg_walker_var_read(cg, f, w))
 			continue;
 		struct cg_slotvar *v = cg_var(cg, l, f->key); /* cg_var_str's, maybe */
 		if (!v)

@@ -6,6 +6,12 @@
 
 #include "cg.h"
 
+LLVMValueRef cg_pkt_off(struct cg *cg, LLVMValueRef p)
+{
+	return LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, p, cg->i64, ""),
+	                    LLVMBuildPtrToInt(cg->b, cg->data, cg->i64, ""), "");
+}
+
 LLVMValueRef cg_in_bounds(struct cg *cg, LLVMValueRef p, unsigned n)
 {
 	LLVMValueRef end = cg_gepc(cg, p, n);

@@ -357,6 +357,7 @@ static void cg_program(struct cg *cg, enum cg_hook hook)
 	cg_prologue(cg);
 	if (cg_hook_has_queries(cg)) {
 		bool fast = cg_fast_walk(cg);
+		cg->has_fast |= fast;
 		cg_walk_prologue(cg);
 		if (fast)
 			cg_packet_ptrs(cg, true);

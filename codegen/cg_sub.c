@@ -56,8 +56,9 @@ static void cg_sub_leave(struct cg *cg, const struct cg_sub_saved *s)
 	LLVMPositionBuilderAtEnd(cg->b, s->at);
 }
 
-LLVMValueRef cg_sub_call(struct cg *cg, const char *name, unsigned out_size, cg_sub_body body,
-                         const void *arg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef out)
+static LLVMValueRef cg_sub_emit(struct cg *cg, const char *name, unsigned out_size,
+                                cg_sub_body body, const void *arg, LLVMValueRef a, LLVMValueRef b,
+                                LLVMValueRef out)
 {
 	char full[64];
 	snprintf(full, sizeof(full), "%s_%s", name, cg->hook == CG_HOOK_XDP ? "xdp" : "skb");
@@ -83,4 +84,25 @@ LLVMValueRef cg_sub_call(struct cg *cg, const char *name, unsigned out_size, cg_
 	LLVMInstructionSetDebugLoc(
 	    r, LLVMDIBuilderCreateDebugLocation(cg->ctx, 1, 0, LLVMGetSubprogram(cg->fn), NULL));
 	return LLVMBuildZExt(cg->b, r, cg->i64, "");
+}
+
+LLVMValueRef cg_sub_call(struct cg *cg, const char *name, unsigned out_size, cg_sub_body body,
+                         const void *arg, LLVMValueRef when, LLVMValueRef a, LLVMValueRef b,
+                         LLVMValueRef out)
+{
+	if (!when)
+		return cg_sub_emit(cg, name, out_size, body, arg, a, b, out);
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b), call = cg_block(cg, "sub_call"),
+	                  join = cg_block(cg, "sub_done");
+	LLVMBuildCondBr(cg->b, when, call, join);
+	LLVMPositionBuilderAtEnd(cg->b, call);
+	LLVMValueRef r = cg_sub_emit(cg, name, out_size, body, arg, a, b, out);
+	LLVMBasicBlockRef called = LLVMGetInsertBlock(cg->b);
+	LLVMBuildBr(cg->b, join);
+	LLVMPositionBuilderAtEnd(cg->b, join);
+	LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->i64, name);
+	LLVMValueRef vals[2] = {cg_const64(cg, 0), r};
+	LLVMBasicBlockRef bbs[2] = {from, called};
+	LLVMAddIncoming(phi, vals, bbs, 2);
+	return phi;
 }

@@ -332,14 +332,6 @@ static void cg_walk_ip4(struct cg *cg, const struct hq_layer *l, struct cg_layer
 	(void)st;
 }
 
-/* an output that the fast walk gives where queries read it */
-static void cg_fast_set_used(struct cg *cg, const struct hq_layer *l, const char *key,
-                             LLVMValueRef present, LLVMValueRef v)
-{
-	if (cg_field_used(cg, l, key))
-		cg_fast_set(cg, l, key, present, v, NULL, NULL);
-}
-
 /* The fast walk's VLAN walk, as cg_walk_vlan's (XDP, or TC without a tag
  * in the metadata: cg_fast_walk): the EtherType after one tag, or after
  * an inner one (QinQ) that the frame holds, and that one's TCI. */

@@ -567,15 +567,18 @@ static void cg_http_target_body(struct cg *cg, LLVMValueRef a, LLVMValueRef b, L
 	LLVMBuildRet(cg->b, cg_const32(cg, 0));
 }
 
-/* the request target after the method (of length mlen) at base, in the
- * message that ends at end, into out: its length, 0 if none */
-static LLVMValueRef cg_http_target(struct cg *cg, const struct hq_layer *l, LLVMValueRef base,
-                                   LLVMValueRef mlen, LLVMValueRef end, LLVMValueRef out)
+/* i1: the request target after the method (of length mlen) at base, in
+ * the message that ends at end, is there, copied into out; looked for
+ * where when holds (NULL: a request line is known to be there) */
+static LLVMValueRef cg_http_target(struct cg *cg, const struct hq_layer *l, LLVMValueRef when,
+                                   LLVMValueRef base, LLVMValueRef mlen, LLVMValueRef end,
+                                   LLVMValueRef out)
 {
 	unsigned size = proto_layer_field(l, "path")->size;
 	LLVMValueRef from = LLVMBuildAdd(cg->b, base, cg_add(cg, mlen, 1), "");
-	return cg_sub_call(cg, "hq_http_target", CG_STR_ROOM(size), cg_http_target_body, &size,
-	                   from, end, out);
+	LLVMValueRef n = cg_sub_call(cg, "hq_http_target", CG_STR_ROOM(size), cg_http_target_body,
+	                             &size, when, from, end, out);
+	return LLVMBuildNot(cg->b, cg_eqc(cg, n, 0), "");
 }
 
 /* find a "Host:" header line (any case, LF or CRLF line ends) in the head
@@ -674,9 +677,10 @@ static void cg_http_request(struct cg *cg, const struct hq_layer *l, LLVMValueRe
 		cg_var_set(cg, cg_var(cg, l, "method"), cg_i1(cg, 1), NULL);
 	if (cg_wants(cg, l, "path")) {
 		struct cg_slotvar *path = cg_var(cg, l, "path");
-		LLVMValueRef n = cg_http_target(cg, l, base, cg_vload(cg, W_MLEN),
-		                                cg_vload(cg, W_HEND), path->str);
-		cg_var_set(cg, path, LLVMBuildNot(cg->b, cg_eqc(cg, n, 0), ""), NULL);
+		cg_var_set(cg, path,
+		           cg_http_target(cg, l, NULL, base, cg_vload(cg, W_MLEN),
+		                          cg_vload(cg, W_HEND), path->str),
+		           NULL);
 	}
 	if (cg_wants(cg, l, "version"))
 		cg_http_req_version(cg, l, base);
@@ -830,8 +834,7 @@ LLVMValueRef cg_fast_http(struct cg *cg, const struct hq_layer *l, LLVMValueRef 
 	cg_fast_need(cg, plen.present);
 	/* shorter than "GET " (SYNs, ACKs): no request or status line */
 	cg_fast_absent_if(cg, LLVMBuildICmp(cg->b, LLVMIntULT, plen.a, cg_const64(cg, 4), ""));
-	LLVMValueRef base = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, p, cg->i64, ""),
-	                                 LLVMBuildPtrToInt(cg->b, cg->data, cg->i64, ""), "");
+	LLVMValueRef base = cg_pkt_off(cg, p);
 	LLVMValueRef end = LLVMBuildAdd(cg->b, base, plen.a, "");
 	cg_vstore(cg, W_HEND, end);
 	LLVMValueRef method = cg_field_used(cg, l, "method") ? cg_var_str(cg, l, "method") : NULL;
@@ -856,15 +859,8 @@ void cg_fast_http_late(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
 	if (!cg_field_used(cg, l, "path") || !cg_fast_get(cg, l, "method_len", &mlen) ||
 	    !cg_fast_get(cg, l, "message_end", &end))
 		return;
-	LLVMValueRef base = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, p, cg->i64, ""),
-	                                 LLVMBuildPtrToInt(cg->b, cg->data, cg->i64, ""), "");
-	LLVMValueRef got = cg_alloca(cg, cg->i1, "target");
-	LLVMBuildStore(cg->b, cg_i1(cg, 0), got);
-	LLVMBasicBlockRef cont =
-	    cg_if(cg, LLVMBuildNot(cg->b, cg_eqc(cg, mlen.a, 0), ""), "target");
-	LLVMValueRef n = cg_http_target(cg, l, base, mlen.a, end.a, cg_var_str(cg, l, "path"));
-	LLVMBuildStore(cg->b, LLVMBuildNot(cg->b, cg_eqc(cg, n, 0), ""), got);
-	cg_endif(cg, cont);
-	cg_fast_set(cg, l, "path", LLVMBuildLoad2(cg->b, cg->i1, got, ""), cg_const64(cg, 0), NULL,
-	            NULL);
+	LLVMValueRef request = LLVMBuildNot(cg->b, cg_eqc(cg, mlen.a, 0), "");
+	LLVMValueRef got = cg_http_target(cg, l, request, cg_pkt_off(cg, p), mlen.a, end.a,
+	                                  cg_var_str(cg, l, "path"));
+	cg_fast_set(cg, l, "path", got, cg_const64(cg, 0), NULL, NULL);
 }

@@ -134,24 +134,15 @@ static void cg_tcp_opts(struct cg *cg, const struct hq_layer *l, LLVMValueRef of
                         LLVMValueRef walk, bool fast)
 {
 	LLVMValueRef out = cg_gepc(cg, cg->scratch, cg->scratch_sub_off);
-	LLVMValueRef found = cg_alloca(cg, cg->i64, "opts");
-	LLVMBuildStore(cg->b, cg_const64(cg, 0), found);
-	LLVMBasicBlockRef cont = cg_if(cg, walk, "opts");
-	LLVMBuildStore(
-	    cg->b,
-	    cg_sub_call(cg, "hq_tcp_opts", 8 * TCP_OPT_OUTS, cg_tcp_opts_body, l, off, lim, out),
-	    found);
-	cg_endif(cg, cont);
-	LLVMValueRef mask = LLVMBuildLoad2(cg->b, cg->i64, found, "");
+	LLVMValueRef mask = cg_sub_call(cg, "hq_tcp_opts", 8 * TCP_OPT_OUTS, cg_tcp_opts_body, l,
+	                                walk, off, lim, out);
 	for (unsigned k = 0; k < TCP_OPT_OUTS; k++) {
-		if (!cg_field_used(cg, l, cg_tcp_opt_keys[k]))
-			continue;
 		LLVMValueRef has = LLVMBuildNot(
 		    cg->b, cg_eqc(cg, LLVMBuildAnd(cg->b, mask, cg_const64(cg, 1ull << k), ""), 0),
 		    "");
 		LLVMValueRef v = LLVMBuildLoad2(cg->b, cg->i64, cg_gepc(cg, out, 8 * k), "");
 		if (fast)
-			cg_fast_set(cg, l, cg_tcp_opt_keys[k], has, v, NULL, NULL);
+			cg_fast_set_used(cg, l, cg_tcp_opt_keys[k], has, v);
 		else
 			cg_var_set(cg, cg_var(cg, l, cg_tcp_opt_keys[k]), has, v);
 	}
@@ -405,8 +396,7 @@ void cg_fast_tcp_late(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
 	LLVMValueRef whole =
 	    LLVMBuildAnd(cg->b, ip.present, LLVMBuildICmp(cg->b, LLVMIntUGE, ip.a, hlen, ""), "");
 	cg_fast_need(cg, LLVMBuildAnd(cg->b, whole, cg_in_bounds(cg, cg_gep(cg, p, hlen), 0), ""));
-	LLVMValueRef off = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, p, cg->i64, ""),
-	                                LLVMBuildPtrToInt(cg->b, cg->data, cg->i64, ""), "");
+	LLVMValueRef off = cg_pkt_off(cg, p);
 	cg_tcp_opts(cg, l, off, hlen,
 	            LLVMBuildICmp(cg->b, LLVMIntUGT, hlen, cg_const64(cg, l->size), ""), true);
 }

@@ -114,8 +114,9 @@ static void cg_maps(struct cg *cg)
 	}
 }
 
+/* one compilation; *had_fast: some program had a fast walk */
 static int codegen_try(const struct hq_plan *plan, enum hq_emit what, unsigned progs,
-                       struct hq_object *out, struct hq_diag *d, bool no_fast)
+                       struct hq_object *out, struct hq_diag *d, bool no_fast, bool *had_fast)
 {
 	struct cg cg;
 	memset(out, 0, sizeof(*out));
@@ -127,6 +128,7 @@ static int codegen_try(const struct hq_plan *plan, enum hq_emit what, unsigned p
 	cg_license(&cg);
 	cg_programs(&cg, progs);
 	int err = cg.error ? -1 : cg_finish(&cg, what, out);
+	*had_fast = cg.has_fast;
 	cg_fini(&cg);
 	return err;
 }
@@ -136,9 +138,10 @@ static int codegen_try(const struct hq_plan *plan, enum hq_emit what, unsigned p
 int codegen_compile(const struct hq_plan *plan, enum hq_emit what, unsigned progs,
                     struct hq_object *out, struct hq_diag *d)
 {
-	int err = codegen_try(plan, what, progs, out, d, false);
-	if (err == CG_TOO_LARGE)
-		err = codegen_try(plan, what, progs, out, d, true);
+	bool fast;
+	int err = codegen_try(plan, what, progs, out, d, false, &fast);
+	if (err == CG_TOO_LARGE && fast)
+		err = codegen_try(plan, what, progs, out, d, true, &fast);
 	if (err == CG_TOO_LARGE)
 		return diag_errorf(d,
 		                   "the queries make a BPF program of more than %d instructions, "
