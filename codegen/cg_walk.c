@@ -718,19 +718,21 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 #define CG_FAST_IP6_EXT  4   /* extension headers the fast walk steps over */
 #define CG_FAST_IP6_OPTS 3   /* options it walks in a hop-by-hop or destination header */
 #define CG_FAST_IP6_SPAN 256 /* their bytes at most (cg_walker.fast_span) */
+_Static_assert(CG_FAST_IP6_EXT *(1 + CG_FAST_IP6_OPTS) <= CG_IP6_MAX_EXT,
+               "the full walk must reach the end of what the fast walk walks");
 
-/* A loop of the fast walk, in registers: n phis at its head, from init
- * on entry; cg_fast_loop_next adds the back edge's values. Emitted once
- * (the verifier follows its turns; LLVM unrolls none): small IR, which
- * start-up compiles. */
-struct cg_fast_loop {
+/* A loop in registers: n phis at its head, from init on entry;
+ * cg_ip6_loop_next adds the back edge's values. Emitted once (the verifier
+ * follows its turns; LLVM unrolls none): small IR, which start-up
+ * compiles. */
+struct cg_ip6_loop {
 	LLVMBasicBlockRef head;
 	LLVMValueRef v[3];
 	int n;
 };
 
-static void cg_fast_loop_begin(struct cg *cg, struct cg_fast_loop *k, const LLVMValueRef *init,
-                               int n, const char *name)
+static void cg_ip6_loop_begin(struct cg *cg, struct cg_ip6_loop *k, const LLVMValueRef *init, int n,
+                              const char *name)
 {
 	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
 	k->head = cg_block(cg, name);
@@ -743,7 +745,7 @@ static void cg_fast_loop_begin(struct cg *cg, struct cg_fast_loop *k, const LLVM
 	}
 }
 
-static void cg_fast_loop_next(struct cg *cg, struct cg_fast_loop *k, LLVMValueRef *next)
+static void cg_ip6_loop_next(struct cg *cg, struct cg_ip6_loop *k, LLVMValueRef *next)
 {
 	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
 	for (int i = 0; i < k->n; i++)
@@ -751,89 +753,137 @@ static void cg_fast_loop_next(struct cg *cg, struct cg_fast_loop *k, LLVMValueRe
 	LLVMBuildBr(cg->b, k->head);
 }
 
+/* on to `fail` unless cond */
+static void cg_ip6_need(struct cg *cg, LLVMBasicBlockRef fail, LLVMValueRef cond)
+{
+	LLVMBasicBlockRef ok = cg_block(cg, "plain6");
+	LLVMBuildCondBr(cg->b, cond, ok, fail);
+	LLVMPositionBuilderAtEnd(cg->b, ok);
+}
+
 /* The options of the hop-by-hop or destination options header at q, len
  * bytes long, as cg_ip6_option walks them, where the header is in the
  * frame and each option ends inside it, CG_FAST_IP6_OPTS at most: else
- * the full walk, which knows what tshark makes of the rest. */
-static void cg_fast_ip6_options(struct cg *cg, LLVMValueRef q, LLVMValueRef len)
+ * `fail` (the full walk knows what tshark makes of the rest). */
+static void cg_ip6_plain_options(struct cg *cg, LLVMValueRef q, LLVMValueRef len,
+                                 LLVMBasicBlockRef fail)
 {
-	cg_fast_need(cg, cg_in_bounds(cg, cg_gep(cg, q, len), 0));
+	cg_ip6_need(cg, fail, cg_in_bounds(cg, cg_gep(cg, q, len), 0));
 	LLVMValueRef init[2] = {cg_const64(cg, 0), cg_const64(cg, 2)}; /* options, position */
-	struct cg_fast_loop k;
-	cg_fast_loop_begin(cg, &k, init, 2, "fast_opt6");
-	cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULT, k.v[0], /* more than it walks */
-	                               cg_const64(cg, CG_FAST_IP6_OPTS), ""));
+	struct cg_ip6_loop k;
+	cg_ip6_loop_begin(cg, &k, init, 2, "opt6");
+	cg_ip6_need(cg, fail,
+	            LLVMBuildICmp(cg->b, LLVMIntULT, k.v[0], /* more than it walks */
+	                          cg_const64(cg, CG_FAST_IP6_OPTS), ""));
 	LLVMValueRef o = cg_gep(cg, q, k.v[1]);
-	cg_fast_need(cg, cg_in_bounds(cg, o, 2));
+	cg_ip6_need(cg, fail, cg_in_bounds(cg, o, 2));
 	LLVMValueRef tlv =
 	    LLVMBuildAdd(cg->b, cg_load_be(cg, cg_gepc(cg, o, 1), 1), cg_const64(cg, 2), "");
 	LLVMValueRef pad1 = cg_eqc(cg, cg_load_be(cg, o, 1), 0);
 	LLVMValueRef pos = LLVMBuildAdd(
 	    cg->b, k.v[1], LLVMBuildSelect(cg->b, pad1, cg_const64(cg, 1), tlv, ""), "opt6_end");
-	cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULE, pos, len, ""));
-	LLVMBasicBlockRef more = cg_block(cg, "fast_opt6_more"),
-	                  done = cg_block(cg, "fast_opt6_done");
+	cg_ip6_need(cg, fail, LLVMBuildICmp(cg->b, LLVMIntULE, pos, len, ""));
+	LLVMBasicBlockRef more = cg_block(cg, "opt6_more"), done = cg_block(cg, "opt6_done");
 	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, pos, len, ""), done, more);
 	LLVMPositionBuilderAtEnd(cg->b, more);
 	LLVMValueRef next[2] = {LLVMBuildAdd(cg->b, k.v[0], cg_const64(cg, 1), ""), pos};
-	cg_fast_loop_next(cg, &k, next);
+	cg_ip6_loop_next(cg, &k, next);
 	LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
-/* The fast walk's IPv6 walk, as cg_walk_ip6's where nothing is unusual:
- * up to CG_FAST_IP6_EXT extension headers (no fragment header, so no
- * fragment; CG_FAST_IP6_SPAN bytes at most, within the payload length, so
- * no jumbogram either), then an upper-layer protocol, not "no next
- * header". The payload length it gives is what follows them. */
-static LLVMValueRef cg_fast_ip6(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
+/* hq_ip6_plain(ctx, a, nh, out): the extension headers at offset a, the
+ * first of type nh, where they are plain: up to CG_FAST_IP6_EXT of them,
+ * no fragment header, CG_FAST_IP6_SPAN bytes at most, each in the frame
+ * with its options walked to its end. Then 1, with the next header in
+ * out[0] and their bytes in out[1]; else 0. A subprogram, so that the
+ * verifier checks its loops once, not per chain of the fast walk. */
+static void cg_ip6_plain_body(struct cg *cg, LLVMValueRef a, LLVMValueRef first, LLVMValueRef out,
+                              const void *arg)
 {
-	LLVMValueRef start = cg_gepc(cg, p, 40);
+	(void)arg;
+	LLVMBasicBlockRef fail = cg_block(cg, "ext6_odd"), done = cg_block(cg, "ext6_done");
 	/* headers walked, the next header, their bytes */
-	LLVMValueRef init[3] = {cg_const64(cg, 0), cg_load_be(cg, cg_gepc(cg, p, 6), 1),
-	                        cg_const64(cg, 0)};
-	struct cg_fast_loop k;
-	cg_fast_loop_begin(cg, &k, init, 3, "fast_ext6");
+	LLVMValueRef init[3] = {cg_const64(cg, 0), first, cg_const64(cg, 0)};
+	struct cg_ip6_loop k;
+	cg_ip6_loop_begin(cg, &k, init, 3, "ext6");
 	LLVMValueRef nh = k.v[1], ext = k.v[2];
-	LLVMBasicBlockRef in = cg_block(cg, "fast_ext6_in"), done = cg_block(cg, "fast_ip6_upper");
+	LLVMBasicBlockRef in = cg_block(cg, "ext6_in");
 	LLVMBuildCondBr(cg->b, cg_ip6_is_ext(cg, nh), in, done);
 	LLVMPositionBuilderAtEnd(cg->b, in);
-	cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULT, k.v[0], /* more than it walks */
-	                               cg_const64(cg, CG_FAST_IP6_EXT), ""));
-	cg_fast_need(cg, LLVMBuildNot(cg->b, cg_eqc(cg, nh, IP6_FRAG), ""));
-	LLVMValueRef q = cg_gep(cg, start, ext);
-	cg_fast_need(cg, cg_in_bounds(cg, q, 8));
+	cg_ip6_need(cg, fail,
+	            LLVMBuildICmp(cg->b, LLVMIntULT, k.v[0], /* more than it walks */
+	                          cg_const64(cg, CG_FAST_IP6_EXT), ""));
+	cg_ip6_need(cg, fail, LLVMBuildNot(cg->b, cg_eqc(cg, nh, IP6_FRAG), ""));
+	LLVMValueRef q = cg_payload_ptr(cg, LLVMBuildAdd(cg->b, a, ext, ""));
+	cg_ip6_need(cg, fail, cg_in_bounds(cg, q, 8));
 	LLVMValueRef len = cg_ip6_ext_len(cg, nh, cg_load_be(cg, cg_gepc(cg, q, 1), 1));
 	LLVMValueRef opts =
 	    LLVMBuildOr(cg->b, cg_eqc(cg, nh, IP6_HBH), cg_eqc(cg, nh, IP6_DST), "");
-	LLVMBasicBlockRef walk = cg_block(cg, "fast_ext6_opts"),
-	                  next = cg_block(cg, "fast_ext6_next");
+	LLVMBasicBlockRef walk = cg_block(cg, "ext6_opts"), next = cg_block(cg, "ext6_next");
 	LLVMBuildCondBr(cg->b, opts, walk, next);
 	LLVMPositionBuilderAtEnd(cg->b, walk);
-	cg_fast_ip6_options(cg, q, len);
+	cg_ip6_plain_options(cg, q, len, fail);
 	LLVMBuildBr(cg->b, next);
 	LLVMPositionBuilderAtEnd(cg->b, next);
 	LLVMValueRef sum = LLVMBuildAdd(cg->b, ext, len, "ext6_len");
-	cg_fast_need(cg,
-	             LLVMBuildICmp(cg->b, LLVMIntULE, sum, cg_const64(cg, CG_FAST_IP6_SPAN), ""));
+	cg_ip6_need(cg, fail,
+	            LLVMBuildICmp(cg->b, LLVMIntULE, sum, cg_const64(cg, CG_FAST_IP6_SPAN), ""));
 	LLVMValueRef again[3] = {LLVMBuildAdd(cg->b, k.v[0], cg_const64(cg, 1), ""),
 	                         cg_load_be(cg, q, 1), sum};
-	cg_fast_loop_next(cg, &k, again);
+	cg_ip6_loop_next(cg, &k, again);
+	LLVMPositionBuilderAtEnd(cg->b, fail);
+	LLVMBuildRet(cg->b, cg_const32(cg, 0));
 	LLVMPositionBuilderAtEnd(cg->b, done);
+	LLVMBuildStore(cg->b, nh, out);
+	LLVMBuildStore(cg->b, ext, cg_gepc(cg, out, 8));
+	LLVMBuildRet(cg->b, cg_const32(cg, 1));
+}
+
+/* The fast walk's IPv6 walk, as cg_walk_ip6's where nothing is unusual:
+ * plain extension headers (hq_ip6_plain: no fragment header, so no
+ * fragment), within the payload length (so no jumbogram either), then an
+ * upper-layer protocol, not "no next header". The payload length it gives
+ * is what follows them. */
+static LLVMValueRef cg_fast_ip6(struct cg *cg, const struct hq_layer *l, LLVMValueRef p)
+{
+	LLVMValueRef start = cg_gepc(cg, p, 40);
+	LLVMValueRef first = cg_load_be(cg, cg_gepc(cg, p, 6), 1);
+	LLVMBasicBlockRef plain = LLVMGetInsertBlock(cg->b), ext = cg_block(cg, "fast_ext6"),
+	                  done = cg_block(cg, "fast_ip6_upper");
+	LLVMBuildCondBr(cg->b, cg_ip6_is_ext(cg, first), ext, done);
+	LLVMPositionBuilderAtEnd(cg->b, ext);
+	LLVMValueRef out = cg_gepc(cg, cg->scratch, cg->scratch_sub_off);
+	cg_fast_need(cg, LLVMBuildTrunc(cg->b,
+	                                cg_sub_call(cg, "hq_ip6_plain", 16, cg_ip6_plain_body, NULL,
+	                                            NULL, cg_pkt_off(cg, start), first, out),
+	                                cg->i1, ""));
+	LLVMValueRef last = LLVMBuildLoad2(cg->b, cg->i64, out, "");
+	LLVMValueRef bytes = LLVMBuildLoad2(cg->b, cg->i64, cg_gepc(cg, out, 8), "");
+	/* the verifier knows nothing of what out holds */
+	cg_fast_need(cg,
+	             LLVMBuildICmp(cg->b, LLVMIntULE, bytes, cg_const64(cg, CG_FAST_IP6_SPAN), ""));
+	LLVMBasicBlockRef walked = LLVMGetInsertBlock(cg->b);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+	LLVMValueRef nh = LLVMBuildPhi(cg->b, cg->i64, "ip6_upper");
+	LLVMValueRef len = LLVMBuildPhi(cg->b, cg->i64, "ext6_len");
+	LLVMBasicBlockRef from[2] = {plain, walked};
+	LLVMValueRef nhs[2] = {first, last}, lens[2] = {cg_const64(cg, 0), bytes};
+	LLVMAddIncoming(nh, nhs, from, 2);
+	LLVMAddIncoming(len, lens, from, 2);
 	LLVMValueRef plen = cg_load_be(cg, cg_gepc(cg, p, 4), 2);
 	cg_fast_need(cg, LLVMBuildNot(cg->b, cg_eqc(cg, nh, IP6_NONE), ""));
-	cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULE, ext, plen, ""));
+	cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULE, len, plen, ""));
 	cg_fast_set(cg, l, "proto", cg_i1(cg, 1), nh, NULL, NULL);
-	cg_fast_set(cg, l, "payload_len", cg_i1(cg, 1), LLVMBuildSub(cg->b, plen, ext, ""), NULL,
+	cg_fast_set(cg, l, "payload_len", cg_i1(cg, 1), LLVMBuildSub(cg->b, plen, len, ""), NULL,
 	            NULL);
 	/* no fragment header here */
 	cg_fast_set_used(cg, l, "frag_off", cg_i1(cg, 0), cg_const64(cg, 0));
 	cg_fast_set_used(cg, l, "mf", cg_i1(cg, 0), cg_const64(cg, 0));
-	return cg_gep(cg, start, ext);
+	return cg_gep(cg, start, len);
 }
 
 static const char *const cg_fast_ip6_keys[] = {"proto", "payload_len", "frag_off", "mf", NULL};
-_Static_assert(CG_FAST_IP6_EXT *(1 + CG_FAST_IP6_OPTS) <= CG_IP6_MAX_EXT,
-               "the full walk must reach the end of what the fast walk walks");
 
 static const char *const cg_ip4_internal[] = {"payload_len", NULL};
 static const char *const cg_ip6_internal[] = {"ext_len", "jumbo_len", "payload_len", NULL};

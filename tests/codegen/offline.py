@@ -417,10 +417,12 @@ def script_args(text, tmp):
 def ir_entry_stop(ir):
     """None if every program's entry block loads hq_meta.stopped (volatile)
     before anything else it reads and branches on it to the exit block"""
-    progs = re.findall(r"^define i32 @(hq_\w+)\(.*?\n\}", ir, re.M | re.S)
+    # programs have a section of their own; subprograms are in .text
+    prog = r"^define i32 @(hq_\w+)\([^\n]*section \"[^\n]*\n.*?\n\}"
+    progs = re.findall(prog, ir, re.M | re.S)
     if len(progs) != 3:
         return "want the 3 programs in the module, found %s" % progs
-    for fn in re.findall(r"^define i32 @hq_\w+\(.*?\n\}", ir, re.M | re.S):
+    for fn in (m.group(0) for m in re.finditer(prog, ir, re.M | re.S)):
         entry = fn.split("\n\n")[0]
         loads = re.findall(r"= load (volatile )?\w+, ptr (.*)", entry)
         name = fn.split("(")[0]
