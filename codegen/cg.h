@@ -54,6 +54,8 @@ struct cg_layer {
 
 /* Largest header offset a layer may start at; deeper headers are not parsed. */
 #define CG_MAX_OFF 4095
+/* bytes of a key of the retransmit walker's flow table (cg_walk_tcp.c) */
+#define CG_FLOW_KEY 48
 enum { CG_START = 0, CG_NEXT = 1 };
 
 /* A value a walker produced (walker fields), or a metadata value. */
@@ -95,7 +97,7 @@ struct cg {
 	unsigned scratch_walk_off;    /* 8 x u64 of walker loop state (volatile) */
 	unsigned scratch_layers_off;  /* 4 x u64 per layer: start, next, ok, kids */
 	unsigned scratch_vars_off;    /* 2 x u64 per walker output: present, value */
-	unsigned scratch_flow_off;    /* 48 bytes: a flow key + value being built */
+	unsigned scratch_flow_off;    /* CG_FLOW_KEY + 8 bytes: a flow key + value being built */
 	unsigned scratch_hw_off;      /* 24 bytes: TC's VLAN tag metadata (cg_tc_vlan.c) */
 	unsigned scratch_verdict_off; /* 8 bytes: a query's where verdict (cg_launder) */
 	unsigned scratch_lazy_off;    /* 2 x u64: pkt.ts and pkt.len once read (cg_prog.c) */
@@ -392,6 +394,9 @@ LLVMValueRef cg_ts_ns(struct cg *cg);
 LLVMValueRef cg_wire_len(struct cg *cg);
 /* the interface index (i64); like pkt.ts, only the queries read it */
 LLVMValueRef cg_ifindex(struct cg *cg);
+/* the context's interface index (i32), live or offline (BPF_PROG_TEST_RUN's
+ * loopback there: one for all frames), wherever the walk needs it */
+LLVMValueRef cg_ctx_ifindex(struct cg *cg);
 /* what the queries read first where the fast walk runs them itself */
 void cg_fast_query_prologue(struct cg *cg);
 /* cg->data and cg->data_end from the context (fresh: volatile loads) */

@@ -244,6 +244,12 @@ LLVMValueRef cg_ifindex(struct cg *cg)
 	return cg->ifindex;
 }
 
+LLVMValueRef cg_ctx_ifindex(struct cg *cg)
+{
+	return LLVMBuildLoad2(cg->b, cg->i32, cg_gepc(cg, cg->ctx_arg, cg_ctx[cg->hook].ifindex),
+	                      "");
+}
+
 LLVMValueRef cg_wire_len(struct cg *cg)
 {
 	if (cg->wire_len)

@@ -149,15 +149,17 @@ static void cg_tcp_opts(struct cg *cg, const struct hq_layer *l, LLVMValueRef of
 }
 
 /* ---- retransmit: this segment's sequence range was already seen on its
- * flow. Per direction, an LRU map keeps the highest sequence end seen
- * (serial arithmetic, RFC 1982); a segment that occupies sequence space
- * (data, SYN or FIN) and ends at or before it is a retransmission. */
+ * flow. Per direction and interface, an LRU map keeps the highest sequence
+ * end seen (serial arithmetic, RFC 1982); a segment that occupies sequence
+ * space (data, SYN or FIN) and ends at or before it is a retransmission. */
 
-/* u32 family (its second byte: 1 on egress), 16 + 16 address bytes, u16 +
- * u16 ports. Each direction keeps its own entries: on loopback, or a
+/* CG_FLOW_KEY bytes: u32 family (its second byte: 1 on egress), 16 + 16
+ * address bytes, u16 + u16 ports, the u32 interface index, 4 bytes of 0.
+ * Each direction and interface keeps its own entries: on loopback, or a
  * router watched on two interfaces, a segment that leaves on egress comes
- * in again on ingress, and is no retransmission there. */
-#define TCP_FLOW_KEY 40
+ * in again on ingress; behind a bridge, it comes in on the port and again
+ * on the bridge. It is no retransmission there. */
+#define TCP_FLOW_KEY CG_FLOW_KEY
 
 /* the fields of a flow key besides the ports: source, then destination */
 static const char *const cg_flow_fields[] = {"inet.src", "inet.dst", NULL};
@@ -179,6 +181,7 @@ static void cg_flow_key(struct cg *cg, LLVMValueRef key, struct cg_hdr h)
 	LLVMBuildStore(cg->b, ports, cg_gepc(cg, key, 36));
 	if (cg->hook == CG_HOOK_TC_OUT)
 		LLVMBuildStore(cg->b, LLVMConstInt(cg->i8, 1, 0), cg_gepc(cg, key, 1));
+	LLVMBuildStore(cg->b, cg_ctx_ifindex(cg), cg_gepc(cg, key, 40));
 }
 
 bool cg_tcp_lasting(struct cg *cg, const struct hq_layer *l)

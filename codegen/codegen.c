@@ -52,7 +52,7 @@ static void cg_scratch_layout(struct cg *cg)
 	}
 	cg->scratch_vars_off = cg->scratch_layers_off + 32 * cg->proto->n_layers;
 	cg->scratch_flow_off = cg->scratch_vars_off + 16 * CG_MAX_VARS;
-	cg->scratch_hw_off = cg->scratch_flow_off + 48;
+	cg->scratch_hw_off = cg->scratch_flow_off + CG_FLOW_KEY + 8;
 	cg->scratch_verdict_off = cg->scratch_hw_off + 24;
 	cg->scratch_lazy_off = cg->scratch_verdict_off + 8;
 	cg->scratch_sub_off = cg->scratch_lazy_off + 16;
@@ -90,7 +90,8 @@ static void cg_maps(struct cg *cg)
 	cg->map_scratch =
 	    cg_map(cg, "hq_scratch", BPF_MAP_TYPE_PERCPU_ARRAY, 4, cg->scratch_size, 1);
 	if (cg_uses_key(cg, "retransmit"))
-		cg->map_flows = cg_map(cg, "hq_flows", BPF_MAP_TYPE_LRU_HASH, 40, 8, 65536);
+		cg->map_flows =
+		    cg_map(cg, "hq_flows", BPF_MAP_TYPE_LRU_HASH, CG_FLOW_KEY, 8, 65536);
 	for (int i = 0; i < pl->n_qplans; i++)
 		if (pl->qplans[i].rate && !cg->map_rate)
 			cg->map_rate =

@@ -3,10 +3,11 @@
 #ifndef HQ_BENCH_RETRANSMIT_H
 #define HQ_BENCH_RETRANSMIT_H
 
-/* tcp.retransmit, as hdrq's hq_flows: per flow direction (family, both
- * addresses, both ports as on the wire) the highest sequence end seen, in
- * serial arithmetic; a segment that occupies sequence space (payload, SYN,
- * FIN) and ends at or before it is a retransmission. A subprogram: inlined,
+/* tcp.retransmit, as hdrq's hq_flows: per flow direction and interface
+ * (family, both addresses, both ports as on the wire, the interface index)
+ * the highest sequence end seen, in serial arithmetic; a segment that
+ * occupies sequence space (payload, SYN, FIN) and ends at or before it is
+ * a retransmission. A subprogram: inlined,
  * clang keeps p->ip in registers across the caller's own `if (p.ip)` and the
  * verifier, which walks the impossible "packet pointer is NULL" branch too,
  * loses it. */
@@ -14,6 +15,7 @@ struct flow_key {
 	__u32 family;
 	__u8 src[16], dst[16];
 	__u32 ports;
+	__u32 ifindex, pad;
 };
 
 struct {
@@ -38,6 +40,7 @@ static __noinline int tcp_retransmit(struct pkt *p, struct tcphdr *t)
 	inet_addr(p, &a, 1);
 	__builtin_memcpy(k.dst, a.addr, 16);
 	k.ports = *(__u32 *)&t->source;
+	k.ifindex = p->ctx->ingress_ifindex;
 	seen = bpf_map_lookup_elem(&flows, &k);
 	if (!seen) {
 		v = end;

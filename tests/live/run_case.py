@@ -5,7 +5,8 @@ A case names a query, where hdrq runs, the traffic to send and the rows hdrq
 must print. The driver:
 
   1. builds the netns pair (tests/lib/hqnet.py: A=192.0.2.1 <-veth-> B=192.0.2.2);
-  2. starts the case's [[background]] steps (servers) and prepares every
+  2. runs the case's [[setup]] shell steps (a bridge, say: the namespace
+     takes it away), starts its [[background]] steps (servers), prepares every
      [[send]] step (scapy imported, packets built) so that sending is quick;
   3. starts `hdrq -o json -d DURATION ARGS QUERY` in namespace `on`, waits
      until its program is attached, then runs the send steps in order;
@@ -20,6 +21,7 @@ Case keys (TOML):
     duration    = 4                   # -d seconds
     write       = false               # add -w OUT.pcap
     env         = { HDRQ_NO_TCX = "1" }  # added to hdrq's environment
+    [[setup]]       on = "B", shell = "..."      # run to completion first (sh -e)
     [[background]]  from = "B", python = "..."   # started first, killed at end
     [[send]]        from = "A", scapy = "EXPR", count = N, iface = "{IF_A}"
                     from = "A", python = "..." | shell = "..."
@@ -146,6 +148,8 @@ def run(case_path):
         if dry:  # check the traffic steps alone: tshark captures instead of hdrq
             cmd = ["tshark", "-q", "-n", "-i", pair.iface(on), "-a", f"duration:{duration}",
                    "-w", out_pcap]
+        for step in case.get("setup", []):  # e.g. a bridge: gone with the namespace
+            pair.exec(step.get("on", "B"), ["sh", "-ec", subst(step["shell"], v)])
         bg = [start_step(pair, s, v, wait=False) for s in case.get("background", [])]
         time.sleep(0.3 if bg else 0)
         senders = [start_step(pair, s, v) for s in case.get("send", [])]
