@@ -117,7 +117,10 @@ struct cg {
 	LLVMValueRef meta;           /* ptr: hq_meta value */
 	LLVMValueRef pkt_num;        /* i64 */
 	LLVMValueRef ifindex;        /* i64, after the walk only (cg_ifindex) */
-	LLVMValueRef wire_len;       /* i64 when fetched up front, else NULL */
+	/* the query whose where clause is known to hold where cg_query emits
+	 * it, which then tests the clause no more (cg_fast_run) */
+	const struct hq_qplan *where_holds;
+	LLVMValueRef wire_len; /* i64 when fetched up front, else NULL */
 	LLVMBasicBlockRef exit_bb;
 	int where_at;            /* registry index of the layer after which the where clauses
 	                          * are tested (cg_exit_where.c), -1: nowhere */

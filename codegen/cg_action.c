@@ -364,9 +364,11 @@ void cg_query(struct cg *cg, const struct hq_qplan *qp)
 	LLVMBuildCondBr(cg->b, pre, test, next);
 	LLVMPositionBuilderAtEnd(cg->b, test);
 	struct cg_hdr_mark mark = cg_hdr_begin(cg, q->layer, next);
-	LLVMValueRef m =
-	    q->where ? cg_truth(cg, cg_expr(cg, q, q->where)) : LLVMConstInt(cg->i1, 1, 0);
-	LLVMBuildCondBr(cg->b, cg_launder(cg, m), act, next);
+	if (q->where && qp != cg->where_holds)
+		LLVMBuildCondBr(cg->b, cg_launder(cg, cg_truth(cg, cg_expr(cg, q, q->where))), act,
+		                next);
+	else
+		LLVMBuildBr(cg->b, act);
 	LLVMPositionBuilderAtEnd(cg->b, act);
 	cg_stat_inc(cg, HQ_STAT_N + qp->id);
 	if (q->action == HQ_ACT_LOG || cg->plan->opts.write_packets)

@@ -465,23 +465,30 @@ static void cg_fast_where_any(struct cg *cg, LLVMBasicBlockRef some)
  * once a where clause holds); each query tests its where clause. Where
  * the clauses can be tested and none holds, the program leaves first:
  * packets no query takes need not pay for the queries' prologue (time
- * stamp, interface, frame length) nor the late outputs (cg_fast_late). */
+ * stamp, interface, frame length) nor the late outputs (cg_fast_late).
+ * Where that test was one query's clause, the query need not test it
+ * again: a clause the walk can test reads the headers alone, which read
+ * the same after the prologue. */
 static bool cg_fast_run(struct cg *cg)
 {
 	int present = 0;
+	const struct hq_qplan *last = NULL;
 	for (int i = 0; i < cg->plan->n_qplans; i++) {
 		const struct hq_qplan *qp = cg_fast_present(cg, i);
 		if (qp && !cg_fast_query_ok(cg, qp, CG_FAST_NOW))
 			return false;
 		present += qp != NULL;
+		last = qp ? qp : last;
 	}
 	if (present && cg_fast_testable(cg)) {
 		LLVMBasicBlockRef take = cg_block(cg, "fast_take");
 		cg_fast_where_any(cg, take);
 		cg_fast_leave(cg, false);
 		LLVMPositionBuilderAtEnd(cg->b, take);
+		cg->where_holds = present == 1 ? last : NULL;
 	}
 	cg_fast_leave(cg, present > 0); /* none present: none can match */
+	cg->where_holds = NULL;
 	return true;
 }
 
