@@ -386,7 +386,7 @@ measure_overhead() {
 			ce = (h / e - 1) * 100; cn = (h / n - 1) * 100
 			k = split(runs, r, " "); lo = hi = r[1]
 			for (i = 2; i <= k; i++) { lo = r[i] < lo ? r[i] : lo; hi = r[i] > hi ? r[i] : hi }
-			printf "With hdrq attached the receiver rate changes by **%+.1f%%** against the empty XDP program and **%+.1f%%** against no program (%+.1f ns per packet against the empty program): the target of at most 5%% overhead is **%s** against the empty program and **%s** against no program, by the medians. The runs of the empty program spread over %.0f%% of its median: differences of that size are noise of this machine, not hdrq. Between no program and the empty one, the difference is the veth itself: with any XDP program attached it hands frames over through its ring and NAPI instead of the backlog.\n",
+			printf "With hdrq attached the receiver rate changes by **%+.1f%%** against the empty XDP program and **%+.1f%%** against no program (%+.1f ns per packet against the empty program): the target of at most 5%% overhead is **%s** against the empty program and **%s** against no program, by the medians. The runs of the empty program spread over %.0f%% of its median: differences of that size are noise of this machine, not hdrq. Between no program and the empty one, the difference is the veth itself: with any XDP program attached it hands frames over through its ring and NAPI instead of the backlog, and copies each frame with less than 256 bytes of headroom (as here) into a page_pool page first (skb_pp_cow_data, in perf record -a).\n",
 				ce, cn, 1e3 / h - 1e3 / e, (ce >= -5 ? "met" : "not met"), (cn >= -5 ? "met" : "not met"), (hi - lo) / e * 100 }'
 		echo
 		awk -v t="$hdrq_tc" -v n="$none" 'BEGIN {
