@@ -148,7 +148,8 @@ struct hq_query {
 struct hq_let {
 	char *name;
 	struct hq_expr *value;
-	struct hq_span span;
+	struct hq_span span; /* the name */
+	struct hq_span def;  /* name to value: uses after it see the let */
 };
 
 struct hq_script {

@@ -172,6 +172,7 @@ let_def:
 					$$->name = $2;
 					$$->value = $4;
 					$$->span = @2;
+					$$->def = span_join(@2, @4);
 				}
 	;
 

@@ -49,14 +49,22 @@ static bool sema_before(struct hq_span a, struct hq_span b)
 	return a.line < b.line || (a.line == b.line && a.col < b.col);
 }
 
-/* The let called name that is defined before position at, or NULL. */
+/* Does the definition d end before position at? A let's own value is
+ * not after it: `let a = a and tcp` cannot loop. */
+static bool sema_defined_before(struct hq_span d, struct hq_span at)
+{
+	return d.end_line < at.line || (d.end_line == at.line && d.end_col < at.col);
+}
+
+/* The let called name whose definition ends before position at (the last
+ * such one), or NULL. */
 const struct hq_let *sema_let_find(const struct sema *S, const char *name, struct hq_span at)
 {
 	const struct hq_let *found = NULL;
 
 	for (int i = 0; i < S->script->n_lets; i++) {
 		const struct hq_let *l = S->script->lets[i];
-		if (!strcmp(l->name, name) && sema_before(l->span, at))
+		if (!strcmp(l->name, name) && sema_defined_before(l->def, at))
 			found = l;
 	}
 	return found;
@@ -238,7 +246,8 @@ static const char *sema_suggest_depth(struct sema_names *s, const char *word, in
 	return best;
 }
 
-/* A let of that name exists, but further down the script. */
+/* A let of that name exists, but not before the use: further down the
+ * script, or the one whose value holds the use. */
 static const struct hq_let *sema_let_later(const struct sema *S, const char *name)
 {
 	for (int i = 0; i < S->script->n_lets; i++)
@@ -289,6 +298,11 @@ static int sema_unknown(struct sema *S, const struct hq_expr *e)
 	struct sema_names s = {0};
 	const char *sug;
 
+	if (later && !sema_before(e->span, later->def) && !sema_defined_before(later->def, e->span))
+		return sema_err(S, e->span,
+		                "the let %s uses itself; a let can use only the lets defined "
+		                "before it",
+		                e->name);
 	if (later)
 		return sema_err(S, e->span,
 		                "%s is defined by the let on line %d, after this use; move the let "
