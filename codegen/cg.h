@@ -397,8 +397,8 @@ LLVMValueRef cg_ts_ns(struct cg *cg);
 LLVMValueRef cg_wire_len(struct cg *cg);
 /* the interface index (i64); like pkt.ts, only the queries read it */
 LLVMValueRef cg_ifindex(struct cg *cg);
-/* the context's interface index (i32), live or offline (BPF_PROG_TEST_RUN's
- * loopback there: one for all frames), wherever the walk needs it */
+/* the context's interface index (i64), live or offline (BPF_PROG_TEST_RUN's
+ * loopback there: one for all frames); cg_ifindex is hq_meta's offline */
 LLVMValueRef cg_ctx_ifindex(struct cg *cg);
 /* what the queries read first where the fast walk runs them itself */
 void cg_fast_query_prologue(struct cg *cg);

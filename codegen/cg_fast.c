@@ -218,9 +218,7 @@ void cg_fast_need(struct cg *cg, LLVMValueRef cond)
 		fprintf(stderr, "hdrq: internal error: fast walk leaves a running query\n");
 		abort();
 	}
-	LLVMBasicBlockRef go = cg_block(cg, "fast");
-	LLVMBuildCondBr(cg->b, cond, go, cg->fast->full);
-	LLVMPositionBuilderAtEnd(cg->b, go);
+	cg_need(cg, cg->fast->full, cond);
 }
 
 void cg_fast_absent_if(struct cg *cg, LLVMValueRef cond)

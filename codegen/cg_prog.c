@@ -246,8 +246,7 @@ LLVMValueRef cg_ifindex(struct cg *cg)
 
 LLVMValueRef cg_ctx_ifindex(struct cg *cg)
 {
-	return LLVMBuildLoad2(cg->b, cg->i32, cg_gepc(cg, cg->ctx_arg, cg_ctx[cg->hook].ifindex),
-	                      "");
+	return cg_ctx_u32(cg, cg_ctx[cg->hook].ifindex);
 }
 
 LLVMValueRef cg_wire_len(struct cg *cg)
@@ -317,8 +316,8 @@ static void cg_walk_prologue(struct cg *cg)
 static void cg_query_prologue(struct cg *cg)
 {
 	LLVMValueRef offline = cg_offline(cg);
-	cg->ifindex = cg_offline_or(cg, offline, offsetof(struct hq_meta, ifindex),
-	                            cg_ctx_u32(cg, cg_ctx[cg->hook].ifindex));
+	cg->ifindex =
+	    cg_offline_or(cg, offline, offsetof(struct hq_meta, ifindex), cg_ctx_ifindex(cg));
 	cg_lazy_init(cg, cg->scratch_lazy_off, offsetof(struct hq_meta, ts_ns));
 }
 

@@ -11,6 +11,13 @@
 
 /* ---- small structured-control helpers shared by the walkers ---------- */
 
+void cg_need(struct cg *cg, LLVMBasicBlockRef fail, LLVMValueRef cond)
+{
+	LLVMBasicBlockRef ok = cg_block(cg, "need");
+	LLVMBuildCondBr(cg->b, cond, ok, fail);
+	LLVMPositionBuilderAtEnd(cg->b, ok);
+}
+
 LLVMBasicBlockRef cg_if(struct cg *cg, LLVMValueRef cond, const char *name)
 {
 	LLVMBasicBlockRef then = cg_block(cg, name), cont = cg_block(cg, "endif");
@@ -753,14 +760,6 @@ static void cg_ip6_loop_next(struct cg *cg, struct cg_ip6_loop *k, LLVMValueRef 
 	LLVMBuildBr(cg->b, k->head);
 }
 
-/* on to `fail` unless cond */
-static void cg_ip6_need(struct cg *cg, LLVMBasicBlockRef fail, LLVMValueRef cond)
-{
-	LLVMBasicBlockRef ok = cg_block(cg, "plain6");
-	LLVMBuildCondBr(cg->b, cond, ok, fail);
-	LLVMPositionBuilderAtEnd(cg->b, ok);
-}
-
 /* The options of the hop-by-hop or destination options header at q, len
  * bytes long, as cg_ip6_option walks them, where the header is in the
  * frame and each option ends inside it, CG_FAST_IP6_OPTS at most: else
@@ -768,21 +767,21 @@ static void cg_ip6_need(struct cg *cg, LLVMBasicBlockRef fail, LLVMValueRef cond
 static void cg_ip6_plain_options(struct cg *cg, LLVMValueRef q, LLVMValueRef len,
                                  LLVMBasicBlockRef fail)
 {
-	cg_ip6_need(cg, fail, cg_in_bounds(cg, cg_gep(cg, q, len), 0));
+	cg_need(cg, fail, cg_in_bounds(cg, cg_gep(cg, q, len), 0));
 	LLVMValueRef init[2] = {cg_const64(cg, 0), cg_const64(cg, 2)}; /* options, position */
 	struct cg_ip6_loop k;
 	cg_ip6_loop_begin(cg, &k, init, 2, "opt6");
-	cg_ip6_need(cg, fail,
-	            LLVMBuildICmp(cg->b, LLVMIntULT, k.v[0], /* more than it walks */
-	                          cg_const64(cg, CG_FAST_IP6_OPTS), ""));
+	cg_need(cg, fail,
+	        LLVMBuildICmp(cg->b, LLVMIntULT, k.v[0], /* more than it walks */
+	                      cg_const64(cg, CG_FAST_IP6_OPTS), ""));
 	LLVMValueRef o = cg_gep(cg, q, k.v[1]);
-	cg_ip6_need(cg, fail, cg_in_bounds(cg, o, 2));
+	cg_need(cg, fail, cg_in_bounds(cg, o, 2));
 	LLVMValueRef tlv =
 	    LLVMBuildAdd(cg->b, cg_load_be(cg, cg_gepc(cg, o, 1), 1), cg_const64(cg, 2), "");
 	LLVMValueRef pad1 = cg_eqc(cg, cg_load_be(cg, o, 1), 0);
 	LLVMValueRef pos = LLVMBuildAdd(
 	    cg->b, k.v[1], LLVMBuildSelect(cg->b, pad1, cg_const64(cg, 1), tlv, ""), "opt6_end");
-	cg_ip6_need(cg, fail, LLVMBuildICmp(cg->b, LLVMIntULE, pos, len, ""));
+	cg_need(cg, fail, LLVMBuildICmp(cg->b, LLVMIntULE, pos, len, ""));
 	LLVMBasicBlockRef more = cg_block(cg, "opt6_more"), done = cg_block(cg, "opt6_done");
 	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, pos, len, ""), done, more);
 	LLVMPositionBuilderAtEnd(cg->b, more);
@@ -810,12 +809,12 @@ static void cg_ip6_plain_body(struct cg *cg, LLVMValueRef a, LLVMValueRef first,
 	LLVMBasicBlockRef in = cg_block(cg, "ext6_in");
 	LLVMBuildCondBr(cg->b, cg_ip6_is_ext(cg, nh), in, done);
 	LLVMPositionBuilderAtEnd(cg->b, in);
-	cg_ip6_need(cg, fail,
-	            LLVMBuildICmp(cg->b, LLVMIntULT, k.v[0], /* more than it walks */
-	                          cg_const64(cg, CG_FAST_IP6_EXT), ""));
-	cg_ip6_need(cg, fail, LLVMBuildNot(cg->b, cg_eqc(cg, nh, IP6_FRAG), ""));
+	cg_need(cg, fail,
+	        LLVMBuildICmp(cg->b, LLVMIntULT, k.v[0], /* more than it walks */
+	                      cg_const64(cg, CG_FAST_IP6_EXT), ""));
+	cg_need(cg, fail, LLVMBuildNot(cg->b, cg_eqc(cg, nh, IP6_FRAG), ""));
 	LLVMValueRef q = cg_payload_ptr(cg, LLVMBuildAdd(cg->b, a, ext, ""));
-	cg_ip6_need(cg, fail, cg_in_bounds(cg, q, 8));
+	cg_need(cg, fail, cg_in_bounds(cg, q, 8));
 	LLVMValueRef len = cg_ip6_ext_len(cg, nh, cg_load_be(cg, cg_gepc(cg, q, 1), 1));
 	LLVMValueRef opts =
 	    LLVMBuildOr(cg->b, cg_eqc(cg, nh, IP6_HBH), cg_eqc(cg, nh, IP6_DST), "");
@@ -826,8 +825,8 @@ static void cg_ip6_plain_body(struct cg *cg, LLVMValueRef a, LLVMValueRef first,
 	LLVMBuildBr(cg->b, next);
 	LLVMPositionBuilderAtEnd(cg->b, next);
 	LLVMValueRef sum = LLVMBuildAdd(cg->b, ext, len, "ext6_len");
-	cg_ip6_need(cg, fail,
-	            LLVMBuildICmp(cg->b, LLVMIntULE, sum, cg_const64(cg, CG_FAST_IP6_SPAN), ""));
+	cg_need(cg, fail,
+	        LLVMBuildICmp(cg->b, LLVMIntULE, sum, cg_const64(cg, CG_FAST_IP6_SPAN), ""));
 	LLVMValueRef again[3] = {LLVMBuildAdd(cg->b, k.v[0], cg_const64(cg, 1), ""),
 	                         cg_load_be(cg, q, 1), sum};
 	cg_ip6_loop_next(cg, &k, again);

@@ -8,6 +8,8 @@
 
 /* if (cond) { ...  cg_endif(cont) } */
 LLVMBasicBlockRef cg_if(struct cg *cg, LLVMValueRef cond, const char *name);
+/* on to `fail` unless cond; the builder goes on where it holds */
+void cg_need(struct cg *cg, LLVMBasicBlockRef fail, LLVMValueRef cond);
 void cg_endif(struct cg *cg, LLVMBasicBlockRef cont);
 LLVMValueRef cg_i1(struct cg *cg, int v);
 LLVMValueRef cg_eqc(struct cg *cg, LLVMValueRef v, uint64_t c);

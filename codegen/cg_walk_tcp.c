@@ -181,7 +181,8 @@ static void cg_flow_key(struct cg *cg, LLVMValueRef key, struct cg_hdr h)
 	LLVMBuildStore(cg->b, ports, cg_gepc(cg, key, 36));
 	if (cg->hook == CG_HOOK_TC_OUT)
 		LLVMBuildStore(cg->b, LLVMConstInt(cg->i8, 1, 0), cg_gepc(cg, key, 1));
-	LLVMBuildStore(cg->b, cg_ctx_ifindex(cg), cg_gepc(cg, key, 40));
+	LLVMBuildStore(cg->b, LLVMBuildTrunc(cg->b, cg_ctx_ifindex(cg), cg->i32, ""),
+	               cg_gepc(cg, key, 40));
 }
 
 bool cg_tcp_lasting(struct cg *cg, const struct hq_layer *l)
