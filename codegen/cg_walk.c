@@ -94,26 +94,40 @@ LLVMValueRef cg_payload_ptr(struct cg *cg, LLVMValueRef off)
 }
 
 /* for (j = 0; j < n && state == RUN; j++) body(); — a real loop */
+void cg_rloop_begin(struct cg *cg, struct cg_rloop *k, const LLVMValueRef *init, int n,
+                    const char *name)
+{
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
+	k->head = cg_block(cg, name);
+	k->n = n;
+	LLVMBuildBr(cg->b, k->head);
+	LLVMPositionBuilderAtEnd(cg->b, k->head);
+	for (int i = 0; i < n; i++) {
+		k->v[i] = LLVMBuildPhi(cg->b, LLVMTypeOf(init[i]), name);
+		LLVMAddIncoming(k->v[i], (LLVMValueRef *)&init[i], &from, 1);
+	}
+}
+
+void cg_rloop_next(struct cg *cg, struct cg_rloop *k, const LLVMValueRef *next)
+{
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
+	for (int i = 0; i < k->n; i++)
+		LLVMAddIncoming(k->v[i], (LLVMValueRef *)&next[i], &from, 1);
+	LLVMBuildBr(cg->b, k->head);
+}
+
 void cg_loop(struct cg *cg, unsigned n, cg_loop_body body, void *arg)
 {
-	LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
-	LLVMBasicBlockRef head = cg_block(cg, "loop"), run = cg_block(cg, "loop_body"),
-	                  out = cg_block(cg, "loop_end");
-	LLVMBuildBr(cg->b, head);
-	LLVMPositionBuilderAtEnd(cg->b, head);
-	LLVMValueRef j = LLVMBuildPhi(cg->b, cg->i64, "j");
+	struct cg_rloop k;
+	cg_rloop_begin(cg, &k, (LLVMValueRef[]){cg_const64(cg, 0)}, 1, "loop");
+	LLVMBasicBlockRef run = cg_block(cg, "loop_body"), out = cg_block(cg, "loop_end");
 	LLVMValueRef go =
-	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, j, cg_const64(cg, n), ""),
+	    LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, k.v[0], cg_const64(cg, n), ""),
 	                 cg_eqc(cg, cg_vload(cg, W_STATE), ST_RUN), "");
 	LLVMBuildCondBr(cg->b, go, run, out);
 	LLVMPositionBuilderAtEnd(cg->b, run);
 	body(cg, arg);
-	LLVMValueRef j1 = LLVMBuildAdd(cg->b, j, cg_const64(cg, 1), "");
-	LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
-	LLVMBuildBr(cg->b, head);
-	LLVMValueRef inc[2] = {cg_const64(cg, 0), j1};
-	LLVMBasicBlockRef from[2] = {pre, latch};
-	LLVMAddIncoming(j, inc, from, 2);
+	cg_rloop_next(cg, &k, (LLVMValueRef[]){LLVMBuildAdd(cg->b, k.v[0], cg_const64(cg, 1), "")});
 	LLVMPositionBuilderAtEnd(cg->b, out);
 }
 
@@ -728,38 +742,6 @@ static void cg_walk_ip6(struct cg *cg, const struct hq_layer *l, struct cg_layer
 _Static_assert(CG_FAST_IP6_EXT *(1 + CG_FAST_IP6_OPTS) <= CG_IP6_MAX_EXT,
                "the full walk must reach the end of what the fast walk walks");
 
-/* A loop in registers: n phis at its head, from init on entry;
- * cg_ip6_loop_next adds the back edge's values. Emitted once (the verifier
- * follows its turns; LLVM unrolls none): small IR, which start-up
- * compiles. */
-struct cg_ip6_loop {
-	LLVMBasicBlockRef head;
-	LLVMValueRef v[3];
-	int n;
-};
-
-static void cg_ip6_loop_begin(struct cg *cg, struct cg_ip6_loop *k, const LLVMValueRef *init, int n,
-                              const char *name)
-{
-	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
-	k->head = cg_block(cg, name);
-	k->n = n;
-	LLVMBuildBr(cg->b, k->head);
-	LLVMPositionBuilderAtEnd(cg->b, k->head);
-	for (int i = 0; i < n; i++) {
-		k->v[i] = LLVMBuildPhi(cg->b, LLVMTypeOf(init[i]), name);
-		LLVMAddIncoming(k->v[i], (LLVMValueRef *)&init[i], &from, 1);
-	}
-}
-
-static void cg_ip6_loop_next(struct cg *cg, struct cg_ip6_loop *k, LLVMValueRef *next)
-{
-	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
-	for (int i = 0; i < k->n; i++)
-		LLVMAddIncoming(k->v[i], &next[i], &from, 1);
-	LLVMBuildBr(cg->b, k->head);
-}
-
 /* The options of the hop-by-hop or destination options header at q, len
  * bytes long, as cg_ip6_option walks them, where the header is in the
  * frame and each option ends inside it, CG_FAST_IP6_OPTS at most: else
@@ -769,8 +751,8 @@ static void cg_ip6_plain_options(struct cg *cg, LLVMValueRef q, LLVMValueRef len
 {
 	cg_need(cg, fail, cg_in_bounds(cg, cg_gep(cg, q, len), 0));
 	LLVMValueRef init[2] = {cg_const64(cg, 0), cg_const64(cg, 2)}; /* options, position */
-	struct cg_ip6_loop k;
-	cg_ip6_loop_begin(cg, &k, init, 2, "opt6");
+	struct cg_rloop k;
+	cg_rloop_begin(cg, &k, init, 2, "opt6");
 	cg_need(cg, fail,
 	        LLVMBuildICmp(cg->b, LLVMIntULT, k.v[0], /* more than it walks */
 	                      cg_const64(cg, CG_FAST_IP6_OPTS), ""));
@@ -786,7 +768,7 @@ static void cg_ip6_plain_options(struct cg *cg, LLVMValueRef q, LLVMValueRef len
 	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, pos, len, ""), done, more);
 	LLVMPositionBuilderAtEnd(cg->b, more);
 	LLVMValueRef next[2] = {LLVMBuildAdd(cg->b, k.v[0], cg_const64(cg, 1), ""), pos};
-	cg_ip6_loop_next(cg, &k, next);
+	cg_rloop_next(cg, &k, next);
 	LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
@@ -803,8 +785,8 @@ static void cg_ip6_plain_body(struct cg *cg, LLVMValueRef a, LLVMValueRef first,
 	LLVMBasicBlockRef fail = cg_block(cg, "ext6_odd"), done = cg_block(cg, "ext6_done");
 	/* headers walked, the next header, their bytes */
 	LLVMValueRef init[3] = {cg_const64(cg, 0), first, cg_const64(cg, 0)};
-	struct cg_ip6_loop k;
-	cg_ip6_loop_begin(cg, &k, init, 3, "ext6");
+	struct cg_rloop k;
+	cg_rloop_begin(cg, &k, init, 3, "ext6");
 	LLVMValueRef nh = k.v[1], ext = k.v[2];
 	LLVMBasicBlockRef in = cg_block(cg, "ext6_in");
 	LLVMBuildCondBr(cg->b, cg_ip6_is_ext(cg, nh), in, done);
@@ -829,7 +811,7 @@ static void cg_ip6_plain_body(struct cg *cg, LLVMValueRef a, LLVMValueRef first,
 	        LLVMBuildICmp(cg->b, LLVMIntULE, sum, cg_const64(cg, CG_FAST_IP6_SPAN), ""));
 	LLVMValueRef again[3] = {LLVMBuildAdd(cg->b, k.v[0], cg_const64(cg, 1), ""),
 	                         cg_load_be(cg, q, 1), sum};
-	cg_ip6_loop_next(cg, &k, again);
+	cg_rloop_next(cg, &k, again);
 	LLVMPositionBuilderAtEnd(cg->b, fail);
 	LLVMBuildRet(cg->b, cg_const32(cg, 0));
 	LLVMPositionBuilderAtEnd(cg->b, done);

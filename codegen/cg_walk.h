@@ -40,6 +40,20 @@ LLVMValueRef cg_clampc(struct cg *cg, LLVMValueRef v, uint64_t max);
 LLVMValueRef cg_payload_ptr(struct cg *cg, LLVMValueRef off);
 /* for (j = 0; j < n && state == ST_RUN; j++) body(arg) */
 void cg_loop(struct cg *cg, unsigned n, cg_loop_body body, void *arg);
+/* A loop whose state lives in registers: k->n phis at its head (k->v),
+ * from init on entry; cg_rloop_next adds a back edge's values, from where
+ * the builder is, and branches to the head. Emitted once (the verifier
+ * follows its turns; LLVM unrolls none): small IR, which start-up
+ * compiles. */
+#define CG_RLOOP_MAX 3
+struct cg_rloop {
+	LLVMBasicBlockRef head;
+	LLVMValueRef v[CG_RLOOP_MAX];
+	int n;
+};
+void cg_rloop_begin(struct cg *cg, struct cg_rloop *k, const LLVMValueRef *init, int n,
+                    const char *name);
+void cg_rloop_next(struct cg *cg, struct cg_rloop *k, const LLVMValueRef *next);
 /* all slots to 0 (ST_RUN) */
 void cg_walk_init(struct cg *cg);
 

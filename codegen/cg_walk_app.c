@@ -533,13 +533,12 @@ static void cg_http_target_body(struct cg *cg, LLVMValueRef a, LLVMValueRef b, L
 {
 	unsigned size = *(const unsigned *)arg;
 	cg_memset0(cg, out, CG_STR_ROOM(size));
-	LLVMBasicBlockRef entry = LLVMGetInsertBlock(cg->b), loop = cg_block(cg, "tgt"),
-	                  more = cg_block(cg, "tgt_more"), have = cg_block(cg, "tgt_byte"),
+	struct cg_rloop k;
+	cg_rloop_begin(cg, &k, (LLVMValueRef[]){cg_const64(cg, 0)}, 1, "tgt");
+	LLVMBasicBlockRef more = cg_block(cg, "tgt_more"), have = cg_block(cg, "tgt_byte"),
 	                  room = cg_block(cg, "tgt_room"), put = cg_block(cg, "tgt_put"),
 	                  done = cg_block(cg, "tgt_done"), fail = cg_block(cg, "tgt_fail");
-	LLVMBuildBr(cg->b, loop);
-	LLVMPositionBuilderAtEnd(cg->b, loop);
-	LLVMValueRef i = LLVMBuildPhi(cg->b, cg->i64, "i");
+	LLVMValueRef i = k.v[0];
 	LLVMValueRef at = LLVMBuildAdd(cg->b, a, i, "");
 	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, at, b, ""), done, more);
 	LLVMPositionBuilderAtEnd(cg->b, more);
@@ -556,11 +555,7 @@ static void cg_http_target_body(struct cg *cg, LLVMValueRef a, LLVMValueRef b, L
 	                fail, put);
 	LLVMPositionBuilderAtEnd(cg->b, put);
 	LLVMBuildStore(cg->b, LLVMBuildTrunc(cg->b, c, cg->i8, ""), cg_gep(cg, out, i));
-	LLVMValueRef next = cg_add(cg, i, 1);
-	LLVMBuildBr(cg->b, loop);
-	LLVMValueRef from[2] = {cg_const64(cg, 0), next};
-	LLVMBasicBlockRef via[2] = {entry, put};
-	LLVMAddIncoming(i, from, via, 2);
+	cg_rloop_next(cg, &k, (LLVMValueRef[]){cg_add(cg, i, 1)});
 	LLVMPositionBuilderAtEnd(cg->b, done);
 	LLVMBuildRet(cg->b, LLVMBuildTrunc(cg->b, i, cg->i32, ""));
 	LLVMPositionBuilderAtEnd(cg->b, fail);

@@ -76,23 +76,20 @@ static void cg_tcp_opts_body(struct cg *cg, LLVMValueRef a, LLVMValueRef lim, LL
 {
 	const struct hq_layer *l = arg;
 	struct cg_tcpo o = {.out = out, .mask = cg_alloca(cg, cg->i64, "mask")};
-	LLVMValueRef off = cg_alloca(cg, cg->i64, "off"), n = cg_alloca(cg, cg->i64, "n");
 	LLVMBuildStore(cg->b, cg_const64(cg, 0), o.mask);
-	LLVMBuildStore(cg->b, cg_const64(cg, l->size), off);
-	LLVMBuildStore(cg->b, cg_const64(cg, 0), n);
-	LLVMBasicBlockRef head = cg_block(cg, "opt"), step = cg_block(cg, "opt_step"),
-	                  kindb = cg_block(cg, "opt_kind"), nop = cg_block(cg, "opt_nop"),
-	                  tlv = cg_block(cg, "opt_len"), lenb = cg_block(cg, "opt_lenok"),
-	                  have = cg_block(cg, "opt_tlv"), next = cg_block(cg, "opt_next"),
-	                  done = cg_block(cg, "opt_done");
-	LLVMBuildBr(cg->b, head);
-	LLVMPositionBuilderAtEnd(cg->b, head);
-	LLVMValueRef i = LLVMBuildLoad2(cg->b, cg->i64, n, "");
+	struct cg_rloop k; /* offset of the next option, options walked */
+	cg_rloop_begin(cg, &k, (LLVMValueRef[]){cg_const64(cg, l->size), cg_const64(cg, 0)}, 2,
+	               "opt");
+	LLVMBasicBlockRef step = cg_block(cg, "opt_step"), kindb = cg_block(cg, "opt_kind"),
+	                  nop = cg_block(cg, "opt_nop"), tlv = cg_block(cg, "opt_len"),
+	                  lenb = cg_block(cg, "opt_lenok"), have = cg_block(cg, "opt_tlv"),
+	                  next = cg_block(cg, "opt_next"), done = cg_block(cg, "opt_done");
+	LLVMValueRef i = k.v[1];
 	LLVMBuildCondBr(cg->b,
 	                LLVMBuildICmp(cg->b, LLVMIntULT, i, cg_const64(cg, TCP_MAX_OPTS), ""), step,
 	                done);
 	LLVMPositionBuilderAtEnd(cg->b, step);
-	LLVMValueRef at = cg_clampc(cg, LLVMBuildLoad2(cg->b, cg->i64, off, ""), TCP_MAX_HDR);
+	LLVMValueRef at = cg_clampc(cg, k.v[0], TCP_MAX_HDR);
 	LLVMValueRef p = cg_payload_ptr(cg, LLVMBuildAdd(cg->b, a, at, ""));
 	LLVMValueRef more = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, at, lim, ""),
 	                                 cg_in_bounds(cg, p, 1), "");
@@ -101,7 +98,7 @@ static void cg_tcp_opts_body(struct cg *cg, LLVMValueRef a, LLVMValueRef lim, LL
 	LLVMValueRef kind = cg_load_be(cg, p, 1);
 	LLVMBuildCondBr(cg->b, cg_eqc(cg, kind, OPT_NOP), nop, tlv);
 	LLVMPositionBuilderAtEnd(cg->b, nop);
-	LLVMBuildStore(cg->b, LLVMBuildAdd(cg->b, at, cg_const64(cg, 1), ""), off);
+	LLVMValueRef after_nop = LLVMBuildAdd(cg->b, at, cg_const64(cg, 1), "");
 	LLVMBuildBr(cg->b, next);
 	/* EOL, a truncated option, or a bad length: the walk ends */
 	LLVMPositionBuilderAtEnd(cg->b, tlv);
@@ -117,11 +114,12 @@ static void cg_tcp_opts_body(struct cg *cg, LLVMValueRef a, LLVMValueRef lim, LL
 	LLVMBuildCondBr(cg->b, sane, have, done);
 	LLVMPositionBuilderAtEnd(cg->b, have);
 	cg_tcp_option(cg, &o, p, kind, len);
-	LLVMBuildStore(cg->b, end, off);
+	LLVMBasicBlockRef from[2] = {nop, LLVMGetInsertBlock(cg->b)};
 	LLVMBuildBr(cg->b, next);
 	LLVMPositionBuilderAtEnd(cg->b, next);
-	LLVMBuildStore(cg->b, LLVMBuildAdd(cg->b, i, cg_const64(cg, 1), ""), n);
-	LLVMBuildBr(cg->b, head);
+	LLVMValueRef ends[2] = {after_nop, end}, off = LLVMBuildPhi(cg->b, cg->i64, "opt_off");
+	LLVMAddIncoming(off, ends, from, 2);
+	cg_rloop_next(cg, &k, (LLVMValueRef[]){off, LLVMBuildAdd(cg->b, i, cg_const64(cg, 1), "")});
 	LLVMPositionBuilderAtEnd(cg->b, done);
 	LLVMBuildRet(
 	    cg->b, LLVMBuildTrunc(cg->b, LLVMBuildLoad2(cg->b, cg->i64, o.mask, ""), cg->i32, ""));
