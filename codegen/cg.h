@@ -117,10 +117,7 @@ struct cg {
 	LLVMValueRef meta;           /* ptr: hq_meta value */
 	LLVMValueRef pkt_num;        /* i64 */
 	LLVMValueRef ifindex;        /* i64, after the walk only (cg_ifindex) */
-	/* the query whose where clause is known to hold where cg_query emits
-	 * it, which then tests the clause no more (cg_fast_run) */
-	const struct hq_qplan *where_holds;
-	LLVMValueRef wire_len; /* i64 when fetched up front, else NULL */
+	LLVMValueRef wire_len;       /* i64 when fetched up front, else NULL */
 	LLVMBasicBlockRef exit_bb;
 	int where_at;            /* registry index of the layer after which the where clauses
 	                          * are tested (cg_exit_where.c), -1: nowhere */
@@ -373,7 +370,9 @@ LLVMValueRef cg_truth(struct cg *cg, struct cg_val v); /* i1 */
 LLVMValueRef cg_str_pred(struct cg *cg, enum hq_op op, struct cg_val v, const char *lit);
 
 /* cg_action.c: per-query actions */
-void cg_query(struct cg *cg, const struct hq_qplan *qp);
+/* where_holds: the query's where clause is known to hold here (the fast
+ * walk tested it before leaving), so it is not tested again */
+void cg_query(struct cg *cg, const struct hq_qplan *qp, bool where_holds);
 bool cg_query_in_hook(struct cg *cg, const struct hq_qplan *qp);
 void cg_store_slot(struct cg *cg, LLVMValueRef base, LLVMValueRef present_words,
                    const struct hq_slot *s, struct cg_val v);

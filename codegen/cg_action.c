@@ -351,7 +351,7 @@ static LLVMValueRef cg_query_ifindex(struct cg *cg, const struct hq_qplan *qp)
 	return LLVMBuildOr(cg->b, any, offline, "");
 }
 
-void cg_query(struct cg *cg, const struct hq_qplan *qp)
+void cg_query(struct cg *cg, const struct hq_qplan *qp, bool where_holds)
 {
 	if (!cg_query_in_hook(cg, qp))
 		return;
@@ -364,7 +364,7 @@ void cg_query(struct cg *cg, const struct hq_qplan *qp)
 	LLVMBuildCondBr(cg->b, pre, test, next);
 	LLVMPositionBuilderAtEnd(cg->b, test);
 	struct cg_hdr_mark mark = cg_hdr_begin(cg, q->layer, next);
-	if (q->where && qp != cg->where_holds)
+	if (q->where && !where_holds)
 		LLVMBuildCondBr(cg->b, cg_launder(cg, cg_truth(cg, cg_expr(cg, q, q->where))), act,
 		                next);
 	else

@@ -398,8 +398,9 @@ static LLVMValueRef cg_fast_usable(struct cg *cg, const struct hq_layer *l, cons
  * (cg_fast_last); then, if run, the queries whose layer is there. The
  * walker outputs that hold only on a condition are made good first
  * (cg_fast_usable) where queries run, else where the state change reads
- * them (tcp's flow key, only for the flows its where clauses take). */
-static void cg_fast_leave(struct cg *cg, bool run)
+ * them (tcp's flow key, only for the flows its where clauses take).
+ * holds: a query whose where clause is known to hold here, or NULL. */
+static void cg_fast_leave(struct cg *cg, bool run, const struct hq_qplan *holds)
 {
 	struct cg_fast *fs = cg->fast;
 	LLVMValueRef given[CG_FAST_OUTS]; /* the values before, for the other chains */
@@ -421,7 +422,7 @@ static void cg_fast_leave(struct cg *cg, bool run)
 		fs->running = true; /* nothing may go to the full walk now */
 		for (int i = 0; i < cg->plan->n_qplans; i++)
 			if (cg_fast_present(cg, i))
-				cg_query(cg, &cg->plan->qplans[i]);
+				cg_query(cg, &cg->plan->qplans[i], &cg->plan->qplans[i] == holds);
 		fs->running = false;
 		cg->ifindex = NULL;
 	}
@@ -478,15 +479,15 @@ static bool cg_fast_run(struct cg *cg)
 		present += qp != NULL;
 		last = qp ? qp : last;
 	}
+	const struct hq_qplan *holds = NULL;
 	if (present && cg_fast_testable(cg)) {
 		LLVMBasicBlockRef take = cg_block(cg, "fast_take");
 		cg_fast_where_any(cg, take);
-		cg_fast_leave(cg, false);
+		cg_fast_leave(cg, false, NULL);
 		LLVMPositionBuilderAtEnd(cg->b, take);
-		cg->where_holds = present == 1 ? last : NULL;
+		holds = present == 1 ? last : NULL;
 	}
-	cg_fast_leave(cg, present > 0); /* none present: none can match */
-	cg->where_holds = NULL;
+	cg_fast_leave(cg, present > 0, holds); /* none present: none can match */
 	return true;
 }
 
@@ -501,7 +502,7 @@ static void cg_fast_decide(struct cg *cg)
 		return;
 	}
 	cg_fast_where_any(cg, cg->fast->full);
-	cg_fast_leave(cg, false);
+	cg_fast_leave(cg, false, NULL);
 }
 
 /* Can the walk go from parent into l? Not where a walker decides whether

@@ -370,7 +370,7 @@ static void cg_program(struct cg *cg, enum cg_hook hook)
 		cg_query_prologue(cg);
 	}
 	for (int i = 0; i < cg->plan->n_qplans; i++)
-		cg_query(cg, &cg->plan->qplans[i]);
+		cg_query(cg, &cg->plan->qplans[i], false);
 	LLVMBuildBr(cg->b, cg->exit_bb);
 	LLVMMoveBasicBlockAfter(cg->exit_bb, LLVMGetInsertBlock(cg->b));
 	cg_lazy_prune(cg);
