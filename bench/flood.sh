@@ -2,7 +2,9 @@
 # bench/flood.sh — step 3 of bench/run.sh: hdrq under a bounded flood. Two
 # network namespaces joined by a veth pair (tests/lib/netns.sh); trafgen
 # (netsniff-ng, one process pinned to CPU 0) sends 60-byte UDP frames
-# 192.0.2.1 -> 192.0.2.2:9 from A; everything is measured on B's veth. Owns:
+# 192.0.2.1 -> 192.0.2.2:9 from A, and for the second overhead table
+# xdpsend.c sends the same frame as XDP frames (also on CPU 0);
+# everything is measured on B's veth. Owns:
 #   fidelity  hdrq's aggregate count (XDP, native on veth) against the
 #             packets the receiving interface counted (rx_packets), exactly;
 #   tcpdump   the same question answered by `tcpdump | awk`, with the
