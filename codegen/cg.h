@@ -170,6 +170,9 @@ LLVMValueRef cg_flag(struct cg *cg, unsigned cell);                             
 LLVMValueRef cg_launder(struct cg *cg, LLVMValueRef i1);
 void cg_set_flag(struct cg *cg, unsigned cell, LLVMValueRef i1);
 LLVMBasicBlockRef cg_block(struct cg *cg, const char *name);
+/* a phi of n values, vals[i] from block from[i], typed as vals[0] */
+LLVMValueRef cg_phi(struct cg *cg, const char *name, LLVMValueRef *vals, LLVMBasicBlockRef *from,
+                    unsigned n);
 void cg_memset0(struct cg *cg, LLVMValueRef p, unsigned n);
 /* n bytes; align: what both pointers are known to be aligned to */
 void cg_memcpy(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, unsigned n, unsigned align);

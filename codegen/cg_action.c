@@ -306,10 +306,9 @@ static LLVMValueRef cg_group_value(struct cg *cg, const struct hq_qplan *qp, LLV
 	LLVMBasicBlockRef again_end = LLVMGetInsertBlock(cg->b);
 	LLVMBuildCondBr(cg->b, cg_is_null(cg, created), skip, have);
 	LLVMPositionBuilderAtEnd(cg->b, have);
-	LLVMValueRef val = LLVMBuildPhi(cg->b, cg->ptr, "val");
 	LLVMValueRef inc[2] = {found, created};
 	LLVMBasicBlockRef bbs[2] = {from, again_end};
-	LLVMAddIncoming(val, inc, bbs, 2);
+	LLVMValueRef val = cg_phi(cg, "val", inc, bbs, 2);
 	(void)qp;
 	return val;
 }

@@ -389,9 +389,8 @@ static LLVMValueRef cg_fast_usable(struct cg *cg, const struct hq_layer *l, cons
 	LLVMBasicBlockRef bb[2] = {from, LLVMGetInsertBlock(cg->b)};
 	LLVMBuildBr(cg->b, join);
 	LLVMPositionBuilderAtEnd(cg->b, join);
-	LLVMValueRef vv[2] = {v, m}, phi = LLVMBuildPhi(cg->b, LLVMTypeOf(v), key);
-	LLVMAddIncoming(phi, vv, bb, 2);
-	return phi;
+	LLVMValueRef vv[2] = {v, m};
+	return cg_phi(cg, key, vv, bb, 2);
 }
 
 /* Leave where the chain ends: the chain's lasting state changed
@@ -677,12 +676,9 @@ static void cg_fast_pass(struct cg *cg, const struct cg_fast_kid *k, struct cg_v
 	LLVMBasicBlockRef bb[3] = {from, test, done};
 	LLVMValueRef pv[3] = {v->present, v->present, w.present}, av[3] = {v->a, v->a, w.a},
 	             nv[3] = {*next, *next, wnext};
-	v->present = LLVMBuildPhi(cg->b, cg->i1, "sel_present");
-	LLVMAddIncoming(v->present, pv, bb, 3);
-	v->a = LLVMBuildPhi(cg->b, cg->i64, "sel");
-	LLVMAddIncoming(v->a, av, bb, 3);
-	*next = LLVMBuildPhi(cg->b, cg->ptr, "next");
-	LLVMAddIncoming(*next, nv, bb, 3);
+	v->present = cg_phi(cg, "sel_present", pv, bb, 3);
+	v->a = cg_phi(cg, "sel", av, bb, 3);
+	*next = cg_phi(cg, "next", nv, bb, 3);
 }
 
 /* Into child l of the chain's last layer; where l's walker finds that it

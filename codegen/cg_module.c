@@ -175,6 +175,14 @@ LLVMBasicBlockRef cg_block(struct cg *cg, const char *name)
 	return LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, name);
 }
 
+LLVMValueRef cg_phi(struct cg *cg, const char *name, LLVMValueRef *vals, LLVMBasicBlockRef *from,
+                    unsigned n)
+{
+	LLVMValueRef phi = LLVMBuildPhi(cg->b, LLVMTypeOf(vals[0]), name);
+	LLVMAddIncoming(phi, vals, from, n);
+	return phi;
+}
+
 /* Zero n bytes at p with plain stores: BPF has no memset to call, and
  * LLVM's own expansion gives up on large sizes. */
 void cg_memset0(struct cg *cg, LLVMValueRef p, unsigned n)

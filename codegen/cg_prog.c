@@ -112,11 +112,9 @@ static LLVMValueRef cg_pkt_number(struct cg *cg, LLVMValueRef offline)
 	LLVMValueRef n2 = LLVMBuildLoad2(cg->b, cg->i64, p, "");
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
-	LLVMValueRef n = LLVMBuildPhi(cg->b, cg->i64, "num");
 	LLVMValueRef v[2] = {n1, n2};
 	LLVMBasicBlockRef bb[2] = {live, off};
-	LLVMAddIncoming(n, v, bb, 2);
-	return n;
+	return cg_phi(cg, "num", v, bb, 2);
 }
 
 static bool cg_needs_payload(struct cg *cg)

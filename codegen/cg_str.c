@@ -109,9 +109,7 @@ LLVMValueRef cg_str_pred(struct cg *cg, enum hq_op op, struct cg_val v, const ch
 	LLVMBasicBlockRef end = LLVMGetInsertBlock(cg->b);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
-	LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->i1, "");
 	LLVMValueRef vals[2] = {cg_i1(cg, 0), r};
 	LLVMBasicBlockRef from[2] = {pre, end};
-	LLVMAddIncoming(phi, vals, from, 2);
-	return phi;
+	return cg_phi(cg, "", vals, from, 2);
 }

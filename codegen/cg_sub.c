@@ -100,9 +100,7 @@ LLVMValueRef cg_sub_call(struct cg *cg, const char *name, unsigned out_size, cg_
 	LLVMBasicBlockRef called = LLVMGetInsertBlock(cg->b);
 	LLVMBuildBr(cg->b, join);
 	LLVMPositionBuilderAtEnd(cg->b, join);
-	LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->i64, name);
 	LLVMValueRef vals[2] = {cg_const64(cg, 0), r};
 	LLVMBasicBlockRef bbs[2] = {from, called};
-	LLVMAddIncoming(phi, vals, bbs, 2);
-	return phi;
+	return cg_phi(cg, name, vals, bbs, 2);
 }

@@ -369,14 +369,11 @@ static LLVMValueRef cg_fast_vlan(struct cg *cg, const struct hq_layer *l, LLVMVa
 	LLVMBasicBlockRef inner = LLVMGetInsertBlock(cg->b);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
-	LLVMValueRef t = LLVMBuildPhi(cg->b, cg->i64, "vlan_type");
-	LLVMValueRef next = LLVMBuildPhi(cg->b, cg->ptr, "vlan_next");
-	LLVMValueRef tci = LLVMBuildPhi(cg->b, cg->i64, "vlan_inner");
 	LLVMValueRef tv[2] = {t1, t2}, nv[2] = {n1, n2}, cv[2] = {cg_const64(cg, 0), tci2};
 	LLVMBasicBlockRef bb[2] = {from, inner};
-	LLVMAddIncoming(t, tv, bb, 2);
-	LLVMAddIncoming(next, nv, bb, 2);
-	LLVMAddIncoming(tci, cv, bb, 2);
+	LLVMValueRef t = cg_phi(cg, "vlan_type", tv, bb, 2);
+	LLVMValueRef next = cg_phi(cg, "vlan_next", nv, bb, 2);
+	LLVMValueRef tci = cg_phi(cg, "vlan_inner", cv, bb, 2);
 	cg_fast_set(cg, l, "type", LLVMBuildICmp(cg->b, LLVMIntUGE, t, cg_const64(cg, 0x600), ""),
 	            t, NULL, NULL);
 	LLVMValueRef stacked = cg_is_tpid(cg, t1);
@@ -457,10 +454,9 @@ static LLVMValueRef cg_fast_o4_step(struct cg *cg, struct cg_fast_o4 *w, LLVMVal
 	LLVMPositionBuilderAtEnd(cg->b, end_bb);
 	cg_fast_o4_end(cg, w, w->dst);
 	LLVMPositionBuilderAtEnd(cg->b, next);
-	LLVMValueRef nv[2] = {end1, end}, phi = LLVMBuildPhi(cg->b, cg->i64, "o4_off");
+	LLVMValueRef nv[2] = {end1, end};
 	LLVMBasicBlockRef nb[2] = {nop, skip};
-	LLVMAddIncoming(phi, nv, nb, 2);
-	return phi;
+	return cg_phi(cg, "o4_off", nv, nb, 2);
 }
 
 #define CG_FAST_IP4_OPTS 4 /* options the fast walk scans for a source route */
@@ -846,12 +842,10 @@ static LLVMValueRef cg_fast_ip6(struct cg *cg, const struct hq_layer *l, LLVMVal
 	LLVMBasicBlockRef walked = LLVMGetInsertBlock(cg->b);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
-	LLVMValueRef nh = LLVMBuildPhi(cg->b, cg->i64, "ip6_upper");
-	LLVMValueRef len = LLVMBuildPhi(cg->b, cg->i64, "ext6_len");
 	LLVMBasicBlockRef from[2] = {plain, walked};
 	LLVMValueRef nhs[2] = {first, last}, lens[2] = {cg_const64(cg, 0), bytes};
-	LLVMAddIncoming(nh, nhs, from, 2);
-	LLVMAddIncoming(len, lens, from, 2);
+	LLVMValueRef nh = cg_phi(cg, "ip6_upper", nhs, from, 2);
+	LLVMValueRef len = cg_phi(cg, "ext6_len", lens, from, 2);
 	LLVMValueRef plen = cg_load_be(cg, cg_gepc(cg, p, 4), 2);
 	cg_fast_need(cg, LLVMBuildNot(cg->b, cg_eqc(cg, nh, IP6_NONE), ""));
 	cg_fast_need(cg, LLVMBuildICmp(cg->b, LLVMIntULE, len, plen, ""));

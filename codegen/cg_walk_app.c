@@ -335,8 +335,7 @@ static void cg_fast_dns_question(struct cg *cg, const struct hq_layer *l, LLVMVa
 	cg_fast_need(cg, cg_i1(cg, 0)); /* a longer name */
 	LLVMBuildBr(cg->b, none);
 	LLVMPositionBuilderAtEnd(cg->b, named);
-	LLVMValueRef end = LLVMBuildPhi(cg->b, cg->i64, "fdns_in");
-	LLVMAddIncoming(end, at, from, DNS_FAST_LABELS);
+	LLVMValueRef end = cg_phi(cg, "fdns_in", at, from, DNS_FAST_LABELS);
 	LLVMValueRef tp = cg_gep(cg, q, end);
 	LLVMValueRef inside = LLVMBuildICmp(cg->b, LLVMIntULE, cg_add(cg, end, 12 + 4), dlen, "");
 	LLVMBasicBlockRef have = cg_block(cg, "fdns_qtype");
@@ -350,14 +349,12 @@ static void cg_fast_dns_question(struct cg *cg, const struct hq_layer *l, LLVMVa
 	LLVMPositionBuilderAtEnd(cg->b, join);
 	LLVMBasicBlockRef bb[2] = {have, none};
 	LLVMValueRef pv[2] = {cg_i1(cg, 1), cg_i1(cg, 0)};
-	LLVMValueRef present = LLVMBuildPhi(cg->b, cg->i1, "fdns_has");
-	LLVMAddIncoming(present, pv, bb, 2);
+	LLVMValueRef present = cg_phi(cg, "fdns_has", pv, bb, 2);
 	const char *keys[2] = {"qtype", "qclass"};
 	LLVMValueRef vals[2] = {type, class};
 	for (int k = 0; k < 2; k++) {
 		LLVMValueRef vv[2] = {vals[k], cg_const64(cg, 0)};
-		LLVMValueRef v = LLVMBuildPhi(cg->b, cg->i64, keys[k]);
-		LLVMAddIncoming(v, vv, bb, 2);
+		LLVMValueRef v = cg_phi(cg, keys[k], vv, bb, 2);
 		cg_fast_set(cg, l, keys[k], present, v, NULL, NULL);
 	}
 }

@@ -117,8 +117,7 @@ static void cg_tcp_opts_body(struct cg *cg, LLVMValueRef a, LLVMValueRef lim, LL
 	LLVMBasicBlockRef from[2] = {nop, LLVMGetInsertBlock(cg->b)};
 	LLVMBuildBr(cg->b, next);
 	LLVMPositionBuilderAtEnd(cg->b, next);
-	LLVMValueRef ends[2] = {after_nop, end}, off = LLVMBuildPhi(cg->b, cg->i64, "opt_off");
-	LLVMAddIncoming(off, ends, from, 2);
+	LLVMValueRef ends[2] = {after_nop, end}, off = cg_phi(cg, "opt_off", ends, from, 2);
 	cg_rloop_next(cg, &k, (LLVMValueRef[]){off, LLVMBuildAdd(cg->b, i, cg_const64(cg, 1), "")});
 	LLVMPositionBuilderAtEnd(cg->b, done);
 	LLVMBuildRet(
@@ -337,11 +336,9 @@ static LLVMValueRef cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, s
 	LLVMBasicBlockRef from_fresh = LLVMGetInsertBlock(cg->b);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
-	LLVMValueRef vals[3] = {again, cg_const64(cg, 0), cg_const64(cg, 0)},
-	             r = LLVMBuildPhi(cg->b, cg->i64, "rexmit");
+	LLVMValueRef vals[3] = {again, cg_const64(cg, 0), cg_const64(cg, 0)};
 	LLVMBasicBlockRef from[3] = {from_known, from_fresh, skip};
-	LLVMAddIncoming(r, vals, from, skip ? 3 : 2);
-	return r;
+	return cg_phi(cg, "rexmit", vals, from, skip ? 3 : 2);
 }
 
 /* The fast walk's TCP walk (cg_walker.fast): the payload length, where
