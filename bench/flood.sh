@@ -123,9 +123,7 @@ net_up() {
 	trap cleanup EXIT # (hq_netns_up sets its own traps)
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	ip netns exec "$HQ_NS_A" sysctl -qw "net.ipv6.conf.$HQ_IF_A.disable_ipv6=1"
-	ip -n "$HQ_NS_A" neigh replace "$HQ_IP4_B" lladdr "$HQ_MAC_B" dev "$HQ_IF_A" nud permanent
-	ip -n "$HQ_NS_B" neigh replace "$HQ_IP4_A" lladdr "$HQ_MAC_A" dev "$HQ_IF_B" nud permanent
+	hq_netns_quiet
 	# trafgen packet: Ethernet / IPv4 (checksum filled in) / UDP to port 9
 	# (discard) from a counting source port / 18 bytes: 60 bytes on the wire
 	cat >"$WORK/flood.cfg" <<-EOF
@@ -151,13 +149,6 @@ net_up() {
 	sleep 1 # link-up chatter (B's own IPv6 joins go out, not in)
 }
 
-# gro_mode on|off: veth's NAPI mode without a program (GRO requested) on
-# both ends, which xdpsend needs: A's receive queue registered for XDP,
-# B's ring ready for frames
-gro_mode() {
-	ip netns exec "$HQ_NS_A" ethtool -K "$HQ_IF_A" gro "$1"
-	ip netns exec "$HQ_NS_B" ethtool -K "$HQ_IF_B" gro "$1"
-}
 
 net_down_checked() { # tear down, then prove nothing is left behind
 	local ns_a=$HQ_NS_A ns_b=$HQ_NS_B
@@ -278,27 +269,16 @@ counted_flood() { # COUNT [PPS]: flood, and RX DROPS for it (counters_delta)
 
 # ---------------------------------------------------------------- hdrq
 
-# Does hdrq (pid) hold an attached BPF link yet? Its own file descriptors
-# say so for XDP and tcx alike (this bpftool lists tcx links without their
-# interface).
-hq_holds_link() { grep -qs '^link_type:' /proc/"$1"/fdinfo/*; }
-
 hdrq_start() { # OUT ARGS...: hdrq -o json on B's veth, returns once attached
-	local out=$1 _
+	local out=$1
 	shift
 	# `ip netns exec` execs hdrq: $! is hdrq's pid
 	ip netns exec "$HQ_NS_B" "$HDRQ" -i "$HQ_IF_B" -d "$HQ_MAX_SECS" -o json "$@" \
 		>"$out" 2>"$WORK/hdrq.err" &
 	HQ_PID=$!
-	for _ in $(seq 200); do
-		kill -0 "$HQ_PID" 2>/dev/null || die "hdrq exited: $(cat "$WORK/hdrq.err")"
-		if hq_holds_link "$HQ_PID" && hq_counting "$HQ_PID"; then
-			note_hdrq_progs "$HQ_PID"
-			return 0
-		fi
-		sleep 0.1
-	done
-	die "hdrq did not attach within 20 s"
+	hq_wait_counting "$HQ_PID" ||
+		die "hdrq exited or did not attach within 20 s: $(cat "$WORK/hdrq.err")"
+	note_hdrq_progs "$HQ_PID"
 }
 
 hdrq_stop() { # SIGINT: hdrq detaches, drains the ring buffer, prints totals
@@ -693,9 +673,9 @@ main() {
 	net_up
 	measure_overhead trafgen "$OVERHEAD"
 	measure_prog_ns
-	gro_mode on
+	hq_netns_gro on
 	measure_overhead frames "$OVERHEAD_FRAMES"
-	gro_mode off
+	hq_netns_gro off
 	SENDER=trafgen
 	measure_tcpdump
 	measure_log

@@ -150,22 +150,21 @@ static void cg_tcp_opts(struct cg *cg, const struct hq_layer *l, LLVMValueRef of
  * end seen (serial arithmetic, RFC 1982); a segment that occupies sequence
  * space (data, SYN or FIN) and ends at or before it is a retransmission. */
 
-/* CG_FLOW_KEY bytes: u32 family (its second byte: 1 on egress), 16 + 16
- * address bytes, u16 + u16 ports, the u32 interface index, 4 bytes of 0.
- * Each direction and interface keeps its own entries: on loopback, or a
- * router watched on two interfaces, a segment that leaves on egress comes
- * in again on ingress; behind a bridge, it comes in on the port and again
- * on the bridge. It is no retransmission there. */
-#define TCP_FLOW_KEY CG_FLOW_KEY
-
 /* the fields of a flow key besides the ports: source, then destination */
 static const char *const cg_flow_fields[] = {"inet.src", "inet.dst", NULL};
 
+/* The flow key at key, CG_FLOW_KEY bytes (cg.h): u32 family (its second
+ * byte: 1 on egress), 16 + 16 address bytes, u16 + u16 ports, the u32
+ * interface index, 4 bytes of 0. Each direction and interface keeps its
+ * own entries: on loopback, or a router watched on two interfaces, a
+ * segment that leaves on egress comes in again on ingress; behind a
+ * bridge, it comes in on the port and again on the bridge. It is no
+ * retransmission there. */
 static void cg_flow_key(struct cg *cg, LLVMValueRef key, struct cg_hdr h)
 {
 	const struct hq_field *src = proto_field(cg->proto, cg_flow_fields[0]);
 	const struct hq_field *dst = proto_field(cg->proto, cg_flow_fields[1]);
-	cg_memset0(cg, key, TCP_FLOW_KEY);
+	cg_memset0(cg, key, CG_FLOW_KEY);
 	struct hq_slot s = {.type = HQ_T_INET, .size = 20};
 	if (src && dst) {
 		struct cg_val a = cg_field(cg, src), b = cg_field(cg, dst);
@@ -328,7 +327,7 @@ static LLVMValueRef cg_tcp_retransmit(struct cg *cg, const struct hq_layer *l, s
 	LLVMBasicBlockRef from_known = LLVMGetInsertBlock(cg->b);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, fresh);
-	LLVMValueRef val = cg_gepc(cg, key, TCP_FLOW_KEY);
+	LLVMValueRef val = cg_gepc(cg, key, CG_FLOW_KEY);
 	LLVMBuildStore(cg->b, cg_const64(cg, 0), val);
 	LLVMBuildStore(cg->b, end, val);
 	LLVMValueRef uargs[4] = {cg->map_flows, key, val, cg_const64(cg, 0)};

@@ -2,7 +2,9 @@
 #
 #   . tests/lib/netns.sh
 #   hq_netns_up            # creates them; an EXIT/INT/TERM trap deletes them
-#   ip netns exec "$HQ_NS_B" "$HDRQ" -i "$HQ_IF_B" ...
+#   hq_netns_quiet         # optional: A sends nothing of its own
+#   ip netns exec "$HQ_NS_B" "$HDRQ" -i "$HQ_IF_B" ... & pid=$!
+#   hq_wait_counting "$pid"   # attached and counting
 #
 #   namespace  $HQ_NS_A (hqt<pid>a)   $HQ_NS_B (hqt<pid>b)
 #   interface  $HQ_IF_A = hqa0        $HQ_IF_B = hqb0
@@ -105,4 +107,34 @@ import hqnet
 held = hqnet.held_bpf(int(sys.argv[1]))
 sys.exit(0 if held["arrays"] and hqnet.armed(held) else 1)
 EOF
+}
+
+# A quiet link: A sends nothing of its own (no IPv6; static neighbours both
+# ways, so no ARP, not even for B's replies), so B receives only what a
+# test sends. Give link-up chatter a second to pass before counting.
+hq_netns_quiet() {
+  ip netns exec "$HQ_NS_A" sysctl -qw "net.ipv6.conf.$HQ_IF_A.disable_ipv6=1"
+  ip -n "$HQ_NS_A" neigh replace "$HQ_IP4_B" lladdr "$HQ_MAC_B" dev "$HQ_IF_A" nud permanent
+  ip -n "$HQ_NS_B" neigh replace "$HQ_IP4_A" lladdr "$HQ_MAC_A" dev "$HQ_IF_B" nud permanent
+}
+
+# hq_netns_gro on|off: GRO requested on both veths, which puts them in
+# veth's NAPI mode without a program; bench/xdpsend.c needs it (A's
+# receive queue registered for XDP, B's ring ready for XDP frames).
+hq_netns_gro() {
+  ip netns exec "$HQ_NS_A" ethtool -K "$HQ_IF_A" gro "$1" &&
+    ip netns exec "$HQ_NS_B" ethtool -K "$HQ_IF_B" gro "$1"
+}
+
+# Wait (20 s at most) until hdrq (PID) holds an attached BPF link (its own
+# fdinfo says so for XDP and tcx alike) and counts (hq_counting). False if
+# it exits first or the time runs out.
+hq_wait_counting() {
+  local _
+  for _ in $(seq 200); do
+    kill -0 "$1" 2>/dev/null || return 1
+    grep -qs '^link_type:' /proc/"$1"/fdinfo/* && hq_counting "$1" && return 0
+    sleep 0.1
+  done
+  return 1
 }

@@ -15,16 +15,8 @@ hq_netns_up || exit 1
 work=$(mktemp -d)
 trap 'rm -rf "$work"; hq_netns_down' EXIT
 
-# a quiet link: A sends nothing of its own (no IPv6, static neighbours
-# both ways, so no ARP reply for B's port-unreachable messages), so B
-# receives the burst and nothing else
-ip netns exec "$HQ_NS_A" sysctl -qw "net.ipv6.conf.$HQ_IF_A.disable_ipv6=1"
-ip -n "$HQ_NS_A" neigh replace "$HQ_IP4_B" lladdr "$HQ_MAC_B" dev "$HQ_IF_A" nud permanent
-ip -n "$HQ_NS_B" neigh replace "$HQ_IP4_A" lladdr "$HQ_MAC_A" dev "$HQ_IF_B" nud permanent
-# NAPI mode on both ends: A's receive queue registered for XDP (the test
-# run wants it), B's ring ready for frames before hdrq attaches
-ip netns exec "$HQ_NS_A" ethtool -K "$HQ_IF_A" gro on
-ip netns exec "$HQ_NS_B" ethtool -K "$HQ_IF_B" gro on
+hq_netns_quiet # B receives the burst and nothing else
+hq_netns_gro on # before hdrq attaches
 # 192.0.2.1:40000 -> 192.0.2.2:9, UDP, 18 bytes of payload
 /usr/bin/python3 - "$HQ_MAC_A" "$HQ_MAC_B" >"$work/frame.bin" <<'EOF'
 import sys
@@ -39,11 +31,7 @@ rx() { ip netns exec "$HQ_NS_B" cat "/sys/class/net/$HQ_IF_B/statistics/rx_packe
 ip netns exec "$HQ_NS_B" "$HDRQ" -i "$HQ_IF_B" -d 60 -o json \
   'udp where dst_port == 9 group by ip.src, src_port, ip.ttl' >"$work/out" 2>"$work/err" &
 pid=$!
-for _ in $(seq 200); do # attached, and its own program in the entry's array
-  grep -qs '^link_type:' /proc/"$pid"/fdinfo/* && hq_counting "$pid" && break
-  kill -0 "$pid" 2>/dev/null || { echo "FAIL: hdrq exited: $(cat "$work/err")"; exit 1; }
-  sleep 0.1
-done
+hq_wait_counting "$pid" || { echo "FAIL: hdrq exited or did not attach: $(cat "$work/err")"; exit 1; }
 mode=$(ip -n "$HQ_NS_B" -j link show dev "$HQ_IF_B" | jq -r '.[0].xdp.mode // "none"')
 rx0=$(rx)
 timeout 30 ip netns exec "$HQ_NS_A" "$XDPSEND" "$HQ_IF_A" "$N" "$work/frame.bin" >"$work/send" 2>&1 ||
