@@ -56,6 +56,12 @@ static bool sema_defined_before(struct hq_span d, struct hq_span at)
 	return d.end_line < at.line || (d.end_line == at.line && d.end_col < at.col);
 }
 
+/* Is position at inside the definition d (a let's own value)? */
+static bool sema_within(struct hq_span d, struct hq_span at)
+{
+	return !sema_before(at, d) && !sema_defined_before(d, at);
+}
+
 /* The let called name whose definition ends before position at (the last
  * such one), or NULL. */
 const struct hq_let *sema_let_find(const struct sema *S, const char *name, struct hq_span at)
@@ -298,7 +304,7 @@ static int sema_unknown(struct sema *S, const struct hq_expr *e)
 	struct sema_names s = {0};
 	const char *sug;
 
-	if (later && !sema_before(e->span, later->def) && !sema_defined_before(later->def, e->span))
+	if (later && sema_within(later->def, e->span))
 		return sema_err(S, e->span,
 		                "the let %s uses itself; a let can use only the lets defined "
 		                "before it",
